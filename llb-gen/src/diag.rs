@@ -1,0 +1,264 @@
+//! Diagnostics: what went wrong, where in the Stagefile, and how to fix it.
+//!
+//! Every phase reports problems as [`Diagnostic`]s carrying a byte span into the
+//! [`SourceFile`]. They are rendered like cargo's errors (with `annotate-snippets`) and can be
+//! turned into 1-based line ranges for BuildKit's source-located errors.
+
+use std::fmt;
+use std::ops::Range;
+
+use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
+
+/// The text of a spec file and the name it is reported under.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    /// File name as the user knows it, e.g. `Stagefile.toml`.
+    pub name: String,
+    /// The whole file.
+    pub text: String,
+}
+
+impl SourceFile {
+    /// A source file from a name and its text.
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            text: text.into(),
+        }
+    }
+
+    /// 1-based (line, column) of a byte offset, counting columns in characters.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = floor_char_boundary(&self.text, offset.min(self.text.len()));
+        let before = &self.text[..offset];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        (line, self.text[line_start..offset].chars().count() + 1)
+    }
+}
+
+fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
+    while offset > 0 && !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
+/// Severity of a diagnostic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    /// The build cannot go on.
+    Error,
+    /// The build goes on, but the user should know.
+    Warning,
+}
+
+/// One problem found in a spec.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// Error or warning.
+    pub severity: Severity,
+    /// What is wrong, in one sentence.
+    pub message: String,
+    /// Where (byte range in the spec); `None` for problems of the whole file or of the options.
+    pub span: Option<Range<usize>>,
+    /// A label shown under the highlighted text.
+    pub label: Option<String>,
+    /// How to fix it.
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    /// An error at a span.
+    pub fn error(message: impl Into<String>, span: Option<Range<usize>>) -> Self {
+        Self {
+            severity: Severity::Error,
+            message: message.into(),
+            span,
+            label: None,
+            help: None,
+        }
+    }
+
+    /// A warning at a span.
+    pub fn warning(message: impl Into<String>, span: Option<Range<usize>>) -> Self {
+        Self {
+            severity: Severity::Warning,
+            ..Self::error(message, span)
+        }
+    }
+
+    /// Adds a label under the highlighted text.
+    pub fn with_label(mut self, label: impl Into<String>) -> Self {
+        self.label = Some(label.into());
+        self
+    }
+
+    /// Adds advice on how to fix the problem.
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Adds a "did you mean" hint when a known name is close to `got`.
+    pub fn with_suggestion<'a>(self, got: &str, known: impl IntoIterator<Item = &'a str>) -> Self {
+        match did_you_mean(got, known) {
+            Some(best) => self.with_help(format!("did you mean `{best}`?")),
+            None => self,
+        }
+    }
+
+    /// 1-based first and last line of the span, if it has one.
+    pub fn line_range(&self, file: &SourceFile) -> Option<(usize, usize)> {
+        let span = self.span.as_ref()?;
+        let (start, _) = file.line_col(span.start);
+        let end_offset = span.end.max(span.start + 1) - 1;
+        let (end, _) = file.line_col(end_offset.max(span.start));
+        Some((start, end.max(start)))
+    }
+}
+
+/// The closest known name to `got`, if one is close enough to be a likely typo.
+pub fn did_you_mean<'a>(got: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    known
+        .into_iter()
+        .map(|candidate| (strsim::jaro_winkler(got, candidate), candidate))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
+        .map(|(_, candidate)| candidate)
+}
+
+/// All problems found in one spec, with the file they refer to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostics {
+    /// The spec the spans point into.
+    pub file: SourceFile,
+    /// The problems, in the order they were found.
+    pub items: Vec<Diagnostic>,
+}
+
+impl Diagnostics {
+    /// A set holding one diagnostic.
+    pub fn single(file: &SourceFile, diagnostic: Diagnostic) -> Self {
+        Self {
+            file: file.clone(),
+            items: vec![diagnostic],
+        }
+    }
+
+    /// Renders every diagnostic like cargo does; `color` adds ANSI styles.
+    pub fn render(&self, color: bool) -> String {
+        let renderer = if color {
+            Renderer::styled()
+        } else {
+            Renderer::plain()
+        };
+        let mut out = String::new();
+        for item in &self.items {
+            out.push_str(&render_one(&renderer, &self.file, item));
+            out.push('\n');
+        }
+        let errors = self
+            .items
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count();
+        if errors > 1 {
+            out.push_str(&format!(
+                "error: {} could not be compiled: {errors} errors\n",
+                self.file.name
+            ));
+        }
+        out
+    }
+
+    /// A one-line summary: the first error's location and message.
+    pub fn summary(&self) -> String {
+        let Some(first) = self.items.first() else {
+            return format!("{}: invalid spec", self.file.name);
+        };
+        let location = match &first.span {
+            Some(span) => {
+                let (line, col) = self.file.line_col(span.start);
+                format!("{}:{line}:{col}", self.file.name)
+            }
+            None => self.file.name.clone(),
+        };
+        let more = match self.items.len() {
+            1 => String::new(),
+            n => format!(" (and {} more)", n - 1),
+        };
+        format!("{location}: {}{more}", first.message)
+    }
+}
+
+fn render_one(renderer: &Renderer, file: &SourceFile, item: &Diagnostic) -> String {
+    let level = match item.severity {
+        Severity::Error => Level::ERROR,
+        Severity::Warning => Level::WARNING,
+    };
+    let mut group = Group::with_title(level.primary_title(item.message.as_str()));
+    if let Some(span) = &item.span {
+        let span = clamp_span(&file.text, span.clone());
+        let mut annotation = AnnotationKind::Primary.span(span);
+        if let Some(label) = &item.label {
+            annotation = annotation.label(label.as_str());
+        }
+        group = group.element(
+            Snippet::source(file.text.as_str())
+                .path(file.name.as_str())
+                .fold(true)
+                .annotation(annotation),
+        );
+    } else {
+        group = group.element(Level::NOTE.message(format!("in {}", file.name)));
+    }
+    if let Some(help) = &item.help {
+        group = group.element(Level::HELP.message(help.as_str()));
+    }
+    renderer.render(&[group])
+}
+
+fn clamp_span(text: &str, span: Range<usize>) -> Range<usize> {
+    let start = floor_char_boundary(text, span.start.min(text.len()));
+    let end = floor_char_boundary(text, span.end.min(text.len())).max(start);
+    start..end
+}
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.render(false))
+    }
+}
+
+impl std::error::Error for Diagnostics {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_from_one() {
+        let file = SourceFile::new("S.toml", "a = 1\nbb = 2\n");
+        assert_eq!(file.line_col(0), (1, 1));
+        assert_eq!(file.line_col(6), (2, 1));
+        assert_eq!(file.line_col(8), (2, 3));
+    }
+
+    #[test]
+    fn suggests_close_names_only() {
+        let known = ["requirements", "python", "node"];
+        assert_eq!(did_you_mean("requirments", known), Some("requirements"));
+        assert_eq!(did_you_mean("zzz", known), None);
+    }
+
+    #[test]
+    fn renders_location_and_help() {
+        let file = SourceFile::new("Stagefile.toml", "[stage.a]\npyton = \"3.11\"\n");
+        let diag = Diagnostic::error("unknown key `pyton`", Some(10..15))
+            .with_suggestion("pyton", ["python"]);
+        let text = Diagnostics::single(&file, diag).render(false);
+        assert!(text.contains("Stagefile.toml:2:1"), "{text}");
+        assert!(text.contains("did you mean `python`?"), "{text}");
+    }
+}

@@ -1,0 +1,140 @@
+//! `${NAME}` interpolation of build args, and `$NAME` expansion in env values.
+//!
+//! - Spec values (versions, images, paths): `${NAME}` must name a build arg.
+//! - Run commands: `${NAME}` of a build arg is replaced; anything else is left to the shell.
+//! - Env values: `$NAME` and `${NAME}` see the build args and the env defined so far, like a
+//!   Dockerfile's `ENV`; unknown names expand to nothing.
+//!
+//! `$$` is a literal `$` everywhere.
+
+/// How names that are not found are treated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unknown {
+    /// An error (spec values).
+    Fail,
+    /// Left as written (run commands).
+    Keep,
+    /// Replaced with nothing (env values).
+    Empty,
+}
+
+/// A `${NAME}` that names no build arg, with its byte offset in the text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownName {
+    /// The name.
+    pub name: String,
+    /// Byte offset of the `$` in the text.
+    pub offset: usize,
+}
+
+/// Expands `${NAME}` (and `$NAME` when `bare` is true) using `lookup`.
+pub fn expand(
+    text: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    unknown: Unknown,
+    bare: bool,
+) -> Result<String, UnknownName> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    let mut offset = 0;
+    while let Some(pos) = rest.find('$') {
+        out.push_str(&rest[..pos]);
+        let after = &rest[pos + 1..];
+        let (name, consumed) = if after.starts_with('$') {
+            out.push('$');
+            advance(&mut rest, &mut offset, pos + 2);
+            continue;
+        } else if let Some(inner) = after.strip_prefix('{') {
+            match inner.find('}') {
+                Some(end) if is_name(&inner[..end]) => (&inner[..end], end + 3),
+                _ => ("", 1),
+            }
+        } else {
+            let len = after
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(after.len());
+            let name = &after[..len];
+            if bare && is_name(name) {
+                (name, len + 1)
+            } else {
+                ("", 1)
+            }
+        };
+        if name.is_empty() {
+            out.push('$');
+            advance(&mut rest, &mut offset, pos + 1);
+            continue;
+        }
+        match lookup(name) {
+            Some(value) => out.push_str(&value),
+            None => match unknown {
+                Unknown::Fail => {
+                    return Err(UnknownName {
+                        name: name.to_owned(),
+                        offset: offset + pos,
+                    });
+                }
+                Unknown::Keep => out.push_str(&rest[pos..pos + consumed]),
+                Unknown::Empty => {}
+            },
+        }
+        advance(&mut rest, &mut offset, pos + consumed);
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+fn advance(rest: &mut &str, offset: &mut usize, by: usize) {
+    *rest = &rest[by..];
+    *offset += by;
+}
+
+fn is_name(text: &str) -> bool {
+    let mut chars = text.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(name: &str) -> Option<String> {
+        (name == "PY").then(|| "3.11".to_owned())
+    }
+
+    #[test]
+    fn strict_fails_on_unknown_names() {
+        assert_eq!(
+            expand("python:${PY}-slim", &args, Unknown::Fail, false).unwrap(),
+            "python:3.11-slim"
+        );
+        let err = expand("a ${NOPE}", &args, Unknown::Fail, false).unwrap_err();
+        assert_eq!(
+            err,
+            UnknownName {
+                name: "NOPE".into(),
+                offset: 2
+            }
+        );
+    }
+
+    #[test]
+    fn keep_leaves_shell_variables_alone() {
+        let text = "echo ${PY} $HOME ${HOME} $$ $1";
+        assert_eq!(
+            expand(text, &args, Unknown::Keep, false).unwrap(),
+            "echo 3.11 $HOME ${HOME} $ $1"
+        );
+    }
+
+    #[test]
+    fn env_mode_expands_bare_names() {
+        let lookup = |n: &str| (n == "PATH").then(|| "/bin".to_owned());
+        assert_eq!(
+            expand("/venv/bin:$PATH", &lookup, Unknown::Empty, true).unwrap(),
+            "/venv/bin:/bin"
+        );
+        assert_eq!(expand("${X}y", &lookup, Unknown::Empty, true).unwrap(), "y");
+    }
+}

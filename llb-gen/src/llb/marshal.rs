@@ -1,0 +1,130 @@
+//! Deterministic marshalling of a state graph into a [`pb::Definition`].
+//!
+//! Ops are emitted dependencies first, in the order a depth-first walk from the result meets
+//! them; each op's digest is the sha256 of its encoded bytes (prost encodes fields by tag and
+//! the `pb` maps are sorted), so the same graph always gives the same bytes.
+
+use std::collections::{BTreeMap, HashMap};
+
+use prost::Message;
+use sha2::{Digest, Sha256};
+
+use super::{Node, Output, State};
+use crate::pb;
+
+/// The build file a definition's source map points into.
+#[derive(Debug, Clone)]
+pub struct SourceInfo<'a> {
+    /// File name.
+    pub filename: &'a str,
+    /// Its contents.
+    pub data: &'a [u8],
+    /// Language, e.g. `TOML`.
+    pub language: &'a str,
+}
+
+struct Marshaller {
+    digests: HashMap<*const Node, String>,
+    definition: pb::Definition,
+    locations: BTreeMap<String, pb::Locations>,
+}
+
+impl Marshaller {
+    fn digest_of(&mut self, output: &Output) -> String {
+        let key = std::rc::Rc::as_ptr(&output.node);
+        if let Some(digest) = self.digests.get(&key) {
+            return digest.clone();
+        }
+        let node = &output.node;
+        let inputs = node
+            .inputs
+            .iter()
+            .map(|input| pb::Input {
+                digest: self.digest_of(input),
+                index: input.index,
+            })
+            .collect();
+        let op = pb::Op {
+            inputs,
+            platform: node.platform.clone(),
+            constraints: Some(pb::WorkerConstraints::default()),
+            op: Some(node.op.clone()),
+        };
+        let bytes = op.encode_to_vec();
+        let digest = digest_bytes(&bytes);
+        if !self.definition.metadata.contains_key(&digest) {
+            self.definition.def.push(bytes);
+            let mut metadata = pb::OpMetadata {
+                ignore_cache: node.meta.ignore_cache,
+                caps: node.caps.iter().map(|c| ((*c).to_owned(), true)).collect(),
+                ..Default::default()
+            };
+            if let Some(name) = &node.meta.name {
+                metadata
+                    .description
+                    .insert("llb.customname".into(), name.clone());
+            }
+            self.definition.metadata.insert(digest.clone(), metadata);
+            if !node.meta.ranges.is_empty() {
+                self.locations.insert(
+                    digest.clone(),
+                    pb::Locations {
+                        locations: vec![pb::Location {
+                            source_index: 0,
+                            ranges: node.meta.ranges.clone(),
+                        }],
+                    },
+                );
+            }
+        }
+        self.digests.insert(key, digest.clone());
+        digest
+    }
+}
+
+/// `sha256:<hex>` of some bytes.
+pub fn digest_bytes(bytes: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
+}
+
+/// Marshals the graph ending in `result`; `source` adds the source map. Scratch gives an empty
+/// definition (nothing to build).
+pub fn marshal(result: &State, source: Option<SourceInfo<'_>>) -> pb::Definition {
+    let Some(output) = &result.output else {
+        return pb::Definition::default();
+    };
+    let mut marshaller = Marshaller {
+        digests: HashMap::new(),
+        definition: pb::Definition::default(),
+        locations: BTreeMap::new(),
+    };
+    let digest = marshaller.digest_of(output);
+    let terminal = pb::Op {
+        inputs: vec![pb::Input {
+            digest,
+            index: output.index,
+        }],
+        ..Default::default()
+    };
+    let bytes = terminal.encode_to_vec();
+    let terminal_digest = digest_bytes(&bytes);
+    marshaller.definition.def.push(bytes);
+    marshaller
+        .definition
+        .metadata
+        .insert(terminal_digest, pb::OpMetadata::default());
+    if let Some(info) = source
+        && !marshaller.locations.is_empty()
+    {
+        marshaller.definition.source = Some(pb::Source {
+            locations: marshaller.locations,
+            infos: vec![pb::SourceInfo {
+                filename: info.filename.to_owned(),
+                data: info.data.to_vec(),
+                definition: None,
+                language: info.language.to_owned(),
+            }],
+        });
+    }
+    marshaller.definition
+}

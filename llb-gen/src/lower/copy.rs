@@ -1,0 +1,141 @@
+//! Lowering copies. Consecutive copies become one merge of independent copy layers (like
+//! `COPY --link`): a change below them does not invalidate them, and each is cached alone.
+
+use super::Lowering;
+use crate::llb::{CopyOptions, FileAction, OpMeta, State};
+use crate::plan::{CopyFrom, CopyPlan, Owner, StagePlan};
+
+impl Lowering<'_> {
+    /// How a copy reads in progress output.
+    pub(super) fn copy_display(&self, copy: &CopyPlan) -> String {
+        let from = match &copy.from {
+            CopyFrom::Context => String::new(),
+            CopyFrom::Stage(index) => format!("--from={} ", self.plan.stages[*index].name),
+            CopyFrom::Image(reference) => format!("--from={reference} "),
+        };
+        let src = if copy.src.is_empty() {
+            "<outputs>".to_owned()
+        } else {
+            copy.src.join(" ")
+        };
+        format!("COPY {from}{src} {}", copy.dest)
+    }
+
+    /// The state a copy reads from, and that state's working directory.
+    fn copy_source(&self, from: &CopyFrom) -> (State, String) {
+        match from {
+            CopyFrom::Context => (self.context.clone(), "/".to_owned()),
+            CopyFrom::Stage(index) => match self.built.get(index) {
+                Some(built) => (
+                    built.state.clone(),
+                    built
+                        .config
+                        .config
+                        .working_dir
+                        .clone()
+                        .unwrap_or_else(|| "/".into()),
+                ),
+                None => (State::scratch(), "/".into()),
+            },
+            CopyFrom::Image(reference) => {
+                let built = self.image(
+                    reference,
+                    reference,
+                    OpMeta::named(format!("[internal] load {reference}")),
+                );
+                (built.state, "/".into())
+            }
+        }
+    }
+
+    /// `(src, dest)` pairs of one copy; a copy from a stage without `src` takes its outputs.
+    fn copy_pairs(&self, copy: &CopyPlan, source_workdir: &str) -> Vec<(String, String)> {
+        let dest = copy.dest.clone();
+        match (&copy.from, copy.src.is_empty()) {
+            (CopyFrom::Stage(index), true) => self.plan.stages[*index]
+                .outputs
+                .iter()
+                .map(|output| {
+                    let src = format!("{}/{output}", source_workdir.trim_end_matches('/'));
+                    (src, format!("{}/{output}", dest.trim_end_matches('/')))
+                })
+                .collect(),
+            _ => copy
+                .src
+                .iter()
+                .map(|src| (src.clone(), dest.clone()))
+                .collect(),
+        }
+    }
+
+    fn copy_actions(&self, copy: &CopyPlan) -> Vec<FileAction> {
+        let (from, workdir) = self.copy_source(&copy.from);
+        let (owner, owner_names) = match &copy.owner {
+            Some(Owner::Ids(uid, gid)) => (Some((*uid, *gid)), None),
+            Some(Owner::Names(user, group)) => (None, Some((user.clone(), group.clone()))),
+            None => (None, None),
+        };
+        self.copy_pairs(copy, &workdir)
+            .into_iter()
+            .map(|(src, dest)| FileAction::Copy {
+                from: from.clone(),
+                src: match copy.from {
+                    CopyFrom::Context => context_path(&src),
+                    _ => src,
+                },
+                dest,
+                options: CopyOptions {
+                    owner,
+                    owner_names: owner_names.clone(),
+                    mode: copy.mode,
+                    dir_contents: true,
+                    allow_wildcard: true,
+                    include: copy.include.clone(),
+                    exclude: copy.exclude.clone(),
+                },
+            })
+            .collect()
+    }
+
+    /// Applies a group of consecutive copies on `base`.
+    pub(super) fn copies(
+        &self,
+        base: &State,
+        group: &[&CopyPlan],
+        stage: &StagePlan,
+        meta: OpMeta,
+    ) -> State {
+        // Owners by name are looked up in the destination's /etc/passwd, so those copies
+        // must be applied on the stage itself rather than linked.
+        let linkable = group
+            .iter()
+            .all(|c| !matches!(c.owner, Some(Owner::Names(..))));
+        if !linkable {
+            let actions = group.iter().flat_map(|c| self.copy_actions(c)).collect();
+            return base.file(actions, meta);
+        }
+        let mut layers = vec![base.clone()];
+        for copy in group {
+            let name = meta.name.as_deref().map(|n| {
+                n.split(']').next().unwrap_or(n).to_owned() + "] " + &self.copy_display(copy)
+            });
+            let layer_meta = OpMeta {
+                name,
+                ranges: super::ranges(&self.plan.file, &copy.span),
+                ignore_cache: stage.no_cache,
+            };
+            layers.push(State::scratch().file(self.copy_actions(copy), layer_meta));
+        }
+        State::merge(layers, meta)
+    }
+}
+
+/// A context-relative path as an absolute path in the context state (`.` is `/`).
+fn context_path(src: &str) -> String {
+    let relative = src.trim_start_matches("./").trim_start_matches('/');
+    if relative.is_empty() || relative == "." {
+        "/".to_owned()
+    } else {
+        format!("/{relative}")
+    }
+}

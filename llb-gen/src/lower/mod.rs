@@ -1,0 +1,306 @@
+//! Phase 4: lowering steps to LLB states, one stage at a time in dependency order, and the
+//! target's image config.
+
+mod config;
+mod copy;
+mod run;
+
+use std::collections::BTreeMap;
+
+use crate::compile::{CompileOptions, Compiled, ContextSource, NamedContext, ResolvedImage};
+use crate::diag::{Diagnostic, Diagnostics, SourceFile};
+use crate::image::ImageConfig;
+use crate::interp::{self, Unknown};
+use crate::llb::{self, FileAction, LocalOptions, OpMeta, State};
+use crate::pb;
+use crate::plan::{Base, Plan, Span, StagePlan};
+use crate::recipes::{StageSteps, Step, system};
+
+/// A stage after lowering: its filesystem and image config.
+#[derive(Debug, Clone)]
+pub(crate) struct Built {
+    pub state: State,
+    pub config: ImageConfig,
+}
+
+/// Shared inputs of every stage's lowering.
+pub(crate) struct Lowering<'a> {
+    pub plan: &'a Plan,
+    pub options: &'a CompileOptions,
+    pub images: &'a BTreeMap<String, ResolvedImage>,
+    pub platform: pb::Platform,
+    pub context: State,
+    pub built: BTreeMap<usize, Built>,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Lowers the target and returns the definition with its image config.
+pub fn lower(
+    plan: &Plan,
+    stages: &[StageSteps],
+    images: &BTreeMap<String, ResolvedImage>,
+    options: &CompileOptions,
+) -> Result<Compiled, Diagnostics> {
+    let mut lowering = Lowering {
+        plan,
+        options,
+        images,
+        platform: options.platform.to_pb(),
+        context: context_state(&options.context),
+        built: BTreeMap::new(),
+        warnings: Vec::new(),
+    };
+    for stage_steps in stages {
+        let built = lowering.stage(stage_steps);
+        lowering.built.insert(stage_steps.stage, built);
+    }
+    let Some(target) = lowering.built.remove(&plan.target) else {
+        return Err(Diagnostics::single(
+            &plan.file,
+            Diagnostic::error("the target stage was not built", None),
+        ));
+    };
+    let mut config = target.config;
+    config::finish(&mut config, options);
+    let definition = llb::marshal(
+        &target.state,
+        Some(llb::SourceInfo {
+            filename: &plan.file.name,
+            data: plan.file.text.as_bytes(),
+            language: "TOML",
+        }),
+    );
+    Ok(Compiled {
+        definition,
+        image_config: config,
+        warnings: lowering.warnings,
+    })
+}
+
+fn context_state(context: &ContextSource) -> State {
+    match context {
+        ContextSource::Local { name, session_id } => State::local(
+            name,
+            &LocalOptions {
+                session_id: session_id.clone(),
+                shared_key_hint: Some(name.clone()),
+                ..LocalOptions::default()
+            },
+            OpMeta::named("[internal] load build context"),
+        ),
+    }
+}
+
+/// Source ranges (1-based lines, 0-based characters) of a span, for the source map.
+pub(crate) fn ranges(file: &SourceFile, span: &Span) -> Vec<pb::Range> {
+    if span.is_empty() && span.start == 0 {
+        return Vec::new();
+    }
+    let (start_line, start_col) = file.line_col(span.start);
+    let (end_line, end_col) = file.line_col(span.end.max(span.start));
+    vec![pb::Range {
+        start: Some(pb::Position {
+            line: start_line as i32,
+            character: start_col as i32 - 1,
+        }),
+        end: Some(pb::Position {
+            line: end_line as i32,
+            character: end_col as i32 - 1,
+        }),
+    }]
+}
+
+/// Counts the steps that produce an op, for `[stage k/N]` names.
+fn op_count(steps: &[Step]) -> usize {
+    let mut count = 0;
+    let mut in_copies = false;
+    for step in steps {
+        match step {
+            Step::Env { .. } => {}
+            Step::Copy(_) => {
+                if !in_copies {
+                    count += 1;
+                }
+            }
+            _ => count += 1,
+        }
+        in_copies = matches!(step, Step::Copy(_));
+    }
+    count
+}
+
+impl Lowering<'_> {
+    fn meta(
+        &self,
+        stage: &StagePlan,
+        position: usize,
+        total: usize,
+        what: &str,
+        span: &Span,
+    ) -> OpMeta {
+        OpMeta::named(format!("[{} {position}/{total}] {what}", stage.name))
+            .at(ranges(&self.plan.file, span))
+            .no_cache(stage.no_cache)
+    }
+
+    /// The state and config of a named build context.
+    fn named(&self, context: &NamedContext, label: &str, span: &Span) -> Built {
+        let meta =
+            OpMeta::named(format!("[context {label}] load")).at(ranges(&self.plan.file, span));
+        let empty = || ImageConfig::empty(&self.platform.os, &self.platform.architecture, None);
+        match context {
+            NamedContext::Image { reference, config } => Built {
+                state: State::image(reference, &self.platform, meta),
+                config: config.clone().unwrap_or_else(empty),
+            },
+            NamedContext::Local { name, session_id } => Built {
+                state: State::local(
+                    name,
+                    &LocalOptions {
+                        session_id: session_id.clone(),
+                        shared_key_hint: Some(name.clone()),
+                        ..LocalOptions::default()
+                    },
+                    meta,
+                ),
+                config: empty(),
+            },
+            NamedContext::Git(url) => Built {
+                state: State::git(url, false, meta),
+                config: empty(),
+            },
+            NamedContext::Http(url) => Built {
+                state: State::http(url, None, meta),
+                config: empty(),
+            },
+        }
+    }
+
+    /// An image by normalized reference, pinned when resolved; named contexts replace it.
+    pub(crate) fn image(&self, reference: &str, written: &str, meta: OpMeta) -> Built {
+        let named = self
+            .options
+            .named_contexts
+            .get(written)
+            .or_else(|| self.options.named_contexts.get(reference));
+        if let Some(context) = named {
+            return self.named(context, written, &(0..0));
+        }
+        match self.images.get(reference) {
+            Some(resolved) => Built {
+                state: State::image(&resolved.pinned, &self.platform, meta),
+                config: resolved.config.clone(),
+            },
+            None => {
+                let mut config =
+                    ImageConfig::empty(&self.platform.os, &self.platform.architecture, None);
+                config.set_env("PATH", crate::image::DEFAULT_PATH);
+                Built {
+                    state: State::image(reference, &self.platform, meta),
+                    config,
+                }
+            }
+        }
+    }
+
+    fn base(&self, stage: &StagePlan, total: usize) -> Built {
+        if stage.replaced
+            && let Some(context) = self.options.named_contexts.get(&stage.name)
+        {
+            return self.named(context, &stage.name, &stage.span);
+        }
+        match &stage.base {
+            Base::Image {
+                reference,
+                written,
+                span,
+            } => {
+                let meta = self.meta(stage, 1, total, &format!("FROM {reference}"), span);
+                let mut built = self.image(reference, written, meta);
+                built.config.created = None;
+                built.config.config.extra.remove("OnBuild");
+                built
+            }
+            Base::Stage { index, .. } => self.built.get(index).cloned().unwrap_or_else(|| Built {
+                state: State::scratch(),
+                config: ImageConfig::empty(&self.platform.os, &self.platform.architecture, None),
+            }),
+            Base::Scratch { .. } => Built {
+                state: State::scratch(),
+                config: ImageConfig::empty(&self.platform.os, &self.platform.architecture, None),
+            },
+        }
+    }
+
+    fn stage(&mut self, stage_steps: &StageSteps) -> Built {
+        let stage = &self.plan.stages[stage_steps.stage];
+        let total = op_count(&stage_steps.steps) + 1;
+        let mut built = self.base(stage, total);
+        if stage.replaced {
+            return built;
+        }
+        let mut position = 1;
+        let mut steps = stage_steps.steps.iter().peekable();
+        while let Some(step) = steps.next() {
+            match step {
+                Step::Env { vars, .. } => {
+                    for (name, value) in vars {
+                        let env = built.config.env_pairs();
+                        let lookup =
+                            |n: &str| env.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+                        let value = interp::expand(value, &lookup, Unknown::Empty, true)
+                            .unwrap_or_else(|_| value.clone());
+                        built.config.set_env(name, &value);
+                    }
+                }
+                Step::Workdir { path, span } => {
+                    position += 1;
+                    let meta = self.meta(stage, position, total, &format!("WORKDIR {path}"), span);
+                    built.state = built.state.file(
+                        vec![FileAction::Mkdir {
+                            path: path.clone(),
+                            mode: 0o755,
+                            owner: None,
+                        }],
+                        meta,
+                    );
+                    built.config.config.working_dir = Some(path.clone());
+                }
+                Step::Run(run) => {
+                    position += 1;
+                    let meta = self.meta(stage, position, total, &run.display, &run.span);
+                    built.state = self.run(&built, run, meta);
+                }
+                Step::CreateUser { span } => {
+                    position += 1;
+                    if !built.state.is_scratch() {
+                        let run = system::create_user(span.clone());
+                        let meta = self.meta(stage, position, total, &run.display, span);
+                        built.state = self.run(&built, &run, meta);
+                    }
+                    built.config.config.user = Some(system::app_user());
+                }
+                Step::Copy(first) => {
+                    position += 1;
+                    let mut group = vec![first];
+                    while let Some(Step::Copy(next)) = steps.peek() {
+                        group.push(next);
+                        steps.next();
+                    }
+                    let span =
+                        group[0].span.start..group.last().map_or(group[0].span.end, |c| c.span.end);
+                    let names: Vec<String> = group.iter().map(|c| self.copy_display(c)).collect();
+                    let meta = self.meta(stage, position, total, &names.join(", "), &span);
+                    built.state = self.copies(&built.state, &group, stage, meta);
+                }
+            }
+        }
+        config::apply_stage(
+            &mut built.config,
+            stage,
+            &mut self.warnings,
+            stage_steps.stage == self.plan.target,
+        );
+        built
+    }
+}

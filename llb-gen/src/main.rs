@@ -1,0 +1,110 @@
+//! `llb-gen`: compile a Stagefile.toml to BuildKit LLB, for `buildctl build` or for reading.
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, ValueEnum};
+use llb_gen::compile::{CompileOptions, ContextSource, Prepared};
+use llb_gen::{LocalDirProbe, Platform, SourceFile, dump};
+use prost::Message;
+
+/// Compile a Stagefile.toml into a BuildKit LLB definition.
+#[derive(Debug, Parser)]
+#[command(name = "llb-gen", version, about)]
+struct Cli {
+    /// The spec file.
+    #[arg(default_value = "Stagefile.toml")]
+    file: PathBuf,
+    /// Build context directory (default: the spec file's directory).
+    #[arg(long)]
+    context: Option<PathBuf>,
+    /// Output format: the marshalled definition (for `buildctl build`), text or JSON.
+    #[arg(long, value_enum, default_value_t = Format::Pb)]
+    format: Format,
+    /// Stage to build (default: the spec's default target).
+    #[arg(long)]
+    target: Option<String>,
+    /// Build arg, as NAME=VALUE (repeatable).
+    #[arg(long = "build-arg", value_name = "NAME=VALUE", value_parser = parse_key_value)]
+    build_args: Vec<(String, String)>,
+    /// Target platform, e.g. linux/amd64.
+    #[arg(long, value_parser = Platform::parse, default_value = "linux/amd64")]
+    platform: Platform,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Format {
+    /// The marshalled pb.Definition.
+    Pb,
+    /// One line per op.
+    Text,
+    /// Decoded ops as JSON.
+    Json,
+}
+
+fn parse_key_value(text: &str) -> Result<(String, String), String> {
+    text.split_once('=')
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .filter(|(k, _)| !k.is_empty())
+        .ok_or_else(|| format!("expected NAME=VALUE, got `{text}`"))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(&cli.file)
+        .with_context(|| format!("cannot read {}", cli.file.display()))?;
+    let name = cli.file.file_name().map_or_else(
+        || "Stagefile.toml".into(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let context_dir = match &cli.context {
+        Some(dir) => dir.clone(),
+        None => cli
+            .file
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
+    };
+    let options = CompileOptions {
+        target: cli.target.clone(),
+        build_args: cli.build_args.iter().cloned().collect::<BTreeMap<_, _>>(),
+        platform: cli.platform.clone(),
+        context: ContextSource::default(),
+        ..CompileOptions::default()
+    };
+    let color = std::io::stderr().is_terminal();
+    let compiled = Prepared::new(SourceFile::new(name, text), options)
+        .and_then(|prepared| prepared.compile(&LocalDirProbe::new(context_dir), &BTreeMap::new()));
+    let compiled = match compiled {
+        Ok(compiled) => compiled,
+        Err(diagnostics) => {
+            eprint!("{}", diagnostics.render(color));
+            return Ok(ExitCode::from(1));
+        }
+    };
+    for warning in &compiled.warnings {
+        let file = SourceFile::new(cli.file.display().to_string(), String::new());
+        eprintln!("warning: {} ({})", warning.message, file.name);
+    }
+    let mut stdout = std::io::stdout().lock();
+    match cli.format {
+        Format::Pb => stdout.write_all(&compiled.definition.encode_to_vec())?,
+        Format::Text => stdout.write_all(dump::text(&compiled.definition)?.as_bytes())?,
+        Format::Json => writeln!(stdout, "{}", dump::json(&compiled.definition)?)?,
+    }
+    stdout.flush()?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,443 @@
+//! Phase 2: a validated plan. Names are resolved, args interpolated, defaults applied, and every
+//! value keeps the span it came from. Recipes and lowering read only this.
+
+mod build;
+mod graph;
+mod stage;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
+
+pub use build::build;
+
+use crate::compile::{ArgInfo, NamedContext, Outline, TargetInfo};
+use crate::diag::SourceFile;
+
+/// Byte range in the spec file.
+pub type Span = Range<usize>;
+
+/// Uid and gid of the user created for final images.
+pub const APP_UID: u32 = 10001;
+/// Name of the user created for final images.
+pub const APP_USER: &str = "app";
+
+/// The validated spec, for one target.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The spec file (source maps point into it).
+    pub file: SourceFile,
+    /// All stages, in the order written.
+    pub stages: Vec<StagePlan>,
+    /// Index of the target stage.
+    pub target: usize,
+    /// Stages the target needs, dependencies first, the target last.
+    pub order: Vec<usize>,
+    /// Build args with their effective values.
+    pub args: Vec<ArgPlan>,
+}
+
+/// A build argument.
+#[derive(Debug, Clone)]
+pub struct ArgPlan {
+    /// Name.
+    pub name: String,
+    /// Default from the spec.
+    pub default: String,
+    /// Value after `--build-arg`.
+    pub value: String,
+    /// Where it is declared.
+    pub span: Span,
+}
+
+/// One stage, validated.
+#[derive(Debug, Clone)]
+pub struct StagePlan {
+    /// Stage name.
+    pub name: String,
+    /// Span of the stage's table header key.
+    pub span: Span,
+    /// Description for `--call=targets`.
+    pub description: Option<String>,
+    /// Whether the spec marks it as the default target.
+    pub is_default: bool,
+    /// What the stage starts from.
+    pub base: Base,
+    /// Language toolchain, for language stages.
+    pub language: Option<LanguagePlan>,
+    /// Project directory in the context (`""` for the root).
+    pub root: String,
+    /// Debian packages.
+    pub apt: Vec<String>,
+    /// Span of the `apt` key's value.
+    pub apt_span: Span,
+    /// Working directory, when the stage sets one (language stages default to `/app`).
+    pub workdir: Option<String>,
+    /// Context files copied after the dependencies, for language stages.
+    pub source: Option<CopyPlan>,
+    /// Copies, in order.
+    pub copies: Vec<CopyPlan>,
+    /// Commands, in order, after the copies.
+    pub runs: Vec<RunPlan>,
+    /// Paths (relative to the workdir) other stages copy by default.
+    pub outputs: Vec<String>,
+    /// Env entries as written (values may refer to earlier env with `$NAME`).
+    pub env: Vec<(String, String, Span)>,
+    /// Image settings.
+    pub image: ImageSettings,
+    /// Who the image runs as.
+    pub user: UserSetting,
+    /// Replaced by a named build context (`--build-context NAME=...`).
+    pub replaced: bool,
+    /// Excluded from the cache (`--no-cache`).
+    pub no_cache: bool,
+}
+
+/// What a stage starts from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Base {
+    /// An image (normalized reference) and where it was named.
+    Image {
+        /// Normalized reference.
+        reference: String,
+        /// The reference as written (named contexts match it).
+        written: String,
+        /// Span of the `from` value or language key.
+        span: Span,
+    },
+    /// Another stage.
+    Stage {
+        /// Index of that stage.
+        index: usize,
+        /// Span of the `from` value.
+        span: Span,
+    },
+    /// An empty filesystem.
+    Scratch {
+        /// Span of the `from` value.
+        span: Span,
+    },
+}
+
+/// Languages with recipes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Language {
+    /// CPython.
+    Python,
+    /// Node.js.
+    Node,
+    /// Ruby.
+    Ruby,
+}
+
+impl Language {
+    /// Lower-case name, as in the spec.
+    pub fn name(self) -> &'static str {
+        match self {
+            Language::Python => "python",
+            Language::Node => "node",
+            Language::Ruby => "ruby",
+        }
+    }
+}
+
+/// Dependency managers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Manager {
+    /// pip with requirement files.
+    Pip,
+    /// Poetry (pyproject.toml + poetry.lock).
+    Poetry,
+    /// uv (pyproject.toml + uv.lock).
+    Uv,
+    /// npm (package-lock.json).
+    Npm,
+    /// Yarn (yarn.lock).
+    Yarn,
+    /// pnpm (pnpm-lock.yaml).
+    Pnpm,
+    /// Bundler (Gemfile.lock).
+    Bundler,
+}
+
+impl Manager {
+    /// Every manager with its spec name and language.
+    pub const ALL: [(Manager, &'static str, Language); 7] = [
+        (Manager::Pip, "pip", Language::Python),
+        (Manager::Poetry, "poetry", Language::Python),
+        (Manager::Uv, "uv", Language::Python),
+        (Manager::Npm, "npm", Language::Node),
+        (Manager::Yarn, "yarn", Language::Node),
+        (Manager::Pnpm, "pnpm", Language::Node),
+        (Manager::Bundler, "bundler", Language::Ruby),
+    ];
+
+    /// The name used in the spec.
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(m, _, _)| *m == self)
+            .map_or("?", |(_, name, _)| name)
+    }
+}
+
+/// A language stage's toolchain and dependencies.
+#[derive(Debug, Clone)]
+pub struct LanguagePlan {
+    /// The language.
+    pub kind: Language,
+    /// Version, e.g. `3.11`.
+    pub version: String,
+    /// Span of the language key's value.
+    pub span: Span,
+    /// Manager named in the spec (detected from lockfiles when `None`).
+    pub manager: Option<Manager>,
+    /// pip requirement files, relative to the root.
+    pub requirements: Vec<String>,
+    /// Span of the requirements value, or of the language key.
+    pub deps_span: Span,
+    /// Whether dependencies are installed.
+    pub install: bool,
+    /// Python virtualenv location.
+    pub venv: String,
+}
+
+/// Where a copy reads from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CopyFrom {
+    /// The build context.
+    Context,
+    /// Another stage.
+    Stage(usize),
+    /// An image (normalized reference).
+    Image(String),
+}
+
+/// A copy, validated.
+#[derive(Debug, Clone)]
+pub struct CopyPlan {
+    /// Source of the files.
+    pub from: CopyFrom,
+    /// Paths in the source; empty for "the stage's outputs".
+    pub src: Vec<String>,
+    /// Destination (absolute).
+    pub dest: String,
+    /// Only these patterns.
+    pub include: Vec<String>,
+    /// Leave out these patterns.
+    pub exclude: Vec<String>,
+    /// Owner of the copied files.
+    pub owner: Option<Owner>,
+    /// File mode.
+    pub mode: Option<u32>,
+    /// Where it was written.
+    pub span: Span,
+}
+
+/// Who owns copied files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Owner {
+    /// Numeric ids.
+    Ids(u32, u32),
+    /// Names looked up in the stage's `/etc/passwd` and `/etc/group`.
+    Names(String, Option<String>),
+}
+
+/// A command, validated.
+#[derive(Debug, Clone)]
+pub struct RunPlan {
+    /// Arguments (`/bin/sh -c ...` for shell form).
+    pub args: Vec<String>,
+    /// How the command reads in progress output.
+    pub display: String,
+    /// Extra mounts.
+    pub mounts: Vec<MountPlan>,
+    /// Extra env for this command.
+    pub env: Vec<(String, String)>,
+    /// Network mode.
+    pub network: Network,
+    /// Working directory override.
+    pub workdir: Option<String>,
+    /// User override.
+    pub user: Option<String>,
+    /// Where it was written.
+    pub span: Span,
+}
+
+/// Network modes for commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Network {
+    /// The sandbox's own network (default).
+    #[default]
+    Sandbox,
+    /// No network.
+    None,
+    /// The host's network (needs an entitlement).
+    Host,
+}
+
+/// A mount for a command.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum MountPlan {
+    /// A persistent cache directory.
+    Cache {
+        /// Mount point.
+        target: String,
+        /// Cache id.
+        id: String,
+        /// Sharing mode.
+        sharing: Sharing,
+    },
+    /// A secret file and/or env var.
+    Secret {
+        /// Secret id.
+        id: String,
+        /// File path, if mounted as a file.
+        target: Option<String>,
+        /// Env var name, if exposed as env.
+        env: Option<String>,
+        /// Whether a missing secret fails the build.
+        required: bool,
+    },
+    /// SSH agent socket.
+    Ssh {
+        /// SSH id (`default` for the default agent).
+        id: String,
+    },
+    /// A tmpfs.
+    Tmpfs {
+        /// Mount point.
+        target: String,
+    },
+}
+
+/// Cache mount sharing modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Sharing {
+    /// Concurrent writers share it.
+    Shared,
+    /// Each writer gets its own copy when busy.
+    Private,
+    /// Writers wait for each other.
+    Locked,
+}
+
+/// Image config settings of a stage.
+#[derive(Debug, Clone, Default)]
+pub struct ImageSettings {
+    /// Ports such as `8000/tcp`.
+    pub expose: Vec<String>,
+    /// Entrypoint.
+    pub entrypoint: Option<Vec<String>>,
+    /// Command.
+    pub cmd: Option<Vec<String>>,
+    /// Labels.
+    pub labels: BTreeMap<String, String>,
+    /// Health check: command, interval, timeout, start period (ns), retries.
+    pub healthcheck: Option<crate::image::HealthConfig>,
+    /// Stop signal.
+    pub stop_signal: Option<String>,
+}
+
+/// Who the image runs as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserSetting {
+    /// Not said: final images get the created `app` user; other stages keep the base's.
+    Default,
+    /// Said in the spec.
+    Explicit(String),
+}
+
+impl Plan {
+    /// The target stage.
+    pub fn target_stage(&self) -> &StagePlan {
+        &self.stages[self.target]
+    }
+
+    /// Stage index by name.
+    pub fn stage_index(&self, name: &str) -> Option<usize> {
+        self.stages.iter().position(|s| s.name == name)
+    }
+
+    /// Normalized image references the target needs resolved (bases only, not replaced ones).
+    pub fn images_to_resolve(&self, named: &BTreeMap<String, NamedContext>) -> Vec<String> {
+        let mut images = BTreeSet::new();
+        for &index in &self.order {
+            let stage = &self.stages[index];
+            if stage.replaced {
+                continue;
+            }
+            if let Base::Image {
+                reference, written, ..
+            } = &stage.base
+                && !named.contains_key(written)
+                && !named.contains_key(reference)
+            {
+                images.insert(reference.clone());
+            }
+        }
+        images.into_iter().collect()
+    }
+
+    /// Stages that can be targets.
+    pub fn targets(&self) -> Vec<TargetInfo> {
+        let default = self.default_target();
+        self.stages
+            .iter()
+            .enumerate()
+            .map(|(index, stage)| TargetInfo {
+                name: stage.name.clone(),
+                description: stage.description.clone(),
+                default: index == default,
+                line: self.file.line_col(stage.span.start).0,
+            })
+            .collect()
+    }
+
+    /// The default target: the stage marked `default`, else the last one.
+    pub fn default_target(&self) -> usize {
+        self.stages
+            .iter()
+            .position(|s| s.is_default)
+            .unwrap_or(self.stages.len().saturating_sub(1))
+    }
+
+    /// Args, secrets and ssh ids the target uses.
+    pub fn outline(&self, build_args: &BTreeMap<String, String>) -> Outline {
+        let mut secrets = BTreeMap::new();
+        let mut ssh = BTreeSet::new();
+        for &index in &self.order {
+            for run in &self.stages[index].runs {
+                for mount in &run.mounts {
+                    match mount {
+                        MountPlan::Secret { id, required, .. } => {
+                            let entry = secrets.entry(id.clone()).or_insert(false);
+                            *entry |= *required;
+                        }
+                        MountPlan::Ssh { id } => {
+                            ssh.insert(id.clone());
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        Outline {
+            target: self.target_stage().name.clone(),
+            args: self
+                .args
+                .iter()
+                .map(|arg| ArgInfo {
+                    name: arg.name.clone(),
+                    default: arg.default.clone(),
+                    value: build_args
+                        .get(&arg.name)
+                        .cloned()
+                        .unwrap_or(arg.value.clone()),
+                    line: self.file.line_col(arg.span.start).0,
+                })
+                .collect(),
+            secrets: secrets.into_iter().collect(),
+            ssh: ssh.into_iter().collect(),
+        }
+    }
+}

@@ -1,0 +1,89 @@
+//! Reading TOML into [`Spec`], with serde's errors turned into helpful diagnostics.
+
+use super::Spec;
+use crate::diag::{Diagnostic, Diagnostics, SourceFile, did_you_mean};
+
+/// Parses a spec file; a syntax error or an unknown key becomes a located diagnostic.
+pub fn parse(file: &SourceFile) -> Result<Spec, Diagnostics> {
+    toml::from_str::<Spec>(&file.text).map_err(|error| {
+        let span = error.span();
+        Diagnostics::single(file, explain(error.message(), span))
+    })
+}
+
+/// Rewrites serde's wording into a diagnostic with advice.
+fn explain(message: &str, span: Option<std::ops::Range<usize>>) -> Diagnostic {
+    let message = message.trim();
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        let (field, expected) = rest.split_once('`').unwrap_or((rest, ""));
+        let known: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+        let mut diagnostic = Diagnostic::error(format!("unknown key `{field}`"), span)
+            .with_label("not a key of this table");
+        diagnostic.help = Some(match did_you_mean(field, known.iter().copied()) {
+            Some(best) => format!("did you mean `{best}`?"),
+            None if known.is_empty() => "remove this key".to_owned(),
+            None => format!("known keys here: {}", known.join(", ")),
+        });
+        return diagnostic;
+    }
+    if let Some(rest) = message.strip_prefix("missing field `") {
+        let field = rest.split('`').next().unwrap_or(rest);
+        return Diagnostic::error(format!("missing key `{field}`"), span)
+            .with_help(format!("add `{field} = ...` to this table"));
+    }
+    let first_line = message.lines().next().unwrap_or(message);
+    Diagnostic::error(first_line.to_owned(), span)
+        .with_help("see docs/stagefile.md for the keys and value types each table accepts")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error_of(text: &str) -> Diagnostic {
+        let file = SourceFile::new("Stagefile.toml", text);
+        parse(&file).unwrap_err().items.remove(0)
+    }
+
+    #[test]
+    fn misspelled_stage_key_suggests_the_right_one() {
+        let d = error_of("[stage.app]\npyton = \"3.11\"\n");
+        assert_eq!(d.message, "unknown key `pyton`");
+        assert_eq!(d.help.as_deref(), Some("did you mean `python`?"));
+        assert_eq!(d.span, Some(12..17));
+    }
+
+    #[test]
+    fn misspelled_key_in_run_table_is_found() {
+        let d = error_of("[stage.app]\nrun = [{ cmd = \"x\", cahce = [\"/c\"] }]\n");
+        assert_eq!(d.message, "unknown key `cahce`");
+        assert_eq!(d.help.as_deref(), Some("did you mean `cache`?"));
+    }
+
+    #[test]
+    fn syntax_errors_have_a_span() {
+        let d = error_of("[stage.app\n");
+        assert!(d.span.is_some());
+    }
+
+    #[test]
+    fn accepts_short_and_long_forms() {
+        let file = SourceFile::new(
+            "S.toml",
+            r#"
+[args]
+PY = "3.11"
+[stage.a]
+python = "${PY}"
+requirements = "requirements.txt"
+source = false
+expose = [8000, "53/udp"]
+run = ["echo hi", { cmd = ["make"], cache = ["/c", { target = "/d", sharing = "locked" }], secret = ["tok"], ssh = true }]
+"#,
+        );
+        let spec = parse(&file).unwrap();
+        let stage = &spec.stage[0];
+        assert_eq!(stage.get_ref().run.len(), 2);
+        assert_eq!(stage.get_ref().expose.len(), 2);
+    }
+}

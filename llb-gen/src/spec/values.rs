@@ -1,0 +1,306 @@
+//! Values that accept a short form and a long form (`"cmd"` or `{ cmd = "...", cache = [...] }`).
+//!
+//! Long forms are deserialized through the TOML deserializer itself, so their unknown keys get
+//! the same precise errors as any other table.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+
+/// A single value or a list of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OneOrMany<T> {
+    /// Written as one value.
+    One(T),
+    /// Written as an array.
+    Many(Vec<T>),
+}
+
+impl<T: Clone> OneOrMany<T> {
+    /// The values as a list.
+    pub fn to_vec(&self) -> Vec<T> {
+        match self {
+            OneOrMany::One(value) => vec![value.clone()],
+            OneOrMany::Many(values) => values.clone(),
+        }
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for OneOrMany<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = OneOrMany<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string or an array of strings")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                T::deserialize(de::value::StrDeserializer::new(v)).map(OneOrMany::One)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+                Vec::deserialize(de::value::SeqAccessDeserializer::new(seq)).map(OneOrMany::Many)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                // A spanned string arrives as a map from the TOML deserializer.
+                T::deserialize(de::value::MapAccessDeserializer::new(map)).map(OneOrMany::One)
+            }
+        }
+        deserializer.deserialize_any(V(PhantomData))
+    }
+}
+
+/// A port to expose: `8000` or `"53/udp"`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Port(pub String);
+
+impl<'de> Deserialize<'de> for Port {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Port;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a port number or a string like \"53/udp\"")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Port, E> {
+                Ok(Port(v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Port, E> {
+                Ok(Port(v.to_string()))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Port, E> {
+                Ok(Port(v.to_owned()))
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+/// Which context files a language stage brings in after installing its dependencies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceSetting {
+    /// `source = false`: none.
+    Off,
+    /// `source = "dir"`: that directory, with the default excludes.
+    Path(String),
+    /// `source = { src = "...", include = [...], exclude = [...] }`.
+    Table(SourceTable),
+}
+
+/// The long form of [`SourceSetting`].
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceTable {
+    /// Directory in the context (default: the stage's `root`).
+    pub src: Option<String>,
+    /// Only these patterns.
+    #[serde(default)]
+    pub include: Vec<String>,
+    /// Patterns to leave out, added to the defaults.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+}
+
+impl<'de> Deserialize<'de> for SourceSetting {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = SourceSetting;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("false, a directory, or a table with src/include/exclude")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<SourceSetting, E> {
+                if v {
+                    Ok(SourceSetting::Path(".".into()))
+                } else {
+                    Ok(SourceSetting::Off)
+                }
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<SourceSetting, E> {
+                Ok(SourceSetting::Path(v.to_owned()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<SourceSetting, A::Error> {
+                SourceTable::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(SourceSetting::Table)
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+/// A build command: `"npm run build"` or a table with mounts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunStep(pub RunTable);
+
+/// The long form of a run step.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunTable {
+    /// The command: a string runs in `/bin/sh -c`, an array runs as is.
+    pub cmd: OneOrMany<String>,
+    /// Cache mounts: target paths, or tables with `target`, `id`, `sharing`.
+    #[serde(default)]
+    pub cache: Vec<MountList<CacheMount>>,
+    /// Secret mounts: ids, or tables with `id`, `target`, `env`, `required`.
+    #[serde(default)]
+    pub secret: Vec<MountList<SecretMount>>,
+    /// SSH agent forwarding: `true` for the default agent, or a list of ids.
+    pub ssh: Option<SshSetting>,
+    /// Directories mounted as tmpfs.
+    #[serde(default)]
+    pub tmpfs: Vec<String>,
+    /// Extra env for this command only.
+    #[serde(default)]
+    pub env: IndexMap<String, String>,
+    /// Network: `default`, `none` or `host`.
+    pub network: Option<String>,
+    /// Working directory for this command.
+    pub workdir: Option<String>,
+    /// User for this command.
+    pub user: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for RunStep {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RunStep;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a command string or a table with `cmd`")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RunStep, E> {
+                Ok(RunStep(RunTable::shell(v)))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RunStep, A::Error> {
+                RunTable::deserialize(de::value::MapAccessDeserializer::new(map)).map(RunStep)
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+impl RunTable {
+    /// A plain shell command with no mounts.
+    pub fn shell(command: &str) -> Self {
+        Self {
+            cmd: OneOrMany::One(command.to_owned()),
+            cache: Vec::new(),
+            secret: Vec::new(),
+            ssh: None,
+            tmpfs: Vec::new(),
+            env: IndexMap::new(),
+            network: None,
+            workdir: None,
+            user: None,
+        }
+    }
+}
+
+/// A mount written as a string (its short form) or as a table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MountList<T>(pub T);
+
+/// Types with a one-string short form.
+pub trait Shorthand: Sized {
+    /// The value the short form stands for.
+    fn from_short(text: &str) -> Self;
+}
+
+impl<'de, T: Deserialize<'de> + Shorthand> Deserialize<'de> for MountList<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de> + Shorthand> Visitor<'de> for V<T> {
+            type Value = MountList<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string or a table")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(MountList(T::from_short(v)))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                T::deserialize(de::value::MapAccessDeserializer::new(map)).map(MountList)
+            }
+        }
+        deserializer.deserialize_any(V(PhantomData))
+    }
+}
+
+/// A cache mount.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheMount {
+    /// Where it is mounted.
+    pub target: String,
+    /// Cache id shared across builds (default: the target path).
+    pub id: Option<String>,
+    /// `shared`, `private` or `locked`.
+    pub sharing: Option<String>,
+}
+
+impl Shorthand for CacheMount {
+    fn from_short(text: &str) -> Self {
+        Self {
+            target: text.to_owned(),
+            id: None,
+            sharing: None,
+        }
+    }
+}
+
+/// A secret mount (`--secret id=...` on the command line).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretMount {
+    /// Secret id.
+    pub id: String,
+    /// File path (default `/run/secrets/<id>`).
+    pub target: Option<String>,
+    /// Expose it as this env var for the command instead of (or besides) a file.
+    pub env: Option<String>,
+    /// Fail when the secret is not given (default true).
+    pub required: Option<bool>,
+}
+
+impl Shorthand for SecretMount {
+    fn from_short(text: &str) -> Self {
+        Self {
+            id: text.to_owned(),
+            target: None,
+            env: None,
+            required: None,
+        }
+    }
+}
+
+/// SSH agent forwarding for a run step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SshSetting {
+    /// `ssh = true` or `false`.
+    Default(bool),
+    /// `ssh = ["id", ...]`.
+    Ids(Vec<String>),
+}
+
+impl<'de> Deserialize<'de> for SshSetting {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = SshSetting;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("true, or a list of ssh ids")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<SshSetting, E> {
+                Ok(SshSetting::Default(v))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<SshSetting, E> {
+                Ok(SshSetting::Ids(vec![v.to_owned()]))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<SshSetting, A::Error> {
+                Vec::deserialize(de::value::SeqAccessDeserializer::new(seq)).map(SshSetting::Ids)
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
