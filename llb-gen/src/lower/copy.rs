@@ -56,8 +56,19 @@ impl Lowering<'_> {
                 .outputs
                 .iter()
                 .map(|output| {
-                    let src = format!("{}/{output}", source_workdir.trim_end_matches('/'));
-                    (src, format!("{}/{output}", dest.trim_end_matches('/')))
+                    let src = if output.starts_with('/') {
+                        output.clone()
+                    } else {
+                        format!("{}/{output}", source_workdir.trim_end_matches('/'))
+                    };
+                    (
+                        src,
+                        format!(
+                            "{}/{}",
+                            dest.trim_end_matches('/'),
+                            output.trim_start_matches('/')
+                        ),
+                    )
                 })
                 .collect(),
             _ => copy

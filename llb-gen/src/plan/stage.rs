@@ -80,7 +80,7 @@ pub(super) fn build(
     let outputs = stage
         .outputs
         .iter()
-        .map(|output| context_path(checker, output, "outputs"))
+        .map(|output| output_path(checker, output))
         .collect();
     let env = stage
         .env
@@ -834,6 +834,22 @@ fn context_path(checker: &mut Checker, value: &Spanned<String>, key: &str) -> St
     } else {
         trimmed.to_owned()
     }
+}
+
+/// An output: absolute, or relative to the workdir (normalized, without `..`).
+fn output_path(checker: &mut Checker, value: &Spanned<String>) -> String {
+    let text = checker.value(value);
+    let trimmed = text.trim_start_matches("./").trim_end_matches('/');
+    if trimmed.is_empty() || trimmed == "." || trimmed.split('/').any(|part| part == "..") {
+        checker.error(
+            Diagnostic::error(
+                format!("`{text}` is not an output path"),
+                Some(value.span()),
+            )
+            .with_help("name a directory or file the stage produces, e.g. outputs = [\"dist/\"]"),
+        );
+    }
+    trimmed.to_owned()
 }
 
 fn absolute(checker: &mut Checker, value: &Spanned<String>, key: &str) -> String {

@@ -1,0 +1,158 @@
+//! Reading from the client: the spec file from the `dockerfile` local (or a frontend input), and
+//! which detection paths exist in the build context.
+
+use std::collections::BTreeSet;
+
+use bollard_buildkit_proto::moby::buildkit::v1::frontend::{
+    InputsRequest, ReadFileRequest, StatFileRequest,
+};
+use llb_gen::{KnownPaths, SourceFile, pb};
+
+use crate::Bridge;
+use crate::caps::{Caps, id};
+use crate::errors::FrontendError;
+use crate::localsrc::LocalSource;
+use crate::options::Options;
+use crate::solve::solve_ref;
+
+/// The spec file and the vertex it was loaded by.
+#[derive(Debug, Clone)]
+pub struct LoadedSpec {
+    /// Its name and text.
+    pub file: SourceFile,
+    /// The definition that loaded it (sent with warnings, as the Dockerfile frontend does).
+    pub definition: pb::Definition,
+    /// Digest of its source op (warnings hang off that vertex).
+    pub digest: String,
+}
+
+/// Loads the spec: from the `dockerfile` frontend input when the engine forwarded one, else
+/// from the `dockerfile` local.
+pub async fn load_spec(
+    client: &mut Bridge,
+    caps: &Caps,
+    opts: &Options,
+    session_id: &str,
+) -> Result<LoadedSpec, FrontendError> {
+    let local = LocalSource {
+        name: opts.dockerfile_local.clone(),
+        session_id: opts.session_for(&opts.dockerfile_local, session_id),
+        follow_paths: vec![opts.filename.clone()],
+        shared_key_hint: opts.dockerfile_local.clone(),
+        differ_none: true,
+        custom_name: format!("[internal] load build definition from {}", opts.filename),
+        ..Default::default()
+    }
+    .definition();
+
+    let mut definition = local.definition;
+    let mut digest = local.digest;
+    if caps.has(id::FRONTEND_INPUTS) {
+        let inputs = client
+            .inputs(InputsRequest {})
+            .await
+            .map_err(|e| FrontendError::from(e).context("failed to get frontend inputs"))?
+            .into_inner()
+            .definitions;
+        if inputs.contains_key(&opts.context_local) {
+            return Err(FrontendError::msg(
+                "a build context given as a frontend input is not supported by the Stagefile frontend; \
+                 pass the context as a local directory",
+            ));
+        }
+        if !opts.dockerfile_local_forced
+            && let Some(input) = inputs.get(&opts.dockerfile_local)
+        {
+            definition = input.clone();
+            digest = String::new();
+        }
+    }
+
+    let reference = solve_ref(client, caps, definition.clone(), &[])
+        .await
+        .map_err(|e| e.context(&format!("failed to load {}", opts.filename)))?;
+    let data = client
+        .read_file(ReadFileRequest {
+            r#ref: reference.id,
+            file_path: opts.filename.clone(),
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| FrontendError::from(e).context(&format!("failed to read {}", opts.filename)))?
+        .into_inner()
+        .data;
+    let text = String::from_utf8(data)
+        .map_err(|e| FrontendError::msg(format!("{} is not valid UTF-8: {e}", opts.filename)))?;
+    Ok(LoadedSpec {
+        file: SourceFile::new(opts.filename.clone(), text),
+        definition,
+        digest,
+    })
+}
+
+/// Answers which of `paths` exist in the build context, transferring only those paths.
+pub async fn probe_context(
+    client: &mut Bridge,
+    caps: &Caps,
+    opts: &Options,
+    session_id: &str,
+    paths: &BTreeSet<String>,
+) -> Result<BTreeSet<String>, FrontendError> {
+    let paths: Vec<String> = paths
+        .iter()
+        .map(|p| p.trim_start_matches("./").trim_matches('/').to_owned())
+        .filter(|p| !p.is_empty())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if paths.is_empty() {
+        return Ok(BTreeSet::new());
+    }
+    caps.require(id::STAT_FILE, "detecting lockfiles in the build context")?;
+    let local = LocalSource {
+        name: opts.context_local.clone(),
+        session_id: opts.session_for(&opts.context_local, session_id),
+        follow_paths: paths.clone(),
+        include_patterns: paths.clone(),
+        // Its own key: sharing the main context's would make the two transfers evict each other.
+        shared_key_hint: format!("{}-stagefile-detect", opts.context_local),
+        differ_none: true,
+        custom_name: "[internal] load build context: detection files".to_owned(),
+    }
+    .definition();
+    let reference = solve_ref(client, caps, local.definition, &[])
+        .await
+        .map_err(|e| e.context("failed to load the build context"))?;
+
+    let mut found = BTreeSet::new();
+    for path in paths {
+        let request = StatFileRequest {
+            r#ref: reference.id.clone(),
+            path: path.clone(),
+            ..Default::default()
+        };
+        match client.stat_file(request).await {
+            Ok(response) if response.get_ref().stat.is_some() => {
+                found.insert(path);
+            }
+            Ok(_) => {}
+            Err(status) if is_not_found(&status) => {}
+            Err(status) => crate::log!(
+                "stat {path} in the build context failed: {}",
+                status.message()
+            ),
+        }
+    }
+    Ok(found)
+}
+
+/// The probe the compiler asks.
+pub fn known_paths(found: &BTreeSet<String>) -> KnownPaths {
+    KnownPaths::new(found.iter().cloned())
+}
+
+fn is_not_found(status: &tonic::Status) -> bool {
+    status.code() == tonic::Code::NotFound
+        || status.message().contains("no such file or directory")
+        || status.message().contains("not found")
+}

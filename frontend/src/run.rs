@@ -1,0 +1,207 @@
+//! One frontend invocation: options in, spec read, compiled per platform with `llb-gen`,
+//! solved, result out. Everything else lives in the module named for it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use bollard_buildkit_proto::moby::buildkit::v1::frontend::Result as GwResult;
+use llb_gen::{CompileOptions, ContextSource, Diagnostic, NamedContext, Platform, Prepared, pb};
+use tokio::task::JoinSet;
+
+use crate::Bridge;
+use crate::caps::{Caps, id};
+use crate::errors::FrontendError;
+use crate::image_config::finish_config;
+use crate::load::{self, LoadedSpec};
+use crate::options::Options;
+use crate::resolve::Resolver;
+use crate::solve::{self, PlatformImage};
+use crate::{contexts, subrequests, warnings};
+
+/// Runs the build (or answers the subrequest) the client asked for.
+pub async fn run(client: &mut Bridge) -> Result<GwResult, FrontendError> {
+    let caps = Caps::ping(client).await?;
+    caps.require_basics()?;
+    caps.require(id::RETURN, "returning a result")?;
+    let opts = Options::from_env().map_err(FrontendError::Message)?;
+
+    if let Some(request) = opts.request_id.as_deref() {
+        if request == subrequests::DESCRIBE {
+            return Ok(subrequests::describe());
+        }
+        if !subrequests::is_supported(request) {
+            return Err(FrontendError::UnsupportedSubrequest(request.to_owned()));
+        }
+    }
+    check_supported(&opts)?;
+
+    let session_id = std::env::var("BUILDKIT_SESSION_ID").unwrap_or_default();
+    let spec = load::load_spec(client, &caps, &opts, &session_id).await?;
+    let platforms = if opts.platforms.is_empty() {
+        vec![caps.default_platform()]
+    } else {
+        opts.platforms.clone()
+    };
+
+    if let Some(request) = opts.request_id.as_deref() {
+        let first = platforms.first().cloned().unwrap_or_default();
+        return answer(
+            request,
+            &spec,
+            compile_options(&opts, first, BTreeMap::new(), &session_id),
+        );
+    }
+
+    let resolver = Resolver {
+        caps: caps.clone(),
+        mode: opts.image_resolve_mode,
+        multi_platform: opts.multi_platform,
+    };
+    let mut probed = BTreeSet::new();
+    let mut found = BTreeSet::new();
+    let mut warned: Vec<Diagnostic> = opts
+        .ignored
+        .iter()
+        .map(|key| {
+            Diagnostic::warning(
+                format!(
+                    "option `{key}` is not supported by the Stagefile frontend and was ignored"
+                ),
+                None,
+            )
+        })
+        .collect();
+    let mut builds: Vec<(Platform, pb::Definition, llb_gen::image::ImageConfig)> = Vec::new();
+    for platform in &platforms {
+        let named =
+            contexts::named_contexts(client, &resolver, &opts, &session_id, platform).await?;
+        let prepared = Prepared::new(
+            spec.file.clone(),
+            compile_options(&opts, platform.clone(), named, &session_id),
+        )?;
+        let images = resolver
+            .resolve_all(client, &prepared.images_to_resolve(), platform)
+            .await?;
+        let missing: BTreeSet<String> = prepared
+            .probe_paths()
+            .into_iter()
+            .filter(|p| !probed.contains(p))
+            .collect();
+        if !missing.is_empty() {
+            found.extend(load::probe_context(client, &caps, &opts, &session_id, &missing).await?);
+            probed.extend(missing);
+        }
+        let compiled = prepared.compile(&load::known_paths(&found), &images)?;
+        caps.check_definition(&compiled.definition)?;
+        for warning in compiled.warnings {
+            if !warned.contains(&warning) {
+                warned.push(warning);
+            }
+        }
+        let mut config = compiled.image_config;
+        finish_config(&mut config, platform, opts.source_date_epoch);
+        builds.push((platform.clone(), compiled.definition, config));
+    }
+    warnings::send(client, &caps, &spec, &warned).await;
+
+    let images = solve_all(client, &caps, &opts, builds).await?;
+    solve::build_result(images, opts.multi_platform, opts.source_date_epoch, &caps)
+}
+
+/// Solves every platform's definition concurrently, keeping the platform order.
+async fn solve_all(
+    client: &Bridge,
+    caps: &Caps,
+    opts: &Options,
+    builds: Vec<(Platform, pb::Definition, llb_gen::image::ImageConfig)>,
+) -> Result<Vec<PlatformImage>, FrontendError> {
+    let mut tasks = JoinSet::new();
+    for (index, (platform, definition, config)) in builds.into_iter().enumerate() {
+        let mut client = client.clone();
+        let caps = caps.clone();
+        let cache_imports = opts.cache_imports.clone();
+        tasks.spawn(async move {
+            let reference =
+                solve::solve_ref(&mut client, &caps, definition, &cache_imports).await?;
+            Ok::<_, FrontendError>((
+                index,
+                PlatformImage {
+                    platform,
+                    reference,
+                    config,
+                },
+            ))
+        });
+    }
+    let mut images = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        let done = joined.map_err(|e| FrontendError::msg(format!("solve task failed: {e}")))?;
+        images.push(done?);
+    }
+    images.sort_by_key(|(index, _)| *index);
+    Ok(images.into_iter().map(|(_, image)| image).collect())
+}
+
+/// `frontend.targets` and `frontend.outline`.
+fn answer(
+    request: &str,
+    spec: &LoadedSpec,
+    options: CompileOptions,
+) -> Result<GwResult, FrontendError> {
+    if request == subrequests::TARGETS {
+        let prepared = Prepared::new(
+            spec.file.clone(),
+            CompileOptions {
+                target: None,
+                ..options
+            },
+        )?;
+        return Ok(subrequests::targets(&spec.file, &prepared.targets()));
+    }
+    let prepared = Prepared::new(spec.file.clone(), options)?;
+    let outline = prepared.outline();
+    let targets = prepared.targets();
+    let description = targets
+        .iter()
+        .find(|t| t.name == outline.target)
+        .and_then(|t| t.description.as_deref());
+    Ok(subrequests::outline(&spec.file, &outline, description))
+}
+
+/// Options of the main context this frontend cannot honour yet: fail clearly, not silently.
+fn check_supported(opts: &Options) -> Result<(), FrontendError> {
+    if let Some(url) = &opts.remote_context {
+        return Err(FrontendError::msg(format!(
+            "remote build contexts ({url}) are not supported by the Stagefile frontend yet; \
+             build from a local directory"
+        )));
+    }
+    if let Some(dir) = &opts.context_subdir {
+        return Err(FrontendError::msg(format!(
+            "a build context subdirectory (contextsubdir={dir}) is not supported by the Stagefile frontend"
+        )));
+    }
+    Ok(())
+}
+
+/// The compiler's options for one platform.
+pub fn compile_options(
+    opts: &Options,
+    platform: Platform,
+    named_contexts: BTreeMap<String, NamedContext>,
+    session_id: &str,
+) -> CompileOptions {
+    let session = opts.session_for(&opts.context_local, session_id);
+    CompileOptions {
+        target: opts.target.clone(),
+        build_args: opts.build_args.clone(),
+        platform,
+        context: ContextSource::Local {
+            name: opts.context_local.clone(),
+            session_id: (!session.is_empty()).then_some(session),
+        },
+        named_contexts,
+        no_cache: opts.no_cache.clone(),
+        labels: opts.labels.clone(),
+        source_date_epoch: opts.source_date_epoch,
+    }
+}

@@ -1,0 +1,587 @@
+#!/usr/bin/env bash
+# tests/e2e/setup.sh — make this machine ready for the end-to-end tests:
+#   1. a Docker engine with a current BuildKit (Debian sid's docker.io; ENGINE=trixie for the
+#      old-engine matrix: docker.io 26.1 / BuildKit 0.13, run side by side on its own socket),
+#   2. local base images (no registry is reachable here): python:3.11-slim, node:20-slim,
+#      ruby:3.1-slim and debian:bookworm-slim, made with debootstrap + `docker import`,
+#   3. the frontend image stagefile:dev from the working tree (skip with SKIP_FRONTEND=1).
+# Idempotent: everything that already exists and still matches is reused. Safe with CI=true and
+# no stdin. Only Debian's registry is used. See shared/reference/engine.md for the background.
+#
+# Env: ENGINE=sid|trixie (default sid), SKIP_FRONTEND=1, SKIP_IMAGES=1, VERIFY_APT=1 (check
+# `apt-get update` in every image even when it was not just created).
+# At the end it prints the DOCKER_HOST to use.
+set -euo pipefail
+shopt -s inherit_errexit
+
+ENGINE="${ENGINE:-sid}"
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+STATE_DIR=/var/lib/stagefile             # apt configs and downloaded .debs for the newer suites
+CACHE_DIR=/var/cache/stagefile           # debootstrap rootfs caches and their .deb cache
+LOG_DIR=/var/log                         # stagefile-*.log of the daemons started here
+MIRROR=http://deb.debian.org/debian
+KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
+HOST_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt
+IMAGE_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+RECIPE_VERSION=1                         # bump to force every base image to be re-made
+export DEBIAN_FRONTEND=noninteractive
+export BUILDX_NO_DEFAULT_ATTESTATIONS=1
+
+case "$ENGINE" in
+  sid)
+    DOCKER_SOCK=/var/run/docker.sock
+    CONTAINERD_SOCK=/run/containerd/containerd.sock
+    ;;
+  trixie)
+    TRIXIE_PREFIX=/opt/stagefile-trixie          # the trixie engine's binaries (dpkg-deb -x)
+    TRIXIE_DATA=/var/lib/stagefile-trixie        # its data roots (docker, containerd)
+    TRIXIE_RUN=/run/stagefile-trixie             # its sockets, pid files, exec root
+    TRIXIE_BRIDGE=sf-trixie0                     # its own bridge, so docker0 stays sid's
+    TRIXIE_BRIDGE_CIDR=10.222.0.1/24
+    DOCKER_SOCK=$TRIXIE_RUN/docker.sock
+    CONTAINERD_SOCK=$TRIXIE_RUN/containerd.sock
+    ;;
+  *) echo "setup.sh: ENGINE must be sid or trixie, not '$ENGINE'" >&2; exit 2 ;;
+esac
+export DOCKER_HOST="unix://$DOCKER_SOCK"
+
+# ---------------------------------------------------------------------------------------------
+# small helpers
+
+T0=$SECONDS
+STEP_T0=$SECONDS
+log()  { printf '[setup %4ss] %s\n' "$((SECONDS - T0))" "$*"; }
+die()  { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
+step() { STEP_T0=$SECONDS; printf '\n[setup %4ss] === %s\n' "$((SECONDS - T0))" "$*"; }
+step_done() { log "done in $((SECONDS - STEP_T0))s"; }
+
+# Run apt-get update on the machine's own apt configuration, at most once per run.
+APT_UPDATED=0
+apt_update_once() {
+  if [ "$APT_UPDATED" = 0 ]; then
+    log "apt-get update (machine's own sources)"
+    apt-get update -q
+    APT_UPDATED=1
+  fi
+}
+
+# Install the given Debian packages (own sources) unless all are installed already.
+apt_install() {
+  local p missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ "${#missing[@]}" = 0 ] && return 0
+  apt_update_once
+  log "apt-get install ${missing[*]}"
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+# apt-get against a separate configuration for a newer suite (own sources list, lists dir and
+# cache), so the machine's own apt state is left untouched.
+suite_apt() {
+  local suite=$1; shift
+  local d=$STATE_DIR/apt-$suite
+  apt-get \
+    -o Dir::Etc::SourceList="$d/sources.list" \
+    -o Dir::Etc::SourceParts=/dev/null \
+    -o Dir::State::Lists="$d/lists" \
+    -o Dir::Cache="$d/cache" \
+    -o Acquire::Languages=none \
+    -o Acquire::IndexTargets::deb::DEP-11::DefaultEnabled=false \
+    -o Acquire::IndexTargets::deb::DEP-11-icons::DefaultEnabled=false \
+    -o Acquire::IndexTargets::deb::DEP-11-icons-small::DefaultEnabled=false \
+    "$@"
+}
+
+# Download .debs of the given packages from a suite into $STATE_DIR/debs-<suite>; prints the dir.
+suite_download() {
+  local suite=$1; shift
+  local d=$STATE_DIR/apt-$suite out=$STATE_DIR/debs-$suite
+  mkdir -p "$d/lists/partial" "$d/cache/archives/partial" "$out"
+  echo "deb [signed-by=$KEYRING] $MIRROR $suite main" > "$d/sources.list"
+  log "apt-get update ($suite, separate apt configuration in $d)" >&2
+  suite_apt "$suite" update -q >&2
+  rm -f "$out"/*.deb
+  # apt downloads as the _apt user: let it write there (avoids the "unsandboxed" warning).
+  if id _apt >/dev/null 2>&1; then chown _apt:root "$out"; fi
+  log "apt-get download $* (from $suite)" >&2
+  # pkg/suite: the suite's version even when another one is installed (e.g. sid's, for trixie).
+  (cd "$out" && suite_apt "$suite" download "${@/%//$suite}" >&2)
+  echo "$out"
+}
+
+# Version "X.Y..." of the engine behind DOCKER_HOST, or nothing if it does not answer.
+server_version() { timeout 10 docker info --format '{{.ServerVersion}}' 2>/dev/null || true; }
+major() { local v=${1%%.*}; [[ "$v" =~ ^[0-9]+$ ]] && echo "$v" || echo 0; }
+
+# Wait (bounded) until a command succeeds; on timeout show the log tail and fail.
+wait_for() {
+  local what=$1 secs=$2 logf=$3; shift 3
+  local i
+  for ((i = 0; i < secs; i++)); do
+    if "$@" >/dev/null 2>&1; then log "$what is up (after ${i}s)"; return 0; fi
+    sleep 1
+  done
+  echo "----- last lines of $logf -----" >&2
+  tail -n 40 "$logf" >&2 || true
+  die "$what did not come up within ${secs}s (log: $logf)"
+}
+
+# Start a daemon detached from this shell (own session, no stdin, output to a log).
+start_daemon() {
+  local logf=$1; shift
+  log "starting: $* (log: $logf)"
+  echo "=== $(date -Is) setup.sh starts: $*" >> "$logf"
+  setsid nohup "$@" </dev/null >>"$logf" 2>&1 &
+}
+
+# ---------------------------------------------------------------------------------------------
+# 1. host tools
+
+# Tools the rest of the script needs, all from the machine's own Debian sources.
+install_host_tools() {
+  step "host tools"
+  apt_install ca-certificates curl debootstrap iproute2 xz-utils
+  step_done
+}
+
+# ---------------------------------------------------------------------------------------------
+# 2. engine
+
+# Reuse a running, new enough engine; otherwise install (if needed) and start one.
+ensure_engine() {
+  step "engine ($ENGINE) at $DOCKER_HOST"
+  local v
+  v=$(server_version)
+  if [ -n "$v" ] && engine_version_ok "$v"; then
+    log "reusing running engine, server version $v"
+  else
+    [ -n "$v" ] && die "an engine answers at $DOCKER_HOST but its version $v does not fit ENGINE=$ENGINE; stop it first"
+    if [ "$ENGINE" = sid ]; then install_sid_engine; start_sid_engine
+    else install_trixie_engine; start_trixie_engine; fi
+    log "engine up, server version $(server_version)"
+  fi
+  ensure_buildx
+  step_done
+}
+
+engine_version_ok() {
+  if [ "$ENGINE" = sid ]; then [ "$(major "$1")" -ge 26 ]; else [ "$(major "$1")" = 26 ]; fi
+}
+
+# Debian sid's docker.io/containerd/tini-static as packages (runc from bookworm: sid's needs a
+# newer libc). Skipped when a new enough dockerd is installed already.
+install_sid_engine() {
+  if command -v dockerd >/dev/null && command -v containerd >/dev/null \
+     && [ "$(major "$(dockerd --version 2>/dev/null | sed -n 's/^Docker version \([0-9.]*\).*/\1/p')")" -ge 26 ]; then
+    log "dockerd $(dockerd --version | cut -d, -f1 | cut -d' ' -f3) and containerd already installed"
+    return 0
+  fi
+  local debs pkgs=(docker.io containerd tini-static docker-buildx)
+  command -v docker >/dev/null || pkgs+=(docker-cli)   # the CLI, if the machine has none
+  debs=$(suite_download sid "${pkgs[@]}")
+  apt_update_once
+  log "installing the sid engine packages with runc from bookworm"
+  apt-get install -y -q --no-install-recommends "$debs"/*.deb runc
+}
+
+# containerd answers on its socket?
+containerd_ready() { timeout 5 ctr --address "$1" version; }
+
+start_sid_engine() {
+  if containerd_ready "$CONTAINERD_SOCK" >/dev/null 2>&1; then
+    log "reusing running containerd at $CONTAINERD_SOCK"
+  else
+    start_daemon "$LOG_DIR/stagefile-containerd.log" containerd
+    wait_for containerd 30 "$LOG_DIR/stagefile-containerd.log" containerd_ready "$CONTAINERD_SOCK"
+  fi
+  start_daemon "$LOG_DIR/stagefile-dockerd.log" dockerd --containerd="$CONTAINERD_SOCK"
+  wait_for dockerd 60 "$LOG_DIR/stagefile-dockerd.log" docker info
+}
+
+# Debian trixie's engine, unpacked (not installed: it would clash with sid's packages) under
+# $TRIXIE_PREFIX, so that both can run side by side.
+install_trixie_engine() {
+  if [ -x "$TRIXIE_PREFIX/usr/sbin/dockerd" ] && [ -x "$TRIXIE_PREFIX/usr/bin/containerd" ]; then
+    log "trixie engine already unpacked in $TRIXIE_PREFIX"
+  else
+    local debs f
+    debs=$(suite_download trixie docker.io containerd tini)   # trixie has no tini-static package
+    rm -rf "$TRIXIE_PREFIX.tmp" && mkdir -p "$TRIXIE_PREFIX.tmp"
+    for f in "$debs"/*.deb; do dpkg-deb -x "$f" "$TRIXIE_PREFIX.tmp"; done
+    rm -rf "$TRIXIE_PREFIX" && mv "$TRIXIE_PREFIX.tmp" "$TRIXIE_PREFIX"
+  fi
+  # runc (bookworm) and iptables come from the machine's own sources.
+  apt_install runc iptables
+}
+
+# The trixie engine's bridge and NAT rules (dockerd runs with --iptables=false so that it does
+# not fight over the DOCKER chains with the sid engine).
+trixie_network() {
+  local cidr=$TRIXIE_BRIDGE_CIDR net
+  net="${cidr%.*}.0/${cidr#*/}"
+  if ! ip link show "$TRIXIE_BRIDGE" >/dev/null 2>&1; then
+    log "creating bridge $TRIXIE_BRIDGE ($cidr)"
+    ip link add "$TRIXIE_BRIDGE" type bridge
+    ip addr add "$cidr" dev "$TRIXIE_BRIDGE"
+  fi
+  ip link set "$TRIXIE_BRIDGE" up
+  echo 1 > /proc/sys/net/ipv4/ip_forward
+  iptables -t nat -C POSTROUTING -s "$net" ! -o "$TRIXIE_BRIDGE" -j MASQUERADE 2>/dev/null \
+    || iptables -t nat -A POSTROUTING -s "$net" ! -o "$TRIXIE_BRIDGE" -j MASQUERADE
+  iptables -C FORWARD -i "$TRIXIE_BRIDGE" -j ACCEPT 2>/dev/null \
+    || iptables -I FORWARD -i "$TRIXIE_BRIDGE" -j ACCEPT
+  iptables -C FORWARD -o "$TRIXIE_BRIDGE" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT 2>/dev/null \
+    || iptables -I FORWARD -o "$TRIXIE_BRIDGE" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+}
+
+start_trixie_engine() {
+  local P=$TRIXIE_PREFIX
+  mkdir -p "$TRIXIE_DATA" "$TRIXIE_RUN"
+  # Its own containerd: own root, state and socket; CRI off (not needed, avoids a second port).
+  cat > "$TRIXIE_RUN/containerd.toml" <<EOF
+version = 2
+root = "$TRIXIE_DATA/containerd"
+state = "$TRIXIE_RUN/containerd"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "$CONTAINERD_SOCK"
+[ttrpc]
+  address = "$CONTAINERD_SOCK.ttrpc"
+[debug]
+  address = ""
+EOF
+  if containerd_ready "$CONTAINERD_SOCK" >/dev/null 2>&1; then
+    log "reusing running trixie containerd at $CONTAINERD_SOCK"
+  else
+    # (PATH: containerd finds its shims next to it; dockerd finds docker-proxy.)
+    (PATH="$P/usr/bin:$P/usr/sbin:$PATH"
+     start_daemon "$LOG_DIR/stagefile-trixie-containerd.log" \
+       "$P/usr/bin/containerd" --config "$TRIXIE_RUN/containerd.toml")
+    wait_for "trixie containerd" 30 "$LOG_DIR/stagefile-trixie-containerd.log" containerd_ready "$CONTAINERD_SOCK"
+  fi
+  trixie_network
+  local init="" f
+  for f in "$P/usr/bin/docker-init" "$P/usr/sbin/docker-init" "$P/usr/bin/tini-static"; do
+    if [ -x "$f" ]; then init=$f; break; fi
+  done
+  (PATH="$P/usr/bin:$P/usr/sbin:$PATH"
+   start_daemon "$LOG_DIR/stagefile-trixie-dockerd.log" \
+     "$P/usr/sbin/dockerd" \
+       --config-file /dev/null \
+       --host "$DOCKER_HOST" \
+       --containerd "$CONTAINERD_SOCK" \
+       --data-root "$TRIXIE_DATA/docker" \
+       --exec-root "$TRIXIE_RUN/docker" \
+       --pidfile "$TRIXIE_RUN/docker.pid" \
+       --bridge "$TRIXIE_BRIDGE" \
+       --iptables=false \
+       ${init:+--init-path "$init"})
+  wait_for "trixie dockerd" 60 "$LOG_DIR/stagefile-trixie-dockerd.log" docker info
+}
+
+# The buildx CLI plugin (sid's docker-buildx) in /usr/libexec/docker/cli-plugins.
+ensure_buildx() {
+  if docker buildx version >/dev/null 2>&1; then
+    log "buildx: $(docker buildx version)"
+    return 0
+  fi
+  if ! dpkg-query -W -f='${Status}' docker-buildx 2>/dev/null | grep -q 'install ok installed'; then
+    local debs
+    debs=$(suite_download sid docker-buildx)
+    apt-get install -y -q --no-install-recommends "$debs"/docker-buildx_*.deb
+  fi
+  docker buildx version >/dev/null 2>&1 || die "docker buildx does not work (plugin dir: /usr/libexec/docker/cli-plugins)"
+  log "buildx: $(docker buildx version)"
+}
+
+# ---------------------------------------------------------------------------------------------
+# 3. base images
+
+# Short hash of its arguments (used to tell when a cached rootfs or image is out of date).
+hash_of() { printf '%s\n' "$@" | sha256sum | cut -c1-16; }
+
+# A debootstrap'ed bookworm minbase rootfs with extra packages in $CACHE_DIR/rootfs-NAME, reused
+# while the package list is unchanged (marker file). Prints nothing; sets ROOTFS.
+ensure_rootfs() {
+  local name=$1 include=$2
+  local dir=$CACHE_DIR/rootfs-$name key
+  key=$(hash_of bookworm "$MIRROR" minbase "$include")
+  ROOTFS=$dir
+  if [ "$(cat "$dir.done" 2>/dev/null)" = "$key" ]; then
+    log "rootfs $dir: cached"
+    return 0
+  fi
+  local t=$SECONDS
+  rm -rf "$dir" "$dir.done"
+  mkdir -p "$CACHE_DIR/debs"
+  log "debootstrap --variant=minbase ${include:+--include=$include} bookworm $dir (log: $dir.log)"
+  if ! debootstrap --variant=minbase ${include:+--include="$include"} --cache-dir="$CACHE_DIR/debs" \
+       bookworm "$dir" "$MIRROR" >"$dir.log" 2>&1; then
+    tail -n 30 "$dir.log" >&2
+    die "debootstrap of $name failed (log: $dir.log)"
+  fi
+  echo "$key" > "$dir.done"
+  log "rootfs $name made in $((SECONDS - t))s ($(du -sh "$dir" | cut -f1))"
+}
+
+# Changes common to every image: Debian's apt sources as in the official images, the host's CA
+# bundle (build containers reach PyPI/npm through a proxy whose CA is in it; the extra CAs also go
+# to /usr/local/share/ca-certificates so update-ca-certificates keeps them), and no apt lists or
+# .debs left behind.
+customize_common() {
+  local d=$1
+  rm -f "$d/etc/apt/sources.list"
+  mkdir -p "$d/etc/apt/sources.list.d"
+  cat > "$d/etc/apt/sources.list.d/debian.sources" <<'EOF'
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: bookworm bookworm-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb
+URIs: http://deb.debian.org/debian-security
+Suites: bookworm-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOF
+  mkdir -p "$d/etc/ssl/certs" "$d/usr/local/share/ca-certificates"
+  cp "$HOST_CA_BUNDLE" "$d/etc/ssl/certs/ca-certificates.crt"
+  if compgen -G '/usr/local/share/ca-certificates/*.crt' >/dev/null; then
+    cp /usr/local/share/ca-certificates/*.crt "$d/usr/local/share/ca-certificates/"
+  fi
+  rm -rf "$d"/var/cache/apt/archives/*.deb "$d"/var/cache/apt/*.bin "$d"/var/lib/apt/lists/*
+  mkdir -p "$d/var/lib/apt/lists/partial"
+  rm -f "$d/etc/hostname"
+  : > "$d/etc/resolv.conf"
+}
+
+CA_ENV=(
+  -c "ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt"
+  -c "ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt"
+  -c "ENV PIP_CERT=/etc/ssl/certs/ca-certificates.crt"
+  -c "ENV REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt"
+)
+
+# Python as python:3.11-slim lays it out: `python`/`pip` commands, no EXTERNALLY-MANAGED marker.
+customize_python() {
+  local d=$1
+  ln -sfn /usr/bin/python3 "$d/usr/local/bin/python"
+  ln -sfn /usr/bin/pip3 "$d/usr/local/bin/pip"
+  ln -sfn /usr/bin/pip3 "$d/usr/local/bin/pip3"
+  rm -f "$d"/usr/lib/python3*/EXTERNALLY-MANAGED
+}
+
+# The host's Node 20 under /usr/local, as node:20-slim lays it out (Debian's npm does not work in
+# a minbase rootfs: it misses Recommends).
+customize_node() {
+  local d=$1 lib
+  { [ -x /usr/bin/node ] && [ -d /usr/lib/node_modules/npm ]; } || die "no host Node (/usr/bin/node, /usr/lib/node_modules/npm) to copy"
+  mkdir -p "$d/usr/local/bin" "$d/usr/local/lib/node_modules"
+  cp -a /usr/bin/node "$d/usr/local/bin/node"
+  rm -rf "$d/usr/local/lib/node_modules/npm" "$d/usr/local/lib/node_modules/corepack"
+  cp -a /usr/lib/node_modules/npm "$d/usr/local/lib/node_modules/npm"
+  ln -sfn ../lib/node_modules/npm/bin/npm-cli.js "$d/usr/local/bin/npm"
+  ln -sfn ../lib/node_modules/npm/bin/npx-cli.js "$d/usr/local/bin/npx"
+  if [ -d /usr/lib/node_modules/corepack ]; then
+    cp -a /usr/lib/node_modules/corepack "$d/usr/local/lib/node_modules/corepack"
+    ln -sfn ../lib/node_modules/corepack/dist/corepack.js "$d/usr/local/bin/corepack"
+  fi
+  # Every shared library the host's node needs must be in the rootfs.
+  for lib in $(ldd /usr/bin/node | awk '/=>/ {print $1}'); do
+    compgen -G "$d/usr/lib/x86_64-linux-gnu/$lib" >/dev/null || compgen -G "$d/lib/x86_64-linux-gnu/$lib" >/dev/null \
+      || die "node needs $lib, missing in $d: add its package to NODE_INCLUDE"
+  done
+}
+
+# Ruby as ruby:3.1-slim sets it up: gems and bundler config under /usr/local/bundle.
+customize_ruby() {
+  local d=$1
+  mkdir -p "$d/usr/local/bundle"
+  chmod 1777 "$d/usr/local/bundle"
+}
+
+customize_debian() { :; }
+
+PYTHON_INCLUDE=python3,python3-venv,python3-pip,ca-certificates
+NODE_INCLUDE=ca-certificates,libstdc++6
+RUBY_INCLUDE=ruby,bundler,ca-certificates
+
+# Version of a package installed in a rootfs, upstream part only (3.11.2-6+deb12u1 -> 3.11.2).
+pkg_version() { dpkg-query --admindir="$1/var/lib/dpkg" -W -f='${Version}' "$2" | sed 's/^[0-9]*://; s/[-+~].*//'; }
+
+# Import the rootfs of KIND as image NAME, unless an image of that name made from the same recipe
+# exists already. The image config (`docker import -c` changes) comes from `changes_KIND ROOTFS`.
+# Sets IMAGE_NEW=1 if it (re)made the image.
+ensure_image() {
+  local name=$1 kind=$2 include=$3
+  local recipe have
+  IMAGE_NEW=0
+  # The recipe: this script's version, the packages, the functions that shape the image, and
+  # the host inputs copied into it.
+  recipe=$(hash_of "$RECIPE_VERSION" "$include" \
+    "$(declare -f customize_common "customize_$kind" "changes_$kind")" "${CA_ENV[*]}" \
+    "$(sha256sum "$HOST_CA_BUNDLE")" "$([ "$kind" = node ] && /usr/bin/node --version)")
+  have=$(docker image inspect -f '{{index .Config.Labels "org.stagefile.recipe"}}' "$name" 2>/dev/null || true)
+  if [ "$have" = "$recipe" ]; then
+    log "image $name: exists (recipe $recipe)"
+    return 0
+  fi
+  if docker image inspect "$name" >/dev/null 2>&1; then
+    log "image $name: exists but from another recipe (${have:-none}), re-making it"
+  fi
+  ensure_rootfs "$kind" "$include"
+  "customize_$kind" "$ROOTFS"
+  customize_common "$ROOTFS"
+  local changes=()
+  mapfile -t changes < <("changes_$kind" "$ROOTFS")
+  local c args=()
+  for c in "${changes[@]}"; do args+=(-c "$c"); done
+  local t=$SECONDS old_id
+  old_id=$(docker image inspect -f '{{.Id}}' "$name" 2>/dev/null || true)
+  log "docker import $ROOTFS as $name: ${changes[*]}"
+  tar -C "$ROOTFS" --numeric-owner -c . \
+    | docker import -c "LABEL org.stagefile.recipe=$recipe" "${args[@]}" "${CA_ENV[@]}" - "$name" >/dev/null
+  IMAGE_NEW=1
+  # Drop the image it replaces, if no other name refers to it now (and nothing uses it).
+  if [ -n "$old_id" ] && [ "$(docker image inspect -f '{{len .RepoTags}}' "$old_id" 2>/dev/null)" = 0 ]; then
+    docker rmi "$old_id" >/dev/null 2>&1 || true
+  fi
+  log "image $name imported in $((SECONDS - t))s, $(docker image inspect -f '{{.Size}}' "$name" | numfmt --to=iec)"
+}
+
+# Run a check in a fresh container of an image; fail loudly if it fails.
+check_image() {
+  local name=$1; shift
+  local out
+  if ! out=$(docker run --rm "$name" sh -ec "$*" 2>&1); then
+    echo "$out" >&2
+    die "check of $name failed: $*"
+  fi
+  log "check $name: $(echo "$out" | tr '\n' ' ' | cut -c1-160)"
+}
+
+# apt works inside the image (stages install apt packages). Only when an image was just made,
+# or with VERIFY_APT=1: it downloads the package lists.
+check_apt() {
+  if [ "$IMAGE_NEW" = 1 ] || [ "${VERIFY_APT:-0}" = 1 ]; then
+    check_image "$1" 'apt-get update -qq && apt-cache policy ca-certificates | sed -n 2,3p'
+  fi
+}
+
+# Image configs, one change a line, as the official images set them.
+changes_debian() {
+  echo "ENV PATH=$IMAGE_PATH"
+  echo 'CMD ["bash"]'
+}
+changes_python() {
+  echo "ENV PATH=$IMAGE_PATH"
+  echo 'ENV LANG=C.UTF-8'
+  echo "ENV PYTHON_VERSION=$(pkg_version "$1" python3.11)"
+  echo 'CMD ["python3"]'
+}
+changes_node() {
+  echo "ENV PATH=$IMAGE_PATH"
+  echo "ENV NODE_VERSION=$(/usr/bin/node --version | sed 's/^v//')"
+  echo 'CMD ["node"]'
+}
+changes_ruby() {
+  echo "ENV PATH=/usr/local/bundle/bin:$IMAGE_PATH"
+  echo 'ENV LANG=C.UTF-8'
+  echo "ENV RUBY_VERSION=$(pkg_version "$1" ruby3.1)"
+  echo 'ENV GEM_HOME=/usr/local/bundle'
+  echo 'ENV BUNDLE_SILENCE_ROOT_WARNING=1'
+  echo 'ENV BUNDLE_APP_CONFIG=/usr/local/bundle'
+  echo 'CMD ["irb"]'
+}
+
+image_debian() {
+  ensure_image debian:bookworm-slim debian ""
+  check_image debian:bookworm-slim 'command -v useradd; cat /etc/debian_version'
+  check_apt debian:bookworm-slim
+}
+
+image_python() {
+  ensure_image python:3.11-slim python "$PYTHON_INCLUDE"
+  check_image python:3.11-slim \
+    'python --version; python -m venv /tmp/v && /tmp/v/bin/pip --version; python -c "import ssl"; pip --version; command -v useradd'
+  check_apt python:3.11-slim
+}
+
+image_node() {
+  local nodever
+  nodever=$(/usr/bin/node --version 2>/dev/null | sed 's/^v//' || true)
+  [ "${nodever%%.*}" = 20 ] || die "host node is '${nodever:-missing}', need Node 20.x at /usr/bin/node for node:20-slim"
+  ensure_image node:20-slim node "$NODE_INCLUDE"
+  check_image node:20-slim 'node --version; node -e 1; echo npm $(npm --version); npx --version >/dev/null; command -v useradd'
+  check_apt node:20-slim
+}
+
+image_ruby() {
+  ensure_image ruby:3.1-slim ruby "$RUBY_INCLUDE"
+  check_image ruby:3.1-slim 'ruby -v; bundle -v; gem env home; command -v useradd'
+  check_apt ruby:3.1-slim
+}
+
+ensure_base_images() {
+  if [ "${SKIP_IMAGES:-0}" = 1 ]; then log "SKIP_IMAGES=1: not making base images"; return 0; fi
+  step "base image debian:bookworm-slim"; image_debian; step_done
+  step "base image python:3.11-slim";    image_python; step_done
+  step "base image node:20-slim";        image_node;   step_done
+  step "base image ruby:3.1-slim";       image_ruby;   step_done
+}
+
+# BuildKit runs RUN steps with a cache mount (no network needed).
+smoke_buildkit() {
+  step "BuildKit smoke test"
+  local d
+  d=$(mktemp -d)
+  printf '%s\n' 'FROM debian:bookworm-slim' \
+    'RUN --mount=type=cache,target=/cache echo ok > /cache/x && cat /cache/x' > "$d/Dockerfile"
+  if ! docker buildx build -q --output type=cacheonly "$d" >"$d/out" 2>&1; then
+    cat "$d/out" >&2; rm -rf "$d"; die "BuildKit smoke build failed"
+  fi
+  rm -rf "$d"
+  log "docker buildx build with a cache mount works"
+  step_done
+}
+
+# ---------------------------------------------------------------------------------------------
+# 4. frontend image
+
+# stagefile:dev from the working tree: a static musl binary built on the host, fed to
+# Dockerfile.frontend as the named build context `frontend-build`.
+build_frontend_image() {
+  step "frontend image stagefile:dev"
+  if [ "${SKIP_FRONTEND:-0}" = 1 ]; then log "SKIP_FRONTEND=1: skipped"; return 0; fi
+  if [ ! -f "$REPO_ROOT/Cargo.toml" ] || [ ! -f "$REPO_ROOT/Dockerfile.frontend" ]; then
+    log "no Cargo.toml or Dockerfile.frontend in $REPO_ROOT: skipped"; return 0
+  fi
+  local target=x86_64-unknown-linux-musl
+  rustup target add "$target"
+  apt_install musl-tools
+  (cd "$REPO_ROOT" && cargo build --release --locked --target "$target" -p stagefile-frontend)
+  local bindir=$REPO_ROOT/target/$target/release
+  [ -x "$bindir/stagefile-frontend" ] || die "no binary at $bindir/stagefile-frontend"
+  (cd "$REPO_ROOT" && docker buildx build --load -t stagefile:dev \
+     --build-context frontend-build="$bindir" -f Dockerfile.frontend .)
+  step_done
+}
+
+# ---------------------------------------------------------------------------------------------
+
+main() {
+  [ "$(id -u)" = 0 ] || die "run as root (installs packages and starts the engine)"
+  log "ENGINE=$ENGINE DOCKER_HOST=$DOCKER_HOST repo=$REPO_ROOT"
+  install_host_tools
+  ensure_engine
+  ensure_base_images
+  smoke_buildkit
+  build_frontend_image
+  printf '\n[setup %4ss] ready. Engine %s (server %s). Use:\n  export DOCKER_HOST=%s\n' \
+    "$((SECONDS - T0))" "$ENGINE" "$(server_version)" "$DOCKER_HOST"
+}
+
+main "$@"

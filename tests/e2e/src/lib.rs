@@ -1,0 +1,292 @@
+//! Harness for the end-to-end tests: builds Stagefiles with `docker buildx build` through the
+//! `stagefile:dev` frontend image (named by each Stagefile's `# syntax=` line), runs the
+//! images and reports what happened.
+//!
+//! The engine and the frontend image come from `tests/e2e/setup.sh`. A test that cannot reach
+//! an engine fails with that command; it never passes silently.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+/// The command that prepares an engine, the base images and the frontend image.
+pub const SETUP: &str = "bash tests/e2e/setup.sh";
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repository root")
+}
+
+/// A fixture directory under `tests/e2e/fixtures`.
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
+}
+
+/// An example directory under `examples/`.
+pub fn example(name: &str) -> PathBuf {
+    repo_root().join("examples").join(name)
+}
+
+/// Panics with the set-up command unless an engine with buildx and the frontend image answer.
+pub fn require_engine() {
+    static READY: OnceLock<Result<(), String>> = OnceLock::new();
+    let ready = READY.get_or_init(|| {
+        let info = docker(&["info", "--format", "{{.ServerVersion}}"]);
+        if !info.status.success() {
+            return Err(format!(
+                "no Docker engine answers: {}",
+                text(&info.stderr).trim()
+            ));
+        }
+        if !docker(&["buildx", "version"]).status.success() {
+            return Err("`docker buildx` is not installed".into());
+        }
+        if !docker(&["image", "inspect", "stagefile:dev"])
+            .status
+            .success()
+        {
+            return Err("the frontend image stagefile:dev does not exist".into());
+        }
+        Ok(())
+    });
+    if let Err(why) = ready {
+        panic!("end-to-end tests need a BuildKit engine: {why}.\nSet one up with:\n    {SETUP}");
+    }
+}
+
+/// Runs `docker` with arguments.
+pub fn docker(args: &[&str]) -> Output {
+    Command::new("docker")
+        .args(args)
+        .env("BUILDX_NO_DEFAULT_ATTESTATIONS", "1")
+        .stdin(Stdio::null())
+        .output()
+        .expect("docker CLI runs")
+}
+
+/// Output bytes as text.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The outcome of a build.
+#[derive(Debug)]
+pub struct Build {
+    /// Whether buildx succeeded.
+    pub ok: bool,
+    /// buildx's progress and errors (plain progress).
+    pub log: String,
+    /// The image tag it was loaded as.
+    pub tag: String,
+}
+
+impl Build {
+    /// Panics with the build log unless the build succeeded.
+    pub fn expect_ok(self) -> Self {
+        assert!(self.ok, "build of {} failed:\n{}", self.tag, self.log);
+        self
+    }
+
+    /// Panics unless the build failed.
+    pub fn expect_failure(self) -> Self {
+        assert!(
+            !self.ok,
+            "build of {} should have failed:\n{}",
+            self.tag, self.log
+        );
+        self
+    }
+}
+
+/// Builds `dir/Stagefile.toml` (or `file` inside `dir`) with extra buildx arguments and loads it
+/// as `tag`.
+pub fn build(dir: &Path, tag: &str, extra: &[&str]) -> Build {
+    build_file(dir, "Stagefile.toml", tag, extra)
+}
+
+/// Like [`build`] with another spec file name.
+pub fn build_file(dir: &Path, file: &str, tag: &str, extra: &[&str]) -> Build {
+    require_engine();
+    let spec = dir.join(file);
+    let spec = spec.to_string_lossy();
+    let context = dir.to_string_lossy();
+    let mut args = vec![
+        "buildx",
+        "build",
+        "--progress=plain",
+        "-f",
+        &spec,
+        "-t",
+        tag,
+    ];
+    let loads = !extra
+        .iter()
+        .any(|a| a.starts_with("--call") || a.starts_with("--output") || *a == "--push");
+    if loads {
+        args.push("--load");
+    }
+    args.extend_from_slice(extra);
+    args.push(&context);
+    let output = docker(&args);
+    Build {
+        ok: output.status.success(),
+        log: format!("{}{}", text(&output.stdout), text(&output.stderr)),
+        tag: tag.to_owned(),
+    }
+}
+
+/// Runs `image` with `args` (after `docker run --rm`) and returns stdout; panics on failure.
+pub fn run(image: &str, args: &[&str]) -> String {
+    let mut all = vec!["run", "--rm", image];
+    all.extend_from_slice(args);
+    let output = docker(&all);
+    assert!(
+        output.status.success(),
+        "docker run {image} {args:?} failed:\n{}{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+    text(&output.stdout)
+}
+
+/// Runs `image` with a shell command (overriding the entrypoint) and returns stdout.
+pub fn sh(image: &str, script: &str) -> String {
+    run_with(image, &["--entrypoint", "/bin/sh"], &["-c", script])
+}
+
+/// Runs `image` with `docker run` options and arguments; panics on failure.
+pub fn run_with(image: &str, options: &[&str], args: &[&str]) -> String {
+    let mut all = vec!["run", "--rm"];
+    all.extend_from_slice(options);
+    all.push(image);
+    all.extend_from_slice(args);
+    let output = docker(&all);
+    assert!(
+        output.status.success(),
+        "docker run {all:?} failed:\n{}{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+    text(&output.stdout)
+}
+
+/// The image config (`docker image inspect` `.Config`) as JSON.
+pub fn image_config(image: &str) -> serde_json::Value {
+    let output = docker(&["image", "inspect", "--format", "{{json .Config}}", image]);
+    assert!(
+        output.status.success(),
+        "inspect {image}: {}",
+        text(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("config JSON")
+}
+
+/// The image id (config digest).
+pub fn image_id(image: &str) -> String {
+    let output = docker(&["image", "inspect", "--format", "{{.Id}}", image]);
+    assert!(
+        output.status.success(),
+        "inspect {image}: {}",
+        text(&output.stderr)
+    );
+    text(&output.stdout).trim().to_owned()
+}
+
+/// A running container serving HTTP, removed when dropped.
+pub struct Server {
+    name: String,
+}
+
+impl Server {
+    /// Starts `image` detached with `port` published on loopback and waits until `GET path`
+    /// answers; returns the server and the response body.
+    pub fn start(image: &str, port: u16, path: &str) -> (Self, String) {
+        static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = format!(
+            "stagefile-e2e-{}-{}-{n}",
+            image.replace([':', '/'], "-"),
+            std::process::id()
+        );
+        let _ = docker(&["rm", "-f", &name]);
+        let publish = format!("127.0.0.1::{port}");
+        let output = docker(&["run", "-d", "--name", &name, "-p", &publish, image]);
+        assert!(
+            output.status.success(),
+            "docker run -d {image}: {}",
+            text(&output.stderr)
+        );
+        let server = Server { name };
+        let mapped = docker(&["port", &server.name, &format!("{port}/tcp")]);
+        let address = text(&mapped.stdout)
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_owned();
+        for _ in 0..80 {
+            if let Some(body) = http_get(&address, path) {
+                return (server, body);
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        let logs = docker(&["logs", &server.name]);
+        panic!(
+            "{image} did not answer on {address}{path}:\n{}{}",
+            text(&logs.stdout),
+            text(&logs.stderr)
+        );
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = docker(&["rm", "-f", &self.name]);
+    }
+}
+
+/// A plain HTTP/1.0 GET; the body of a 200 answer, or `None`.
+pub fn http_get(address: &str, path: &str) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let (head, body) = response.split_once("\r\n\r\n")?;
+    head.starts_with("HTTP/1.").then_some(())?;
+    head.split_whitespace()
+        .nth(1)
+        .filter(|code| *code == "200")?;
+    Some(body.to_owned())
+}
+
+/// Lines of a build log that report a cached step (`#N CACHED`) with the step names.
+pub fn cached_steps(log: &str) -> Vec<String> {
+    let mut names = std::collections::BTreeMap::new();
+    let mut cached = Vec::new();
+    for line in log.lines() {
+        let mut parts = line.splitn(2, ' ');
+        let (Some(id), Some(rest)) = (parts.next(), parts.next()) else {
+            continue;
+        };
+        if !id.starts_with('#') {
+            continue;
+        }
+        if rest == "CACHED" {
+            cached.push(id.to_owned());
+        } else if rest.starts_with('[') && !names.contains_key(id) {
+            names.insert(id.to_owned(), rest.to_owned());
+        }
+    }
+    cached
+        .into_iter()
+        .filter_map(|id| names.get(&id).cloned())
+        .collect()
+}
