@@ -86,6 +86,15 @@ impl Caps {
         }
     }
 
+    /// The LLB caps the engine has enabled (the compiler avoids the others where it can).
+    pub fn llb_enabled(&self) -> BTreeSet<String> {
+        self.llb
+            .iter()
+            .filter(|(_, cap)| cap.enabled)
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
     /// Whether the gateway API supports `cap`.
     pub fn has(&self, cap: &str) -> bool {
         self.frontend.get(cap).is_some_and(|c| c.enabled)

@@ -96,7 +96,7 @@ pub async fn named_contexts(
                     .await?;
                 NamedContext::Image {
                     reference: resolved.pinned,
-                    config: Some(resolved.config),
+                    config: Some(Box::new(resolved.config)),
                 }
             }
             ContextValue::Local(local) => NamedContext::Local {

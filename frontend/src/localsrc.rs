@@ -4,8 +4,9 @@
 use std::collections::BTreeMap;
 
 use llb_gen::pb;
-use prost::Message as _;
 use sha2::{Digest as _, Sha256};
+
+use crate::canonical::encode_op;
 
 /// A `local://NAME` source and its attributes.
 #[derive(Debug, Clone, Default)]
@@ -76,7 +77,7 @@ impl LocalSource {
             constraints: Some(pb::WorkerConstraints::default()),
             ..Default::default()
         };
-        let source_bytes = source.encode_to_vec();
+        let source_bytes = encode_op(&source);
         let digest = digest_of(&source_bytes);
         let terminal = pb::Op {
             inputs: vec![pb::Input {
@@ -99,7 +100,7 @@ impl LocalSource {
         );
         SourceDefinition {
             definition: pb::Definition {
-                def: vec![source_bytes, terminal.encode_to_vec()],
+                def: vec![source_bytes, encode_op(&terminal)],
                 metadata,
                 source: None,
             },
@@ -120,6 +121,7 @@ fn json_list(items: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use prost::Message as _;
 
     #[test]
     fn spec_load_definition() {
@@ -149,6 +151,8 @@ mod tests {
             out.definition.metadata[&out.digest].description["llb.customname"],
             "[internal] load build definition from Stagefile.toml"
         );
+        // Go's field order: the oneof after the constraints.
+        assert_eq!(out.definition.def[0].first(), Some(&0x5a));
         // Stable bytes run to run.
         assert_eq!(src.definition().definition, out.definition);
     }

@@ -28,6 +28,7 @@ macro_rules! log {
 }
 pub(crate) use log;
 
+mod canonical;
 mod caps;
 mod contexts;
 mod errors;
@@ -50,17 +51,19 @@ use bollard_buildkit_proto::moby::buildkit::v1::frontend::llb_bridge_client::Llb
 pub type Bridge = LlbBridgeClient<tonic::transport::Channel>;
 
 fn main() {
-    let code = match tokio::runtime::Builder::new_current_thread()
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
-        Ok(runtime) => runtime.block_on(serve()),
+        Ok(runtime) => runtime,
         Err(e) => {
             log!("cannot start the async runtime: {e}");
-            1
+            std::process::exit(1);
         }
     };
-    // Exit at once: dropping the runtime would wait for the blocking stdin read.
+    let code = runtime.block_on(serve());
+    // Exit with the runtime still alive: dropping it would wait forever for the blocking
+    // stdin read, and BuildKit would wait for this process.
     std::process::exit(code);
 }
 

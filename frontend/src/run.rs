@@ -15,7 +15,7 @@ use crate::load::{self, LoadedSpec};
 use crate::options::Options;
 use crate::resolve::Resolver;
 use crate::solve::{self, PlatformImage};
-use crate::{contexts, subrequests, warnings};
+use crate::{canonical, contexts, subrequests, warnings};
 
 /// Runs the build (or answers the subrequest) the client asked for.
 pub async fn run(client: &mut Bridge) -> Result<GwResult, FrontendError> {
@@ -47,7 +47,7 @@ pub async fn run(client: &mut Bridge) -> Result<GwResult, FrontendError> {
         return answer(
             request,
             &spec,
-            compile_options(&opts, first, BTreeMap::new(), &session_id),
+            compile_options(&opts, &caps, first, BTreeMap::new(), &session_id),
         );
     }
 
@@ -76,7 +76,7 @@ pub async fn run(client: &mut Bridge) -> Result<GwResult, FrontendError> {
             contexts::named_contexts(client, &resolver, &opts, &session_id, platform).await?;
         let prepared = Prepared::new(
             spec.file.clone(),
-            compile_options(&opts, platform.clone(), named, &session_id),
+            compile_options(&opts, &caps, platform.clone(), named, &session_id),
         )?;
         let images = resolver
             .resolve_all(client, &prepared.images_to_resolve(), platform)
@@ -91,7 +91,8 @@ pub async fn run(client: &mut Bridge) -> Result<GwResult, FrontendError> {
             probed.extend(missing);
         }
         let compiled = prepared.compile(&load::known_paths(&found), &images)?;
-        caps.check_definition(&compiled.definition)?;
+        let definition = canonical::canonicalize(compiled.definition);
+        caps.check_definition(&definition)?;
         for warning in compiled.warnings {
             if !warned.contains(&warning) {
                 warned.push(warning);
@@ -99,7 +100,7 @@ pub async fn run(client: &mut Bridge) -> Result<GwResult, FrontendError> {
         }
         let mut config = compiled.image_config;
         finish_config(&mut config, platform, opts.source_date_epoch);
-        builds.push((platform.clone(), compiled.definition, config));
+        builds.push((platform.clone(), definition, config));
     }
     warnings::send(client, &caps, &spec, &warned).await;
 
@@ -186,6 +187,7 @@ fn check_supported(opts: &Options) -> Result<(), FrontendError> {
 /// The compiler's options for one platform.
 pub fn compile_options(
     opts: &Options,
+    caps: &Caps,
     platform: Platform,
     named_contexts: BTreeMap<String, NamedContext>,
     session_id: &str,
@@ -203,5 +205,6 @@ pub fn compile_options(
         no_cache: opts.no_cache.clone(),
         labels: opts.labels.clone(),
         source_date_epoch: opts.source_date_epoch,
+        llb_caps: Some(caps.llb_enabled()),
     }
 }

@@ -37,6 +37,16 @@ pub struct CompileOptions {
     pub labels: BTreeMap<String, String>,
     /// `SOURCE_DATE_EPOCH`: set as the image creation time and passed to build steps.
     pub source_date_epoch: Option<i64>,
+    /// LLB caps the engine supports (from Ping); `None` assumes a current engine. Without
+    /// `mergeop` (Docker's classic image store), copies are chained instead of linked.
+    pub llb_caps: Option<BTreeSet<String>>,
+}
+
+impl CompileOptions {
+    /// Whether the engine supports an LLB cap.
+    pub fn supports(&self, cap: &str) -> bool {
+        self.llb_caps.as_ref().is_none_or(|caps| caps.contains(cap))
+    }
 }
 
 /// How the main build context is reached.
@@ -68,7 +78,7 @@ pub enum NamedContext {
         /// Normalized reference.
         reference: String,
         /// Its config, when resolved; used as the stage's image config.
-        config: Option<ImageConfig>,
+        config: Option<Box<ImageConfig>>,
     },
     /// A local directory served by the client session under this local name.
     Local {

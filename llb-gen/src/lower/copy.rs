@@ -118,12 +118,22 @@ impl Lowering<'_> {
     ) -> State {
         // Owners by name are looked up in the destination's /etc/passwd, so those copies
         // must be applied on the stage itself rather than linked.
-        let linkable = group
+        let by_name = group
             .iter()
-            .all(|c| !matches!(c.owner, Some(Owner::Names(..))));
-        if !linkable {
+            .any(|c| matches!(c.owner, Some(Owner::Names(..))));
+        if by_name {
             let actions = group.iter().flat_map(|c| self.copy_actions(c)).collect();
             return base.file(actions, meta);
+        }
+        if !self.options.supports("mergeop") {
+            // Engines without merge ops (Docker's classic image store): chain the copies.
+            return group.iter().fold(base.clone(), |state, copy| {
+                let copy_meta = OpMeta {
+                    ranges: super::ranges(&self.plan.file, &copy.span),
+                    ..meta.clone()
+                };
+                state.file(self.copy_actions(copy), copy_meta)
+            });
         }
         let mut layers = vec![base.clone()];
         for copy in group {

@@ -151,7 +151,7 @@ impl Lowering<'_> {
         match context {
             NamedContext::Image { reference, config } => Built {
                 state: State::image(reference, &self.platform, meta),
-                config: config.clone().unwrap_or_else(empty),
+                config: config.as_deref().cloned().unwrap_or_else(empty),
             },
             NamedContext::Local { name, session_id } => Built {
                 state: State::local(
@@ -240,6 +240,8 @@ impl Lowering<'_> {
             return built;
         }
         let mut position = 1;
+        // Build steps run as root; the created user is who the image runs as afterwards.
+        let mut runtime_user = None;
         let mut steps = stage_steps.steps.iter().peekable();
         while let Some(step) = steps.next() {
             match step {
@@ -278,7 +280,7 @@ impl Lowering<'_> {
                         let meta = self.meta(stage, position, total, &run.display, span);
                         built.state = self.run(&built, &run, meta);
                     }
-                    built.config.config.user = Some(system::app_user());
+                    runtime_user = Some(system::app_user());
                 }
                 Step::Copy(first) => {
                     position += 1;
@@ -294,6 +296,9 @@ impl Lowering<'_> {
                     built.state = self.copies(&built.state, &group, stage, meta);
                 }
             }
+        }
+        if runtime_user.is_some() {
+            built.config.config.user = runtime_user;
         }
         config::apply_stage(
             &mut built.config,
