@@ -59,8 +59,6 @@ pub struct Stage {
     pub install: Option<Spanned<bool>>,
     /// Python: where the virtualenv lives (default `/venv`).
     pub venv: Option<Spanned<String>>,
-    /// Python: pack the app and its dependencies into one executable file.
-    pub package: Option<Spanned<Package>>,
     /// Which context files to bring in after dependencies (default: the project, when needed).
     pub source: Option<Spanned<SourceSetting>>,
     /// Copies from the context, other stages or images.
@@ -115,20 +113,6 @@ pub struct Copy {
     pub owner: Option<Spanned<String>>,
     /// File mode, as octal text (e.g. `"0755"`).
     pub mode: Option<Spanned<String>>,
-}
-
-/// Packaging of a Python app into one executable file.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Package {
-    /// `pex`, `shiv` or `zipapp`.
-    pub tool: Spanned<String>,
-    /// Entry point: `module:function` (pex, shiv) or `module:function` (zipapp).
-    pub entry: Spanned<String>,
-    /// Output file (default `/app/<stage>.pyz` or `.pex`).
-    pub output: Option<Spanned<String>>,
-    /// Extra console script to run instead of an entry point (pex `-c`).
-    pub script: Option<Spanned<String>>,
 }
 
 /// A Docker health check.

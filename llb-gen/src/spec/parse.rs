@@ -11,6 +11,42 @@ pub fn parse(file: &SourceFile) -> Result<Spec, Diagnostics> {
     })
 }
 
+/// Words people write for a key, from Dockerfiles and other tools, and the key they mean.
+const SYNONYMS: [(&str, &str); 16] = [
+    ("command", "cmd"),
+    ("commands", "run"),
+    ("steps", "run"),
+    ("build", "run"),
+    ("script", "run"),
+    ("image", "from"),
+    ("base", "from"),
+    ("packages", "apt"),
+    ("apt_packages", "apt"),
+    ("ports", "expose"),
+    ("environment", "env"),
+    ("label", "labels"),
+    ("working_dir", "workdir"),
+    ("target", "dest"),
+    ("destination", "dest"),
+    ("source", "src"),
+];
+
+/// The known key closest to `field`, directly or through a synonym (`comand` -> `cmd`).
+fn suggest<'a>(field: &str, known: &[&'a str]) -> Option<&'a str> {
+    let lower = field.to_ascii_lowercase();
+    let exact = SYNONYMS.iter().find(|(word, _)| *word == lower);
+    if let Some(key) = exact.and_then(|(_, meant)| known.iter().copied().find(|k| k == meant)) {
+        return Some(key);
+    }
+    if let Some(best) = did_you_mean(field, known.iter().copied()) {
+        return Some(best);
+    }
+    let words = SYNONYMS.iter().map(|(word, _)| *word);
+    let word = did_you_mean(&lower, words)?;
+    let meant = SYNONYMS.iter().find(|(w, _)| *w == word)?.1;
+    known.iter().copied().find(|k| *k == meant)
+}
+
 /// Rewrites serde's wording into a diagnostic with advice.
 fn explain(message: &str, span: Option<std::ops::Range<usize>>) -> Diagnostic {
     let message = message.trim();
@@ -19,7 +55,7 @@ fn explain(message: &str, span: Option<std::ops::Range<usize>>) -> Diagnostic {
         let known: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
         let mut diagnostic = Diagnostic::error(format!("unknown key `{field}`"), span)
             .with_label("not a key of this table");
-        diagnostic.help = Some(match did_you_mean(field, known.iter().copied()) {
+        diagnostic.help = Some(match suggest(field, &known) {
             Some(best) => format!("did you mean `{best}`?"),
             None if known.is_empty() => "remove this key".to_owned(),
             None => format!("known keys here: {}", known.join(", ")),
@@ -58,6 +94,14 @@ mod tests {
         let d = error_of("[stage.app]\nrun = [{ cmd = \"x\", cahce = [\"/c\"] }]\n");
         assert_eq!(d.message, "unknown key `cahce`");
         assert_eq!(d.help.as_deref(), Some("did you mean `cache`?"));
+    }
+
+    #[test]
+    fn synonyms_lead_to_the_key() {
+        let d = error_of("[stage.app]\ncomand = [\"true\"]\n");
+        assert_eq!(d.help.as_deref(), Some("did you mean `cmd`?"));
+        let d = error_of("[stage.app]\npackages = [\"curl\"]\n");
+        assert_eq!(d.help.as_deref(), Some("did you mean `apt`?"));
     }
 
     #[test]

@@ -1,0 +1,196 @@
+//! What each recipe does, checked on the LLB: detection, the files copied before the install,
+//! the install command, its cache mounts, and what final images get.
+
+mod common;
+
+use common::{cache_mounts, command, compile_text, copies, exec_running, execs};
+use llb_gen::KnownPaths;
+use llb_gen::compile::{CompileOptions, Compiled};
+
+/// Compiles `spec` against a context holding exactly `files`.
+fn compile(spec: &str, files: &[&str]) -> Compiled {
+    let probe = KnownPaths::new(files.iter().map(|f| (*f).to_owned()));
+    compile_text(spec, &probe, CompileOptions::default())
+}
+
+fn ids(mounts: Vec<(String, String)>) -> Vec<String> {
+    mounts.into_iter().map(|(_, id)| id).collect()
+}
+
+const PYTHON: &str = "[stage.app]\npython = \"3.12\"\n";
+const NODE: &str = "[stage.web]\nnode = \"20\"\n";
+const RUBY: &str = "[stage.web]\nruby = \"3.3\"\n";
+
+#[test]
+fn poetry_installs_main_dependencies_from_the_lock_only() {
+    let c = compile(PYTHON, &["pyproject.toml", "poetry.lock"]).definition;
+    let install = exec_running(&c, "poetry install");
+    assert!(command(&install).contains("poetry install --no-root --only main"));
+    let caches = ids(cache_mounts(&install));
+    for id in [
+        "stagefile-pip",
+        "stagefile-poetry",
+        "stagefile-python3.12-tools",
+    ] {
+        assert!(caches.contains(&id.to_owned()), "{caches:?}");
+    }
+    assert_eq!(
+        copies(&c),
+        [
+            ("/pyproject.toml".into(), "/app/pyproject.toml".into()),
+            ("/poetry.lock".into(), "/app/poetry.lock".into()),
+        ]
+    );
+}
+
+#[test]
+fn python_detection_prefers_uv_then_poetry_then_pip() {
+    let all = [
+        "pyproject.toml",
+        "uv.lock",
+        "poetry.lock",
+        "requirements.txt",
+    ];
+    let c = compile(PYTHON, &all).definition;
+    assert!(command(&exec_running(&c, "uv sync")).contains("--frozen"));
+    let c = compile(
+        PYTHON,
+        &["pyproject.toml", "poetry.lock", "requirements.txt"],
+    )
+    .definition;
+    exec_running(&c, "poetry install");
+    let c = compile(PYTHON, &["requirements.txt"]).definition;
+    let pip = exec_running(&c, "pip install");
+    assert!(command(&pip).contains("-r requirements.txt"));
+    assert_eq!(ids(cache_mounts(&pip)), ["stagefile-pip"]);
+}
+
+#[test]
+fn python_sets_the_virtualenv_in_the_image() {
+    let c = compile(
+        &format!("{PYTHON}venv = \"/opt/venv\"\n"),
+        &["requirements.txt"],
+    );
+    let env = c.image_config.config.env.unwrap();
+    assert!(env.contains(&"VIRTUAL_ENV=/opt/venv".to_owned()), "{env:?}");
+    assert!(
+        env.iter().any(|e| e.starts_with("PATH=/opt/venv/bin:")),
+        "{env:?}"
+    );
+}
+
+#[test]
+fn node_detection_prefers_pnpm_then_yarn_then_npm() {
+    let c = compile(
+        NODE,
+        &[
+            "package.json",
+            "pnpm-lock.yaml",
+            "yarn.lock",
+            "package-lock.json",
+        ],
+    );
+    let pnpm = exec_running(&c.definition, "pnpm install --frozen-lockfile");
+    assert!(ids(cache_mounts(&pnpm)).contains(&"stagefile-pnpm".to_owned()));
+    let c = compile(NODE, &["package.json", "yarn.lock", "package-lock.json"]);
+    exec_running(&c.definition, "yarn install --frozen-lockfile");
+    let c = compile(NODE, &["package.json", "yarn.lock", ".yarnrc.yml"]);
+    exec_running(&c.definition, "yarn install --immutable");
+    let c = compile(NODE, &["package.json", "package-lock.json", ".npmrc"]);
+    let npm = exec_running(&c.definition, "npm ci");
+    assert_eq!(ids(cache_mounts(&npm)), ["stagefile-npm"]);
+    let copied: Vec<String> = copies(&c.definition)
+        .into_iter()
+        .map(|(src, _)| src)
+        .collect();
+    assert_eq!(copied, ["/package.json", "/package-lock.json", "/.npmrc"]);
+}
+
+#[test]
+fn ruby_with_vendor_cache_installs_locally() {
+    let c = compile(RUBY, &["Gemfile", "Gemfile.lock", "vendor/cache"]).definition;
+    let install = exec_running(&c, "bundle install");
+    assert!(command(&install).starts_with("bundle install --local &&"));
+    assert_eq!(ids(cache_mounts(&install)), ["stagefile-bundler"]);
+    assert!(copies(&c).contains(&("/vendor/cache".into(), "/app/vendor/cache".into())));
+
+    let c = compile(RUBY, &["Gemfile", "Gemfile.lock"]).definition;
+    let install = exec_running(&c, "bundle install");
+    assert!(!command(&install).contains("--local"));
+}
+
+#[test]
+fn root_selects_the_project_directory() {
+    let spec = format!("{NODE}root = \"web\"\ncmd = [\"node\", \"server.js\"]\n");
+    let c = compile(&spec, &["web/package.json", "web/package-lock.json"]).definition;
+    let copied = copies(&c);
+    assert!(copied.contains(&("/web/package.json".into(), "/app/package.json".into())));
+    assert!(
+        copied.contains(&("/web".into(), "/app".into())),
+        "{copied:?}"
+    );
+}
+
+#[test]
+fn install_false_skips_detection_and_install() {
+    let c = compile(&format!("{NODE}install = false\n"), &["package.json"]).definition;
+    assert!(execs(&c).iter().all(|e| !command(e).contains("npm")));
+}
+
+#[test]
+fn apt_uses_locked_caches_and_no_recommends() {
+    let spec =
+        "[stage.app]\nfrom = \"debian:bookworm-slim\"\napt = [\"curl\", \"ca-certificates\"]\n";
+    let c = compile(spec, &[]).definition;
+    let apt = exec_running(&c, "apt-get install");
+    assert!(command(&apt).contains("--no-install-recommends"));
+    assert!(command(&apt).ends_with(" curl ca-certificates"));
+    assert_eq!(
+        ids(cache_mounts(&apt)),
+        ["stagefile-apt-cache", "stagefile-apt-lists"]
+    );
+}
+
+#[test]
+fn only_the_final_stage_gets_the_app_user() {
+    let spec = "[stage.build]\nfrom = \"debian:bookworm-slim\"\nrun = [\"make\"]\n\
+                [stage.app]\nfrom = \"debian:bookworm-slim\"\n\
+                copy = [{ from = \"build\", src = \"/out\", dest = \"/out\" }]\n";
+    let c = compile(spec, &[]);
+    let users: Vec<_> = execs(&c.definition)
+        .iter()
+        .filter(|e| command(e).contains("useradd"))
+        .cloned()
+        .collect();
+    assert_eq!(users.len(), 1);
+    assert_eq!(c.image_config.config.user.as_deref(), Some("10001:10001"));
+
+    let explicit = format!("{spec}user = \"nobody\"\n");
+    let c = compile(&explicit, &[]);
+    assert!(
+        execs(&c.definition)
+            .iter()
+            .all(|e| !command(e).contains("useradd"))
+    );
+    assert_eq!(c.image_config.config.user.as_deref(), Some("nobody"));
+}
+
+#[test]
+fn secrets_are_mounted_never_written_to_env() {
+    let spec = "[stage.app]\nfrom = \"debian:bookworm-slim\"\n\
+                run = [{ cmd = \"./fetch\", secret = [\"token\", { id = \"key\", env = \"API_KEY\" }] }]\n";
+    let c = compile(spec, &[]);
+    let fetch = exec_running(&c.definition, "./fetch");
+    let secret = fetch
+        .mounts
+        .iter()
+        .find(|m| m.secret_opt.is_some())
+        .unwrap();
+    assert_eq!(secret.dest, "/run/secrets/token");
+    assert_eq!(fetch.secretenv.len(), 1);
+    assert_eq!(fetch.secretenv[0].name, "API_KEY");
+    let env = &fetch.meta.as_ref().unwrap().env;
+    assert!(env.iter().all(|e| !e.starts_with("API_KEY")), "{env:?}");
+    let image_env = c.image_config.config.env.unwrap_or_default();
+    assert!(image_env.iter().all(|e| !e.starts_with("API_KEY")));
+}

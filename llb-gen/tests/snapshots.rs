@@ -1,0 +1,52 @@
+//! Snapshots of the LLB (`llb_gen::dump::text`) and image config of every example and of the
+//! specs under `tests/specs/`. Review changes with `cargo insta review`, or accept them with
+//! `INSTA_UPDATE=always cargo test -p llb-gen --test snapshots`.
+
+mod common;
+
+use std::path::Path;
+
+use common::{compile_dir, example_dirs, name_of, spec_dirs};
+
+fn snapshot(name: &str, dir: &Path, target: Option<&str>) {
+    let compiled = compile_dir(dir, target);
+    let llb = llb_gen::dump::text(&compiled.definition).unwrap();
+    let config: serde_json::Value =
+        serde_json::from_slice(&compiled.image_config.to_json()).unwrap();
+    let mut text = format!(
+        "# llb\n{llb}\n# image config\n{}\n",
+        serde_json::to_string_pretty(&config).unwrap()
+    );
+    for warning in &compiled.warnings {
+        text.push_str(&format!("\n# warning: {}\n", warning.message));
+    }
+    insta::assert_snapshot!(name, text);
+}
+
+#[test]
+fn examples() {
+    for dir in example_dirs() {
+        snapshot(&format!("example-{}", name_of(&dir)), &dir, None);
+    }
+}
+
+#[test]
+fn specs_with_their_default_target() {
+    let dirs = spec_dirs();
+    assert!(dirs.len() >= 8, "tests/specs lost fixtures: {dirs:?}");
+    for dir in dirs {
+        snapshot(&name_of(&dir), &dir, None);
+    }
+}
+
+#[test]
+fn other_targets() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/specs/multi-target");
+    for target in ["worker", "test", "base"] {
+        snapshot(
+            &format!("multi-target--target-{target}"),
+            &dir,
+            Some(target),
+        );
+    }
+}
