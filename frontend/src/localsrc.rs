@@ -1,12 +1,9 @@
 //! The one piece of LLB the frontend writes itself: a single `local://` source (to read the
 //! spec and to probe the context), marshalled like BuildKit's Go client does.
 
-use std::collections::BTreeMap;
-
 use llb_gen::pb;
-use sha2::{Digest as _, Sha256};
 
-use crate::canonical::encode_op;
+use llb_gen::llb::{self, LocalOptions, OpMeta, State};
 
 /// A `local://NAME` source and its attributes.
 #[derive(Debug, Clone, Default)]
@@ -37,85 +34,32 @@ pub struct SourceDefinition {
 }
 
 impl LocalSource {
-    /// Marshals the source as a two-op definition (source, then the terminal op).
+    /// Marshals the source as a two-op definition (source, then the terminal op) with
+    /// llb-gen's builder, so its bytes are canonical like every other definition.
     pub fn definition(&self) -> SourceDefinition {
-        let mut attrs = BTreeMap::new();
-        let mut caps = BTreeMap::from([("source.local".to_owned(), true)]);
-        if !self.session_id.is_empty() {
-            attrs.insert("local.session".to_owned(), self.session_id.clone());
-            caps.insert("source.local.sessionid".to_owned(), true);
-        }
-        if !self.include_patterns.is_empty() {
-            attrs.insert(
-                "local.includepattern".to_owned(),
-                json_list(&self.include_patterns),
-            );
-            caps.insert("source.local.includepatterns".to_owned(), true);
-        }
-        if !self.follow_paths.is_empty() {
-            attrs.insert(
-                "local.followpaths".to_owned(),
-                json_list(&self.follow_paths),
-            );
-            caps.insert("source.local.followpaths".to_owned(), true);
-        }
-        if !self.shared_key_hint.is_empty() {
-            attrs.insert(
-                "local.sharedkeyhint".to_owned(),
-                self.shared_key_hint.clone(),
-            );
-            caps.insert("source.local.sharedkeyhint".to_owned(), true);
-        }
-        if self.differ_none {
-            attrs.insert("local.differ".to_owned(), "none".to_owned());
-        }
-        let source = pb::Op {
-            op: Some(pb::op::Op::Source(pb::SourceOp {
-                identifier: format!("local://{}", self.name),
-                attrs,
-            })),
-            constraints: Some(pb::WorkerConstraints::default()),
-            ..Default::default()
+        let options = LocalOptions {
+            session_id: (!self.session_id.is_empty()).then(|| self.session_id.clone()),
+            include_patterns: self.include_patterns.clone(),
+            follow_paths: self.follow_paths.clone(),
+            shared_key_hint: (!self.shared_key_hint.is_empty())
+                .then(|| self.shared_key_hint.clone()),
+            differ: self.differ_none.then(|| "none".to_owned()),
+            ..LocalOptions::default()
         };
-        let source_bytes = encode_op(&source);
-        let digest = digest_of(&source_bytes);
-        let terminal = pb::Op {
-            inputs: vec![pb::Input {
-                digest: digest.clone(),
-                index: 0,
-            }],
-            ..Default::default()
-        };
-        let mut metadata = BTreeMap::new();
-        metadata.insert(
-            digest.clone(),
-            pb::OpMetadata {
-                description: BTreeMap::from([(
-                    "llb.customname".to_owned(),
-                    self.custom_name.clone(),
-                )]),
-                caps,
-                ..Default::default()
-            },
-        );
-        SourceDefinition {
-            definition: pb::Definition {
-                def: vec![source_bytes, encode_op(&terminal)],
-                metadata,
-                source: None,
-            },
-            digest,
-        }
+        let state = State::local(&self.name, &options, OpMeta::named(&self.custom_name));
+        let definition = llb::marshal(&state, None);
+        let digest = definition
+            .def
+            .first()
+            .map(|bytes| digest_of(bytes))
+            .unwrap_or_default();
+        SourceDefinition { definition, digest }
     }
 }
 
 /// `sha256:<hex>` of marshalled op bytes.
 pub fn digest_of(bytes: &[u8]) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
-}
-
-fn json_list(items: &[String]) -> String {
-    serde_json::to_string(items).unwrap_or_else(|_| "[]".to_owned())
+    llb::digest_bytes(bytes)
 }
 
 #[cfg(test)]

@@ -28,11 +28,11 @@ macro_rules! log {
 }
 pub(crate) use log;
 
-mod canonical;
 mod caps;
 mod contexts;
 mod errors;
 mod image_config;
+mod lint;
 mod load;
 mod localsrc;
 mod options;

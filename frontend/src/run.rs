@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use bollard_buildkit_proto::moby::buildkit::v1::frontend::Result as GwResult;
+use llb_gen::image::ImageConfig;
 use llb_gen::{CompileOptions, ContextSource, Diagnostic, NamedContext, Platform, Prepared, pb};
 use tokio::task::JoinSet;
 
@@ -11,11 +12,12 @@ use crate::Bridge;
 use crate::caps::{Caps, id};
 use crate::errors::FrontendError;
 use crate::image_config::finish_config;
+use crate::lint::{self, LINT};
 use crate::load::{self, LoadedSpec};
 use crate::options::Options;
 use crate::resolve::Resolver;
 use crate::solve::{self, PlatformImage};
-use crate::{canonical, contexts, subrequests, warnings};
+use crate::{contexts, subrequests, warnings};
 
 /// Runs the build (or answers the subrequest) the client asked for.
 pub async fn run(client: &mut Bridge) -> Result<GwResult, FrontendError> {
@@ -42,7 +44,9 @@ pub async fn run(client: &mut Bridge) -> Result<GwResult, FrontendError> {
         opts.platforms.clone()
     };
 
-    if let Some(request) = opts.request_id.as_deref() {
+    if let Some(request) = opts.request_id.as_deref()
+        && request != LINT
+    {
         let first = platforms.first().cloned().unwrap_or_default();
         return answer(
             request,
@@ -51,13 +55,18 @@ pub async fn run(client: &mut Bridge) -> Result<GwResult, FrontendError> {
         );
     }
 
-    let resolver = Resolver {
-        caps: caps.clone(),
-        mode: opts.image_resolve_mode,
-        multi_platform: opts.multi_platform,
-    };
-    let mut probed = BTreeSet::new();
-    let mut found = BTreeSet::new();
+    let compiled = compile_all(client, &caps, &opts, &session_id, &spec, &platforms).await;
+    if opts.request_id.as_deref() == Some(LINT) {
+        return match compiled {
+            Ok((_, found)) => Ok(lint::result(&spec.file, &found, None)),
+            Err(FrontendError::Spec(diagnostics)) => {
+                Ok(lint::result(&spec.file, &[], Some(&diagnostics)))
+            }
+            Err(other) => Err(other),
+        };
+    }
+    let (builds, found) = compiled?;
+
     let mut warned: Vec<Diagnostic> = opts
         .ignored
         .iter()
@@ -70,13 +79,40 @@ pub async fn run(client: &mut Bridge) -> Result<GwResult, FrontendError> {
             )
         })
         .collect();
-    let mut builds: Vec<(Platform, pb::Definition, llb_gen::image::ImageConfig)> = Vec::new();
-    for platform in &platforms {
-        let named =
-            contexts::named_contexts(client, &resolver, &opts, &session_id, platform).await?;
+    warned.extend(found);
+    warnings::send(client, &caps, &spec, &warned).await;
+
+    let images = solve_all(client, &caps, &opts, builds).await?;
+    solve::build_result(images, opts.multi_platform, opts.source_date_epoch, &caps)
+}
+
+/// One platform's compiled build.
+type Build = (Platform, pb::Definition, ImageConfig);
+
+/// Compiles the target for every platform: named contexts and base images resolved, detection
+/// paths probed. Returns the builds and the compiler's warnings (each once).
+async fn compile_all(
+    client: &mut Bridge,
+    caps: &Caps,
+    opts: &Options,
+    session_id: &str,
+    spec: &LoadedSpec,
+    platforms: &[Platform],
+) -> Result<(Vec<Build>, Vec<Diagnostic>), FrontendError> {
+    let resolver = Resolver {
+        caps: caps.clone(),
+        mode: opts.image_resolve_mode,
+        multi_platform: opts.multi_platform,
+    };
+    let mut probed = BTreeSet::new();
+    let mut found = BTreeSet::new();
+    let mut warned: Vec<Diagnostic> = Vec::new();
+    let mut builds = Vec::new();
+    for platform in platforms {
+        let named = contexts::named_contexts(client, &resolver, opts, session_id, platform).await?;
         let prepared = Prepared::new(
             spec.file.clone(),
-            compile_options(&opts, &caps, platform.clone(), named, &session_id),
+            compile_options(opts, caps, platform.clone(), named, session_id),
         )?;
         let images = resolver
             .resolve_all(client, &prepared.images_to_resolve(), platform)
@@ -87,11 +123,11 @@ pub async fn run(client: &mut Bridge) -> Result<GwResult, FrontendError> {
             .filter(|p| !probed.contains(p))
             .collect();
         if !missing.is_empty() {
-            found.extend(load::probe_context(client, &caps, &opts, &session_id, &missing).await?);
+            found.extend(load::probe_context(client, caps, opts, session_id, &missing).await?);
             probed.extend(missing);
         }
         let compiled = prepared.compile(&load::known_paths(&found), &images)?;
-        let definition = canonical::canonicalize(compiled.definition);
+        let definition = compiled.definition;
         caps.check_definition(&definition)?;
         for warning in compiled.warnings {
             if !warned.contains(&warning) {
@@ -102,10 +138,7 @@ pub async fn run(client: &mut Bridge) -> Result<GwResult, FrontendError> {
         finish_config(&mut config, platform, opts.source_date_epoch);
         builds.push((platform.clone(), definition, config));
     }
-    warnings::send(client, &caps, &spec, &warned).await;
-
-    let images = solve_all(client, &caps, &opts, builds).await?;
-    solve::build_result(images, opts.multi_platform, opts.source_date_epoch, &caps)
+    Ok((builds, warned))
 }
 
 /// Solves every platform's definition concurrently, keeping the platform order.
@@ -113,7 +146,7 @@ async fn solve_all(
     client: &Bridge,
     caps: &Caps,
     opts: &Options,
-    builds: Vec<(Platform, pb::Definition, llb_gen::image::ImageConfig)>,
+    builds: Vec<Build>,
 ) -> Result<Vec<PlatformImage>, FrontendError> {
     let mut tasks = JoinSet::new();
     for (index, (platform, definition, config)) in builds.into_iter().enumerate() {

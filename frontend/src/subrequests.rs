@@ -23,7 +23,7 @@ const VERSION: &str = "1.0.0";
 
 /// Whether this frontend answers `request`.
 pub fn is_supported(request: &str) -> bool {
-    [DESCRIBE, TARGETS, OUTLINE].contains(&request)
+    [DESCRIBE, TARGETS, OUTLINE, crate::lint::LINT].contains(&request)
 }
 
 #[derive(Debug, Serialize)]

@@ -200,7 +200,7 @@ impl State {
             });
         }
         if !exec.secret_env.is_empty() {
-            caps.insert("exec.secret.env");
+            caps.insert("exec.secretenv");
         }
         if exec.network != pb::NetMode::Unset {
             caps.insert("exec.meta.network");

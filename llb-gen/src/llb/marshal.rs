@@ -1,12 +1,12 @@
 //! Deterministic marshalling of a state graph into a [`pb::Definition`].
 //!
 //! Ops are emitted dependencies first, in the order a depth-first walk from the result meets
-//! them; each op's digest is the sha256 of its encoded bytes (prost encodes fields by tag and
-//! the `pb` maps are sorted), so the same graph always gives the same bytes.
+//! them; each op is written in BuildKit's canonical encoding (see `encode`) and its digest is
+//! the sha256 of those bytes, so the same graph always gives the same bytes and BuildKit's
+//! vertex digests equal ours.
 
 use std::collections::{BTreeMap, HashMap};
 
-use prost::Message;
 use sha2::{Digest, Sha256};
 
 use super::{Node, Output, State};
@@ -50,7 +50,7 @@ impl Marshaller {
             constraints: Some(pb::WorkerConstraints::default()),
             op: Some(node.op.clone()),
         };
-        let bytes = op.encode_to_vec();
+        let bytes = super::encode_op(&op);
         let digest = digest_bytes(&bytes);
         if !self.definition.metadata.contains_key(&digest) {
             self.definition.def.push(bytes);
@@ -106,7 +106,7 @@ pub fn marshal(result: &State, source: Option<SourceInfo<'_>>) -> pb::Definition
         }],
         ..Default::default()
     };
-    let bytes = terminal.encode_to_vec();
+    let bytes = super::encode_op(&terminal);
     let terminal_digest = digest_bytes(&bytes);
     marshaller.definition.def.push(bytes);
     marshaller

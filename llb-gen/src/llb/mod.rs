@@ -4,6 +4,7 @@
 //! state and leaves its inputs untouched, as in BuildKit's Go client. [`marshal`] walks the
 //! graph and produces a deterministic [`pb::Definition`]. Nothing here knows about Stagefiles.
 
+mod encode;
 mod exec;
 mod file;
 mod marshal;
@@ -12,6 +13,7 @@ mod source;
 use std::collections::BTreeSet;
 use std::rc::Rc;
 
+pub use encode::encode_op;
 pub use exec::{Exec, ExecMount, SecretEnv};
 pub use file::{CopyOptions, FileAction};
 pub use marshal::{SourceInfo, digest_bytes, marshal};

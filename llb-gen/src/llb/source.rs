@@ -60,6 +60,7 @@ impl State {
         let mut caps = BTreeSet::from(["source.local", "source.local.unique"]);
         if let Some(session) = &options.session_id {
             attrs.insert("local.session".into(), session.clone());
+            caps.insert("source.local.sessionid");
         }
         if !options.include_patterns.is_empty() {
             attrs.insert(
