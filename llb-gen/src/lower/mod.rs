@@ -248,8 +248,15 @@ impl Lowering<'_> {
                 Step::Env { vars, .. } => {
                     for (name, value) in vars {
                         let env = built.config.env_pairs();
-                        let lookup =
-                            |n: &str| env.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+                        let args = &self.plan.args;
+                        let lookup = |n: &str| {
+                            env.iter()
+                                .find(|(k, _)| k == n)
+                                .map(|(_, v)| v.clone())
+                                .or_else(|| {
+                                    args.iter().find(|a| a.name == n).map(|a| a.value.clone())
+                                })
+                        };
                         let value = interp::expand(value, &lookup, Unknown::Empty, true)
                             .unwrap_or_else(|_| value.clone());
                         built.config.set_env(name, &value);

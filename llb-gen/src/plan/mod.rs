@@ -374,6 +374,13 @@ impl Plan {
             {
                 images.insert(reference.clone());
             }
+            for copy in &stage.copies {
+                if let CopyFrom::Image(reference) = &copy.from
+                    && !named.contains_key(reference)
+                {
+                    images.insert(reference.clone());
+                }
+            }
         }
         images.into_iter().collect()
     }

@@ -36,7 +36,7 @@ pub(super) fn build(
     let stage = table.get_ref();
     check_stage_name(checker, name);
     let language = language(checker, stage);
-    let base = base(checker, index, stage, language.as_ref());
+    let base = base(checker, index, name, stage, language.as_ref());
     let root = match &stage.root {
         Some(root) => context_path(checker, root, "root"),
         None => String::new(),
@@ -142,10 +142,10 @@ pub(super) fn build(
     }
 }
 
-/// Env values keep `$NAME` for expansion at lowering time; only `${ARG}` of declared args is
-/// replaced now (unknown names may be env vars of the base image).
-fn interpolate_args_only(checker: &Checker, value: &Spanned<String>) -> String {
-    checker.command(value.get_ref())
+/// Env values are kept as written: lowering expands `$NAME` and `${NAME}` once, against the
+/// env defined so far and the build args (names may be env vars of the base image).
+fn interpolate_args_only(_checker: &Checker, value: &Spanned<String>) -> String {
+    value.get_ref().clone()
 }
 
 fn check_stage_name(checker: &mut Checker, name: &Spanned<String>) {
@@ -337,6 +337,7 @@ fn language_only_keys(stage: &spec::Stage) -> Vec<(&'static str, Span)> {
 fn base(
     checker: &mut Checker,
     index: usize,
+    name: &Spanned<String>,
     stage: &spec::Stage,
     language: Option<&LanguagePlan>,
 ) -> Base {
@@ -355,7 +356,8 @@ fn base(
             }
         }
         None => {
-            checker.error(Diagnostic::error("this stage has no base", None).with_help(
+            let message = format!("stage `{}` has no base", name.get_ref());
+            checker.error(Diagnostic::error(message, Some(name.span())).with_help(
                 "add `from = \"<image or stage>\"`, or a language such as `python = \"3.11\"`",
             ));
             Base::Scratch { span: 0..0 }
@@ -448,14 +450,24 @@ fn copy_plan(checker: &mut Checker, copy: &Spanned<spec::Copy>, workdir: Option<
         src = vec![text.clone()];
         dest = Some(text);
     }
-    if src.is_empty() && from == CopyFrom::Context {
-        checker.error(
-            Diagnostic::error(
-                "a copy from the build context needs `src`",
-                Some(copy.span()),
-            )
-            .with_help("e.g. { src = \".\", dest = \"/app/\" }"),
-        );
+    match &from {
+        CopyFrom::Context if src.is_empty() => checker.error(
+            Diagnostic::error("a copy from the build context needs `src`", Some(copy.span()))
+                .with_help("e.g. { src = \".\", dest = \"/app/\" }"),
+        ),
+        CopyFrom::Image(_) if src.is_empty() => checker.error(
+            Diagnostic::error("a copy from an image needs `src`", Some(copy.span()))
+                .with_help("name the files to take, e.g. { from = \"busybox:1.36\", src = \"/bin/busybox\", dest = \"/bin/\" }"),
+        ),
+        CopyFrom::Context => {
+            if src.iter().any(|s| s.split('/').any(|part| part == "..")) {
+                checker.error(
+                    Diagnostic::error("copies from the build context cannot leave it (`..`)", Some(copy.span()))
+                        .with_help("move the files into the context, or pass another directory with --build-context"),
+                );
+            }
+        }
+        _ => {}
     }
     let dest = match dest {
         Some(d) if d.starts_with('/') => d,
@@ -573,8 +585,8 @@ fn run_plan(checker: &mut Checker, run: &Spanned<spec::RunStep>) -> RunPlan {
             );
         }
         mounts.push(MountPlan::Cache {
-            id: cache.id.clone().unwrap_or_else(|| cache.target.clone()),
-            target: cache.target.clone(),
+            id: checker.command(cache.id.as_ref().unwrap_or(&cache.target)),
+            target: checker.command(&cache.target),
             sharing,
         });
     }
@@ -612,9 +624,17 @@ fn run_plan(checker: &mut Checker, run: &Spanned<spec::RunStep>) -> RunPlan {
         _ => {}
     }
     for target in &table.tmpfs {
-        mounts.push(MountPlan::Tmpfs {
-            target: target.clone(),
-        });
+        let target = checker.command(target);
+        if !target.starts_with('/') {
+            checker.error(
+                Diagnostic::error(
+                    format!("tmpfs target `{target}` must be an absolute path"),
+                    Some(span.clone()),
+                )
+                .with_help("e.g. tmpfs = [\"/tmp\"]"),
+            );
+        }
+        mounts.push(MountPlan::Tmpfs { target });
     }
     let network = match table.network.as_deref() {
         None | Some("default") | Some("sandbox") => Network::Sandbox,
@@ -638,8 +658,8 @@ fn run_plan(checker: &mut Checker, run: &Spanned<spec::RunStep>) -> RunPlan {
             .map(|(k, v)| (k.clone(), checker.command(v)))
             .collect(),
         network,
-        workdir: table.workdir.clone(),
-        user: table.user.clone(),
+        workdir: table.workdir.as_deref().map(|w| checker.command(w)),
+        user: table.user.as_deref().map(|u| checker.command(u)),
         span,
     }
 }
@@ -684,7 +704,7 @@ fn source_plan(
                     "source",
                 );
                 Some(with_defaults(
-                    if path.is_empty() { ".".into() } else { path },
+                    in_project(root, &path),
                     Vec::new(),
                     Vec::new(),
                     setting.span(),
@@ -692,14 +712,16 @@ fn source_plan(
             }
             SourceSetting::Table(table) => {
                 let src = match &table.src {
-                    Some(src) => context_path(
-                        checker,
-                        &Spanned::new(setting.span(), src.clone()),
-                        "source",
-                    ),
+                    Some(src) => {
+                        let path = context_path(
+                            checker,
+                            &Spanned::new(setting.span(), src.clone()),
+                            "source",
+                        );
+                        in_project(root, &path)
+                    }
                     None => root_or_dot.clone(),
                 };
-                let src = if src.is_empty() { ".".to_owned() } else { src };
                 Some(with_defaults(
                     src,
                     table.include.clone(),
@@ -786,6 +808,16 @@ fn image_settings(checker: &mut Checker, stage: &spec::Stage) -> ImageSettings {
             .collect(),
         healthcheck,
         stop_signal: stage.stop_signal.as_ref().map(|s| checker.value(s)),
+    }
+}
+
+/// A path relative to the project's root as a context path (`.` for the context root).
+fn in_project(root: &str, path: &str) -> String {
+    match (root.is_empty(), path.is_empty()) {
+        (true, true) => ".".to_owned(),
+        (true, false) => path.to_owned(),
+        (false, true) => root.to_owned(),
+        (false, false) => format!("{root}/{path}"),
     }
 }
 

@@ -7,8 +7,42 @@ use crate::diag::{Diagnostic, Diagnostics, SourceFile, did_you_mean};
 pub fn parse(file: &SourceFile) -> Result<Spec, Diagnostics> {
     toml::from_str::<Spec>(&file.text).map_err(|error| {
         let span = error.span();
-        Diagnostics::single(file, explain(error.message(), span))
+        let key = span.as_ref().and_then(|s| key_before(&file.text, s.start));
+        Diagnostics::single(file, explain(error.message(), span, key.as_deref()))
     })
+}
+
+/// The key a value belongs to: the text before `=` on the value's line, or in an inline table.
+fn key_before(text: &str, offset: usize) -> Option<String> {
+    let before = text.get(..offset)?;
+    let eq = before.rfind('=')?;
+    let start = before[..eq].rfind(['\n', '{', ',']).map_or(0, |i| i + 1);
+    let key = before[start..eq].trim().trim_matches('"');
+    (!key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c)))
+    .then(|| key.to_owned())
+}
+
+/// An example of the right type for a key, for type errors.
+fn example_for(key: &str, expected: &str) -> String {
+    match key {
+        "cmd" | "entrypoint" => {
+            format!("{key} = [\"python\", \"app.py\"] (exec form: a list of strings)")
+        }
+        "run" => "run = [\"npm run build\"] (a list of commands)".to_owned(),
+        "apt" => "apt = [\"libpq5\", \"curl\"]".to_owned(),
+        "copy" => "copy = [{ src = \".\", dest = \"/app/\" }]".to_owned(),
+        "expose" => "expose = [8000]".to_owned(),
+        "mode" => "mode = \"0755\" (octal, as a string)".to_owned(),
+        "python" | "node" | "ruby" => format!("{key} = \"3.11\" (the version, as a string)"),
+        _ if expected.contains("sequence") => format!("{key} = [\"...\"]"),
+        _ if expected.contains("string") => format!("{key} = \"...\""),
+        _ if expected.contains("bool") => format!("{key} = true"),
+        _ if expected.contains("i64") || expected.contains("integer") => format!("{key} = 3"),
+        _ => format!("{key} = ... (see docs/stagefile.md)"),
+    }
 }
 
 /// Words people write for a key, from Dockerfiles and other tools, and the key they mean.
@@ -48,8 +82,24 @@ fn suggest<'a>(field: &str, known: &[&'a str]) -> Option<&'a str> {
 }
 
 /// Rewrites serde's wording into a diagnostic with advice.
-fn explain(message: &str, span: Option<std::ops::Range<usize>>) -> Diagnostic {
+fn explain(message: &str, span: Option<std::ops::Range<usize>>, key: Option<&str>) -> Diagnostic {
     let message = message.trim();
+    if let Some(rest) = message.strip_prefix("invalid type: ")
+        && let Some((found, expected)) = rest.split_once(", expected ")
+    {
+        let expected = expected.trim_end_matches('.');
+        let subject = key.map_or_else(|| "this value".to_owned(), |k| format!("`{k}`"));
+        let wanted = match expected {
+            "a sequence" => "a list",
+            "i64" => "an integer",
+            other => other,
+        };
+        return Diagnostic::error(format!("{subject} must be {wanted}, not {found}"), span)
+            .with_help(format!(
+                "write it as {}",
+                example_for(key.unwrap_or("key"), expected)
+            ));
+    }
     if let Some(rest) = message.strip_prefix("unknown field `") {
         let (field, expected) = rest.split_once('`').unwrap_or((rest, ""));
         let known: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
@@ -68,8 +118,14 @@ fn explain(message: &str, span: Option<std::ops::Range<usize>>) -> Diagnostic {
             .with_help(format!("add `{field} = ...` to this table"));
     }
     let first_line = message.lines().next().unwrap_or(message);
-    Diagnostic::error(first_line.to_owned(), span)
-        .with_help("see docs/stagefile.md for the keys and value types each table accepts")
+    let help = if first_line.contains("duplicate key") {
+        "each key may appear once per table: remove or merge the second one"
+    } else if key.is_none() || first_line.contains("expected") || first_line.contains("invalid") {
+        "check the TOML syntax here: quotes around strings, `[...]` for lists, `{ ... }` on one line for inline tables"
+    } else {
+        "see docs/stagefile.md for the keys and value types each table accepts"
+    };
+    Diagnostic::error(first_line.to_owned(), span).with_help(help)
 }
 
 #[cfg(test)]
