@@ -459,14 +459,10 @@ fn copy_plan(checker: &mut Checker, copy: &Spanned<spec::Copy>, workdir: Option<
             Diagnostic::error("a copy from an image needs `src`", Some(copy.span()))
                 .with_help("name the files to take, e.g. { from = \"busybox:1.36\", src = \"/bin/busybox\", dest = \"/bin/\" }"),
         ),
-        CopyFrom::Context => {
-            if src.iter().any(|s| s.split('/').any(|part| part == "..")) {
-                checker.error(
-                    Diagnostic::error("copies from the build context cannot leave it (`..`)", Some(copy.span()))
-                        .with_help("move the files into the context, or pass another directory with --build-context"),
-                );
-            }
-        }
+        CopyFrom::Context if src.iter().any(|s| s.split('/').any(|part| part == "..")) => checker.error(
+            Diagnostic::error("copies from the build context cannot leave it (`..`)", Some(copy.span()))
+                .with_help("move the files into the context, or pass another directory with --build-context"),
+        ),
         _ => {}
     }
     let dest = match dest {
