@@ -90,6 +90,41 @@ pub async fn load_spec(
     })
 }
 
+/// The build context's `.dockerignore` patterns (none when the file does not exist).
+pub async fn load_dockerignore(
+    client: &mut Bridge,
+    caps: &Caps,
+    opts: &Options,
+    session_id: &str,
+) -> Result<Vec<String>, FrontendError> {
+    let name = ".dockerignore".to_owned();
+    let local = LocalSource {
+        name: opts.context_local.clone(),
+        session_id: opts.session_for(&opts.context_local, session_id),
+        follow_paths: vec![name.clone()],
+        include_patterns: vec![name.clone()],
+        shared_key_hint: format!("{}-dockerignore", opts.context_local),
+        differ_none: true,
+        custom_name: "[internal] load .dockerignore".to_owned(),
+    }
+    .definition();
+    let reference = solve_ref(client, caps, local.definition, &[])
+        .await
+        .map_err(|e| e.context("failed to load .dockerignore"))?;
+    let request = ReadFileRequest {
+        r#ref: reference.id,
+        file_path: name,
+        ..Default::default()
+    };
+    match client.read_file(request).await {
+        Ok(response) => Ok(llb_gen::ignore::parse_dockerignore(
+            &String::from_utf8_lossy(&response.into_inner().data),
+        )),
+        Err(status) if is_not_found(&status) => Ok(Vec::new()),
+        Err(status) => Err(FrontendError::from(status).context("failed to read .dockerignore")),
+    }
+}
+
 /// Answers which of `paths` exist in the build context, transferring only those paths.
 pub async fn probe_context(
     client: &mut Bridge,

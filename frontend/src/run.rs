@@ -51,7 +51,14 @@ pub async fn run(client: &mut Bridge) -> Result<GwResult, FrontendError> {
         return answer(
             request,
             &spec,
-            compile_options(&opts, &caps, first, BTreeMap::new(), &session_id),
+            compile_options(
+                &opts,
+                &caps,
+                first,
+                BTreeMap::new(),
+                &session_id,
+                Vec::new(),
+            ),
         );
     }
 
@@ -104,6 +111,7 @@ async fn compile_all(
         mode: opts.image_resolve_mode,
         multi_platform: opts.multi_platform,
     };
+    let ignored = load::load_dockerignore(client, caps, opts, session_id).await?;
     let mut probed = BTreeSet::new();
     let mut found = BTreeSet::new();
     let mut warned: Vec<Diagnostic> = Vec::new();
@@ -112,7 +120,14 @@ async fn compile_all(
         let named = contexts::named_contexts(client, &resolver, opts, session_id, platform).await?;
         let prepared = Prepared::new(
             spec.file.clone(),
-            compile_options(opts, caps, platform.clone(), named, session_id),
+            compile_options(
+                opts,
+                caps,
+                platform.clone(),
+                named,
+                session_id,
+                ignored.clone(),
+            ),
         )?;
         let images = resolver
             .resolve_all(client, &prepared.images_to_resolve(), platform)
@@ -224,6 +239,7 @@ pub fn compile_options(
     platform: Platform,
     named_contexts: BTreeMap<String, NamedContext>,
     session_id: &str,
+    exclude_patterns: Vec<String>,
 ) -> CompileOptions {
     let session = opts.session_for(&opts.context_local, session_id);
     CompileOptions {
@@ -233,6 +249,7 @@ pub fn compile_options(
         context: ContextSource::Local {
             name: opts.context_local.clone(),
             session_id: (!session.is_empty()).then_some(session),
+            exclude_patterns,
         },
         named_contexts,
         no_cache: opts.no_cache.clone(),

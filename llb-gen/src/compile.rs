@@ -58,6 +58,8 @@ pub enum ContextSource {
         name: String,
         /// Session that serves it; the frontend's own session when `None`.
         session_id: Option<String>,
+        /// Files never sent (the context's `.dockerignore`, see [`crate::ignore`]).
+        exclude_patterns: Vec<String>,
     },
 }
 
@@ -66,6 +68,7 @@ impl Default for ContextSource {
         ContextSource::Local {
             name: "context".into(),
             session_id: None,
+            exclude_patterns: Vec::new(),
         }
     }
 }

@@ -15,6 +15,7 @@
 pub mod compile;
 pub mod diag;
 pub mod dump;
+pub mod ignore;
 pub mod image;
 pub mod interp;
 pub mod llb;

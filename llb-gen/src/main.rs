@@ -78,11 +78,16 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             .filter(|p| !p.as_os_str().is_empty())
             .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
     };
+    let ignore = std::fs::read_to_string(context_dir.join(".dockerignore")).unwrap_or_default();
     let options = CompileOptions {
         target: cli.target.clone(),
         build_args: cli.build_args.iter().cloned().collect::<BTreeMap<_, _>>(),
         platform: cli.platform.clone(),
-        context: ContextSource::default(),
+        context: ContextSource::Local {
+            name: "context".into(),
+            session_id: None,
+            exclude_patterns: llb_gen::ignore::parse_dockerignore(&ignore),
+        },
         ..CompileOptions::default()
     };
     let color = std::io::stderr().is_terminal();

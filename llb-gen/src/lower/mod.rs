@@ -79,11 +79,16 @@ pub fn lower(
 
 fn context_state(context: &ContextSource) -> State {
     match context {
-        ContextSource::Local { name, session_id } => State::local(
+        ContextSource::Local {
+            name,
+            session_id,
+            exclude_patterns,
+        } => State::local(
             name,
             &LocalOptions {
                 session_id: session_id.clone(),
                 shared_key_hint: Some(name.clone()),
+                exclude_patterns: exclude_patterns.clone(),
                 ..LocalOptions::default()
             },
             OpMeta::named("[internal] load build context"),

@@ -23,6 +23,12 @@ fn python_stage_serves_http_as_non_root_without_caches() {
         sh(&image, "command -v gunicorn").trim(),
         "/venv/bin/gunicorn"
     );
+    let listing = sh(&image, "ls -a /app");
+    assert!(
+        !listing.contains(".env"),
+        ".dockerignore was not honoured: {listing}"
+    );
+    assert!(listing.contains("app.py"), "{listing}");
 }
 
 #[test]
