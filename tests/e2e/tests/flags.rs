@@ -217,3 +217,46 @@ fn source_date_epoch_gives_identical_images() {
         text(&created.stdout)
     );
 }
+
+#[test]
+fn ssh_agent_reaches_the_step() {
+    let dir = std::env::temp_dir().join(format!("stagefile-e2e-ssh-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key = dir.join("id");
+    let socket = dir.join("agent.sock");
+    let _ = std::fs::remove_file(&key);
+    let keygen = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(&key)
+        .status()
+        .expect("ssh-keygen runs");
+    assert!(keygen.success());
+    let mut agent = std::process::Command::new("ssh-agent")
+        .arg("-D")
+        .arg("-a")
+        .arg(&socket)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("ssh-agent runs");
+    for _ in 0..50 {
+        if socket.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let added = std::process::Command::new("ssh-add")
+        .arg(&key)
+        .env("SSH_AUTH_SOCK", &socket)
+        .output()
+        .expect("ssh-add runs");
+    let ssh = format!("default={}", socket.display());
+    let result = build(
+        &fixture("ssh"),
+        "stagefile-e2e/ssh",
+        &["--ssh", &ssh, "--no-cache"],
+    );
+    let _ = agent.kill();
+    assert!(added.status.success(), "ssh-add: {}", text(&added.stderr));
+    let image = result.expect_ok().tag;
+    assert_eq!(run(&image, &[]).trim(), "reply=12 keys=1");
+}
