@@ -256,6 +256,7 @@ fn ssh_agent_reaches_the_step() {
         &["--ssh", &ssh, "--no-cache"],
     );
     let _ = agent.kill();
+    let _ = agent.wait();
     assert!(added.status.success(), "ssh-add: {}", text(&added.stderr));
     let image = result.expect_ok().tag;
     assert_eq!(run(&image, &[]).trim(), "reply=12 keys=1");
