@@ -194,3 +194,33 @@ fn secrets_are_mounted_never_written_to_env() {
     let image_env = c.image_config.config.env.unwrap_or_default();
     assert!(image_env.iter().all(|e| !e.starts_with("API_KEY")));
 }
+
+#[test]
+fn pex_packs_the_locked_dependencies_exported_from_uv() {
+    let spec = format!("{PYTHON}package = {{ tool = \"pex\", entry = \"app:main\" }}\n");
+    let c = compile(&spec, &["pyproject.toml", "uv.lock"]).definition;
+    let pack = exec_running(&c, "pex/bin/pex");
+    let script = command(&pack);
+    assert!(script.contains("uv export --frozen --no-dev"), "{script}");
+    assert!(
+        script.contains("-r /tmp/stagefile-requirements.txt -D . -e app:main"),
+        "{script}"
+    );
+    assert!(script.contains("-o /app/app.pex"), "{script}");
+    assert!(ids(cache_mounts(&pack)).contains(&"stagefile-pex".to_owned()));
+}
+
+#[test]
+fn zipapp_zips_the_venv_packages_with_the_app() {
+    let spec = format!(
+        "{PYTHON}package = {{ tool = \"zipapp\", entry = \"app\", output = \"/out/app.pyz\" }}\n"
+    );
+    let c = compile(&spec, &["requirements.txt"]).definition;
+    let script = command(&exec_running(&c, "zipapp"));
+    assert!(script.contains("sysconfig.get_paths()"), "{script}");
+    assert!(
+        script.contains("python3 -m zipapp /tmp/stagefile-zipapp -m app"),
+        "{script}"
+    );
+    assert!(script.ends_with("-o /out/app.pyz"), "{script}");
+}

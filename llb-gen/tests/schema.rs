@@ -11,7 +11,7 @@ use llb_gen::spec::Spec;
 use serde_json::Value;
 
 /// (table, a spec with `zzz_unknown` in that table, JSON pointer of its schema).
-const TABLES: [(&str, &str, &str); 8] = [
+const TABLES: [(&str, &str, &str); 9] = [
     ("top level", "zzz_unknown = 1", ""),
     ("stage", "[stage.a]\nzzz_unknown = 1", "/$defs/stage"),
     (
@@ -43,6 +43,11 @@ const TABLES: [(&str, &str, &str); 8] = [
         "healthcheck",
         "[stage.a]\nhealthcheck = { cmd = [\"x\"], zzz_unknown = 1 }",
         "/$defs/healthcheck",
+    ),
+    (
+        "package",
+        "[stage.a]\npackage = { tool = \"pex\", entry = \"a:b\", zzz_unknown = 1 }",
+        "/$defs/package",
     ),
 ];
 

@@ -199,6 +199,30 @@ pub struct LanguagePlan {
     pub install: bool,
     /// Python virtualenv location.
     pub venv: String,
+    /// Python: the one-file executable to build.
+    pub package: Option<PackagePlan>,
+}
+
+/// Tools that pack a Python app into one executable file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PackageTool {
+    /// pex: resolves the locked dependencies as wheels.
+    Pex,
+    /// The standard library's zipapp, from the virtualenv's pure-Python packages.
+    Zipapp,
+}
+
+/// The executable file a Python stage builds.
+#[derive(Debug, Clone)]
+pub struct PackagePlan {
+    /// The tool.
+    pub tool: PackageTool,
+    /// `module:function` or `module`.
+    pub entry: String,
+    /// Absolute output path.
+    pub output: String,
+    /// Where it was written.
+    pub span: Span,
 }
 
 /// Where a copy reads from.

@@ -5,7 +5,7 @@ use serde_spanned::Spanned;
 use super::build::Checker;
 use super::{
     Base, CopyFrom, CopyPlan, ImageSettings, Language, LanguagePlan, Manager, MountPlan, Network,
-    Owner, RunPlan, Sharing, Span, StagePlan, UserSetting,
+    Owner, PackagePlan, PackageTool, RunPlan, Sharing, Span, StagePlan, UserSetting,
 };
 use crate::compile::CompileOptions;
 use crate::diag::Diagnostic;
@@ -35,7 +35,7 @@ pub(super) fn build(
 ) -> StagePlan {
     let stage = table.get_ref();
     check_stage_name(checker, name);
-    let language = language(checker, stage);
+    let mut language = language(checker, stage);
     let base = base(checker, index, name, stage, language.as_ref());
     let root = match &stage.root {
         Some(root) => context_path(checker, root, "root"),
@@ -45,6 +45,12 @@ pub(super) fn build(
         Some(dir) => Some(absolute(checker, dir, "workdir")),
         None => language.as_ref().map(|_| "/app".to_owned()),
     };
+    if let (Some(lang), Some(package)) = (language.as_mut(), &stage.package)
+        && lang.kind == Language::Python
+    {
+        let workdir = workdir.as_deref().unwrap_or("/app");
+        lang.package = package_plan(checker, package, name.get_ref(), workdir);
+    }
     let copies = stage
         .copy
         .iter()
@@ -299,6 +305,7 @@ fn language(checker: &mut Checker, stage: &spec::Stage) -> Option<LanguagePlan> 
             .map_or(version.span(), |r| r.span()),
         requirements,
         install: stage.install.as_ref().is_none_or(|i| *i.get_ref()),
+        package: None,
         venv: match &stage.venv {
             Some(venv) => absolute(checker, venv, "venv"),
             None => "/venv".to_owned(),
@@ -314,7 +321,69 @@ fn python_only_keys(stage: &spec::Stage) -> Vec<(&'static str, Span)> {
     if let Some(v) = &stage.venv {
         keys.push(("venv", v.span()));
     }
+    if let Some(p) = &stage.package {
+        keys.push(("package", p.span()));
+    }
     keys
+}
+
+/// The executable file a Python stage packs, with its default output under the workdir.
+fn package_plan(
+    checker: &mut Checker,
+    package: &Spanned<spec::Package>,
+    stage: &str,
+    workdir: &str,
+) -> Option<PackagePlan> {
+    let p = package.get_ref();
+    let tool = match p.tool.get_ref().as_str() {
+        "pex" => PackageTool::Pex,
+        "zipapp" => PackageTool::Zipapp,
+        other => {
+            let diagnostic = Diagnostic::error(
+                format!("unknown packaging tool `{other}`"),
+                Some(p.tool.span()),
+            )
+            .with_suggestion(other, ["pex", "zipapp"]);
+            let diagnostic = match diagnostic.help {
+                Some(_) => diagnostic,
+                None => diagnostic.with_help(
+                    "use \"pex\" (C extensions work) or \"zipapp\" (pure-Python dependencies only)",
+                ),
+            };
+            checker.error(diagnostic);
+            return None;
+        }
+    };
+    let entry = checker.value(&p.entry);
+    let valid_entry = !entry.is_empty()
+        && entry.split(':').count() <= 2
+        && entry.split([':', '.']).all(|part| {
+            !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        });
+    if !valid_entry {
+        checker.error(
+            Diagnostic::error(
+                format!("`{entry}` is not an entry point"),
+                Some(p.entry.span()),
+            )
+            .with_help("write `module:function` (e.g. \"app.main:run\") or a module name"),
+        );
+    }
+    let extension = if tool == PackageTool::Pex {
+        "pex"
+    } else {
+        "pyz"
+    };
+    let output = match &p.output {
+        Some(output) => absolute(checker, output, "output"),
+        None => format!("{}/{stage}.{extension}", workdir.trim_end_matches('/')),
+    };
+    Some(PackagePlan {
+        tool,
+        entry,
+        output,
+        span: package.span(),
+    })
 }
 
 fn language_only_keys(stage: &spec::Stage) -> Vec<(&'static str, Span)> {
@@ -727,8 +796,10 @@ fn source_plan(
             }
         },
         None => {
-            let needs_source =
-                !runs.is_empty() || image.cmd.is_some() || image.entrypoint.is_some();
+            let needs_source = !runs.is_empty()
+                || image.cmd.is_some()
+                || image.entrypoint.is_some()
+                || stage.package.is_some();
             let span = language.map_or(0..0, |l| l.span.clone());
             needs_source.then(|| with_defaults(root_or_dot, Vec::new(), Vec::new(), span))
         }

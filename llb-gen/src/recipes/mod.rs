@@ -206,6 +206,10 @@ fn expand_stage(
         }
         steps.push(Step::Copy(copy.clone()));
     }
+    let package = stage
+        .language
+        .as_ref()
+        .and_then(|l| l.package.as_ref().map(|p| (l, p)));
     for run in &stage.runs {
         steps.push(Step::Run(RunStep {
             display: run.display.clone(),
@@ -217,6 +221,12 @@ fn expand_stage(
             network: run.network,
             span: run.span.clone(),
         }));
+    }
+    if let Some((language, package)) = package {
+        let manager = detect::manager(stage, language, probe).map_err(|d| vec![d])?;
+        steps.push(Step::Run(python::package(
+            stage, language, manager, package,
+        )));
     }
     if errors.is_empty() {
         Ok(steps)

@@ -2,7 +2,7 @@
 //! in a layer keyed only by those files, with the tool's download cache as a cache mount.
 
 use super::{RunStep, Step, manifest_copies};
-use crate::plan::{LanguagePlan, Manager, MountPlan, Sharing, StagePlan};
+use crate::plan::{LanguagePlan, Manager, MountPlan, PackagePlan, PackageTool, Sharing, StagePlan};
 use crate::probe::ContextProbe;
 
 /// Where build tools (Poetry, uv) live: a cache mount, so they never reach a layer.
@@ -103,6 +103,90 @@ pub fn steps(
         span: language.span.clone(),
     });
     steps
+}
+
+/// Packs the app (the workdir) and its dependencies into one executable file.
+///
+/// pex resolves the same locked dependencies as wheels (exported from uv.lock or poetry.lock
+/// first), so C extensions work; zipapp zips the virtualenv's pure-Python packages with the app.
+pub fn package(
+    stage: &StagePlan,
+    language: &LanguagePlan,
+    manager: Option<Manager>,
+    package: &PackagePlan,
+) -> RunStep {
+    let venv = &language.venv;
+    let output = &package.output;
+    let entry = &package.entry;
+    let exported = "/tmp/stagefile-requirements.txt";
+    let mut mounts = vec![
+        cache("/root/.cache/pip", "stagefile-pip"),
+        tools_cache(language),
+    ];
+    let script = match package.tool {
+        PackageTool::Pex => {
+            mounts.push(cache("/root/.cache/pex", "stagefile-pex"));
+            mounts.push(MountPlan::Tmpfs {
+                target: "/tmp".into(),
+            });
+            let export = match manager {
+                Some(Manager::Uv) => {
+                    mounts.push(cache("/root/.cache/uv", "stagefile-uv"));
+                    format!(
+                        "{} && {TOOLS}/uv/bin/uv export --frozen --no-dev --no-hashes --no-emit-project -o {exported} && ",
+                        ensure_tool("uv", "uv>=0.4,<1")
+                    )
+                }
+                Some(Manager::Poetry) => format!(
+                    "{} && {TOOLS}/poetry/bin/pip install --disable-pip-version-check -q 'poetry-plugin-export>=1.8' && {TOOLS}/poetry/bin/poetry export --only main --without-hashes -o {exported} && ",
+                    ensure_tool("poetry", "poetry>=1.8,<3")
+                ),
+                _ => String::new(),
+            };
+            let files: Vec<String> = match manager {
+                Some(Manager::Uv | Manager::Poetry) => vec![exported.to_owned()],
+                Some(Manager::Pip) if language.requirements.is_empty() => {
+                    vec!["requirements.txt".to_owned()]
+                }
+                Some(Manager::Pip) => language
+                    .requirements
+                    .iter()
+                    .map(|r| strip_root(stage, r))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let args: String = files.iter().map(|f| format!(" -r {f}")).collect();
+            format!(
+                "{} && {export}mkdir -p \"$(dirname {output})\" && PEX_ROOT=/root/.cache/pex {TOOLS}/pex/bin/pex{args} -D . -e {entry} --python-shebang '/usr/bin/env python3' -o {output}",
+                ensure_tool("pex", "pex>=2.1,<3")
+            )
+        }
+        PackageTool::Zipapp => {
+            mounts.push(MountPlan::Tmpfs {
+                target: "/tmp/stagefile-zipapp".into(),
+            });
+            let site = if manager.is_some() {
+                format!(
+                    "cp -r \"$({venv}/bin/python -c 'import sysconfig; print(sysconfig.get_paths()[\"purelib\"])')\"/. /tmp/stagefile-zipapp/ && "
+                )
+            } else {
+                String::new()
+            };
+            format!(
+                "{site}cp -r . /tmp/stagefile-zipapp/ && mkdir -p \"$(dirname {output})\" && python3 -m zipapp /tmp/stagefile-zipapp -m {entry} -p '/usr/bin/env python3' -o {output}"
+            )
+        }
+    };
+    let tool = match package.tool {
+        PackageTool::Pex => "pex",
+        PackageTool::Zipapp => "zipapp",
+    };
+    RunStep::recipe(
+        format!("{tool} -> {output}"),
+        script,
+        mounts,
+        package.span.clone(),
+    )
 }
 
 fn strip_root(stage: &StagePlan, path: &str) -> String {

@@ -59,6 +59,8 @@ pub struct Stage {
     pub install: Option<Spanned<bool>>,
     /// Python: where the virtualenv lives (default `/venv`).
     pub venv: Option<Spanned<String>>,
+    /// Python: pack the app and its dependencies into one executable file.
+    pub package: Option<Spanned<Package>>,
     /// Which context files to bring in after dependencies (default: the project, when needed).
     pub source: Option<Spanned<SourceSetting>>,
     /// Copies from the context, other stages or images.
@@ -113,6 +115,19 @@ pub struct Copy {
     pub owner: Option<Spanned<String>>,
     /// File mode, as octal text (e.g. `"0755"`).
     pub mode: Option<Spanned<String>>,
+}
+
+/// Packing a Python app and its dependencies into one executable file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Package {
+    /// `pex` (dependencies resolved as wheels, C extensions work) or `zipapp` (standard
+    /// library; pure-Python dependencies only).
+    pub tool: Spanned<String>,
+    /// Entry point, `module:function` (or `module` to run it as a script).
+    pub entry: Spanned<String>,
+    /// Where the file is written (default `<workdir>/<stage>.pex` or `.pyz`).
+    pub output: Option<Spanned<String>>,
 }
 
 /// A Docker health check.
