@@ -15,7 +15,7 @@ container=$(docker run -d -p 127.0.0.1::8000 stagefile-example/python-node)
 trap 'docker rm -f "$container" >/dev/null' EXIT
 address=$(docker port "$container" 8000/tcp | head -1)
 for _ in $(seq 1 60); do
-  if body=$(curl -fsS "http://$address/"); then
+  if body=$(curl -fsS "http://$address/" 2>/dev/null); then
     echo "GET / -> $body"
     echo "GET /site.css -> $(curl -fsS "http://$address/site.css" | head -2 | tr '\n' ' ')"
     echo "runs as: $(docker exec "$container" id)"
