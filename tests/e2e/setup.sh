@@ -142,7 +142,7 @@ start_daemon() {
 # Tools the rest of the script needs, all from the machine's own Debian sources.
 install_host_tools() {
   step "host tools"
-  apt_install ca-certificates curl debootstrap iproute2 xz-utils
+  apt_install ca-certificates curl debootstrap iproute2 openssh-client xz-utils
   step_done
 }
 

@@ -101,7 +101,8 @@ pub(super) fn build(
                     .with_help("use letters, digits and `_`, starting with a letter or `_`"),
                 );
             }
-            let text = interpolate_args_only(checker, value);
+            // Kept as written: lowering expands `$NAME` once, against the env so far and the args.
+            let text = value.get_ref().clone();
             (
                 key.get_ref().clone(),
                 text,
@@ -146,12 +147,6 @@ pub(super) fn build(
             .as_ref()
             .is_some_and(|stages| stages.is_empty() || stages.contains(name.get_ref())),
     }
-}
-
-/// Env values are kept as written: lowering expands `$NAME` and `${NAME}` once, against the
-/// env defined so far and the build args (names may be env vars of the base image).
-fn interpolate_args_only(_checker: &Checker, value: &Spanned<String>) -> String {
-    value.get_ref().clone()
 }
 
 fn check_stage_name(checker: &mut Checker, name: &Spanned<String>) {
