@@ -285,14 +285,14 @@ impl Lowering<'_> {
                     let meta = self.meta(stage, position, total, &run.display, &run.span);
                     built.state = self.run(&built, run, meta);
                 }
-                Step::CreateUser { span } => {
+                Step::CreateUser { user, span } => {
                     position += 1;
                     if !built.state.is_scratch() {
-                        let run = system::create_user(span.clone());
+                        let run = system::create_user(user, span.clone());
                         let meta = self.meta(stage, position, total, &run.display, span);
                         built.state = self.run(&built, &run, meta);
                     }
-                    runtime_user = Some(system::app_user());
+                    runtime_user = Some(user.ids());
                 }
                 Step::Copy(first) => {
                     position += 1;

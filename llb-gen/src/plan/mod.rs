@@ -4,6 +4,7 @@
 mod build;
 mod graph;
 mod stage;
+mod user;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
@@ -367,8 +368,43 @@ pub struct ImageSettings {
 pub enum UserSetting {
     /// Not said: final images get the created `app` user; other stages keep the base's.
     Default,
-    /// Said in the spec.
+    /// Said in the spec: a user the base image has.
     Explicit(String),
+    /// A user and group the stage creates and runs as.
+    Create(NewUserPlan),
+}
+
+/// A user (and its group) created by a stage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewUserPlan {
+    /// User name.
+    pub name: String,
+    /// User id.
+    pub uid: u32,
+    /// Group name.
+    pub group: String,
+    /// Group id.
+    pub gid: u32,
+    /// Home directory, owned by the user.
+    pub home: String,
+}
+
+impl NewUserPlan {
+    /// The `app` user final images get unless they say otherwise.
+    pub fn app() -> Self {
+        Self {
+            name: APP_USER.into(),
+            uid: APP_UID,
+            group: APP_USER.into(),
+            gid: APP_UID,
+            home: format!("/home/{APP_USER}"),
+        }
+    }
+
+    /// `uid:gid`, as the image config's `User`.
+    pub fn ids(&self) -> String {
+        format!("{}:{}", self.uid, self.gid)
+    }
 }
 
 impl Plan {

@@ -51,10 +51,11 @@ pub(super) fn build(
         let workdir = workdir.as_deref().unwrap_or("/app");
         lang.package = package_plan(checker, package, name.get_ref(), workdir);
     }
+    let user = super::user::user_setting(checker, stage.user.as_ref());
     let copies = stage
         .copy
         .iter()
-        .map(|copy| copy_plan(checker, copy, workdir.as_deref()))
+        .map(|copy| copy_plan(checker, copy, workdir.as_deref(), &user))
         .collect();
     let runs: Vec<RunPlan> = stage.run.iter().map(|run| run_plan(checker, run)).collect();
     let image = image_settings(checker, stage);
@@ -110,17 +111,6 @@ pub(super) fn build(
             )
         })
         .collect();
-    let user = match &stage.user {
-        Some(user) if user.get_ref().trim().is_empty() => {
-            checker.error(
-                Diagnostic::error("`user` is empty", Some(user.span()))
-                    .with_help("remove it to run as the created `app` user, or name a user"),
-            );
-            UserSetting::Default
-        }
-        Some(user) => UserSetting::Explicit(checker.value(user)),
-        None => UserSetting::Default,
-    };
     StagePlan {
         name: name.get_ref().clone(),
         span: name.span(),
@@ -489,7 +479,12 @@ fn copy_from(checker: &mut Checker, from: &Spanned<String>) -> CopyFrom {
     }
 }
 
-fn copy_plan(checker: &mut Checker, copy: &Spanned<spec::Copy>, workdir: Option<&str>) -> CopyPlan {
+fn copy_plan(
+    checker: &mut Checker,
+    copy: &Spanned<spec::Copy>,
+    workdir: Option<&str>,
+    user: &UserSetting,
+) -> CopyPlan {
     let c = copy.get_ref();
     let from = match &c.from {
         Some(from) => copy_from(checker, from),
@@ -545,7 +540,7 @@ fn copy_plan(checker: &mut Checker, copy: &Spanned<spec::Copy>, workdir: Option<
             "/".to_owned()
         }
     };
-    let owner = c.owner.as_ref().and_then(|o| parse_owner(checker, o));
+    let owner = c.owner.as_ref().and_then(|o| parse_owner(checker, o, user));
     let mode = c.mode.as_ref().and_then(|m| {
         match u32::from_str_radix(m.get_ref().trim_start_matches("0o"), 8) {
             Ok(mode) if mode <= 0o7777 => Some(mode),
@@ -573,7 +568,11 @@ fn copy_plan(checker: &mut Checker, copy: &Spanned<spec::Copy>, workdir: Option<
     }
 }
 
-fn parse_owner(checker: &mut Checker, owner: &Spanned<String>) -> Option<Owner> {
+fn parse_owner(
+    checker: &mut Checker,
+    owner: &Spanned<String>,
+    stage_user: &UserSetting,
+) -> Option<Owner> {
     let text = checker.value(owner);
     let (user, group) = match text.split_once(':') {
         Some((u, g)) => (u.to_owned(), Some(g.to_owned())),
@@ -585,6 +584,9 @@ fn parse_owner(checker: &mut Checker, owner: &Spanned<String>) -> Option<Owner> 
                 .with_help("write `user`, `user:group`, or numeric `uid:gid`"),
         );
         return None;
+    }
+    if let Some(created) = super::user::created_owner(stage_user, &user, group.as_deref()) {
+        return Some(created);
     }
     if user == super::APP_USER && group.as_deref().is_none_or(|g| g == super::APP_USER) {
         return Some(Owner::Ids(super::APP_UID, super::APP_UID));

@@ -12,7 +12,8 @@ pub(crate) mod system;
 
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::plan::{
-    CopyFrom, CopyPlan, Language, MountPlan, Network, Plan, Span, StagePlan, UserSetting,
+    CopyFrom, CopyPlan, Language, MountPlan, Network, NewUserPlan, Plan, Span, StagePlan,
+    UserSetting,
 };
 use crate::probe::ContextProbe;
 
@@ -39,8 +40,10 @@ pub enum Step {
     Run(RunStep),
     /// Copies files into the stage.
     Copy(CopyPlan),
-    /// Creates the non-root user final images run as, and sets it for the image.
+    /// Creates the non-root user the image runs as, and sets it for the image.
     CreateUser {
+        /// The user and group.
+        user: NewUserPlan,
         /// Where the decision comes from.
         span: Span,
     },
@@ -145,10 +148,16 @@ fn expand_stage(
     if !stage.apt.is_empty() {
         steps.push(Step::Run(system::apt_install(stage)));
     }
-    if index == plan.target && stage.user == UserSetting::Default {
-        steps.push(Step::CreateUser {
+    match &stage.user {
+        UserSetting::Default if index == plan.target => steps.push(Step::CreateUser {
+            user: NewUserPlan::app(),
             span: stage.span.clone(),
-        });
+        }),
+        UserSetting::Create(user) => steps.push(Step::CreateUser {
+            user: user.clone(),
+            span: stage.span.clone(),
+        }),
+        _ => {}
     }
     if let Some(workdir) = &stage.workdir {
         let span = stage

@@ -1,7 +1,7 @@
 //! OS-level recipes: apt packages with locked cache mounts, and the non-root runtime user.
 
 use super::RunStep;
-use crate::plan::{APP_UID, APP_USER, MountPlan, Sharing, Span, StagePlan};
+use crate::plan::{MountPlan, NewUserPlan, Sharing, Span, StagePlan};
 
 /// Cache mounts for apt: downloaded packages and package lists, shared between builds but
 /// locked (apt cannot share them concurrently), so neither ends up in a layer.
@@ -37,25 +37,38 @@ pub fn apt_install(stage: &StagePlan) -> RunStep {
     .with_env(&[("DEBIAN_FRONTEND", "noninteractive")])
 }
 
-/// The uid:gid final images run as.
-pub fn app_user() -> String {
-    format!("{APP_UID}:{APP_UID}")
-}
-
-/// Creates the `app` user and group (system ids, a home, no login shell), with `useradd`
-/// where the image has it and plain `/etc/passwd` entries elsewhere (Alpine, BusyBox).
-pub fn create_user(span: Span) -> RunStep {
+/// Creates a user and its group (a home it owns, no login shell), with `groupadd`/`useradd`
+/// where the image has them and plain `/etc/passwd` entries elsewhere (Alpine, BusyBox).
+pub fn create_user(user: &NewUserPlan, span: Span) -> RunStep {
+    let NewUserPlan {
+        name,
+        uid,
+        group,
+        gid,
+        home,
+    } = user;
+    // useradd creates the home but not its parents (`/service` for `/service/var`).
+    let parent = home.rsplit_once('/').map_or("", |(parent, _)| parent);
+    let mkdir_parent = match parent {
+        "" | "/home" => String::new(),
+        parent => format!("mkdir -p {parent} && "),
+    };
     let script = format!(
-        "if command -v useradd >/dev/null 2>&1; then \
-groupadd --system --gid {APP_UID} {APP_USER} && \
-useradd --system --uid {APP_UID} --gid {APP_UID} --create-home --home-dir /home/{APP_USER} --shell /usr/sbin/nologin {APP_USER}; \
+        "{mkdir_parent}if command -v useradd >/dev/null 2>&1; then \
+groupadd --system --gid {gid} {group} && \
+useradd --system --uid {uid} --gid {gid} --create-home --home-dir {home} --shell /usr/sbin/nologin {name}; \
 else \
-echo '{APP_USER}:x:{APP_UID}:{APP_UID}:{APP_USER}:/home/{APP_USER}:/sbin/nologin' >> /etc/passwd && \
-echo '{APP_USER}:x:{APP_UID}:' >> /etc/group && mkdir -p /home/{APP_USER} && chown {APP_UID}:{APP_UID} /home/{APP_USER}; \
+echo '{name}:x:{uid}:{gid}:{name}:{home}:/sbin/nologin' >> /etc/passwd && \
+echo '{group}:x:{gid}:' >> /etc/group && mkdir -p {home} && chown {uid}:{gid} {home}; \
 fi"
     );
+    let ids = if uid == gid {
+        uid.to_string()
+    } else {
+        format!("{uid}:{gid}")
+    };
     RunStep::recipe(
-        format!("create user {APP_USER} ({APP_UID})"),
+        format!("create user {name} ({ids})"),
         script,
         Vec::new(),
         span,

@@ -12,8 +12,8 @@ use serde_spanned::Spanned;
 
 pub use parse::parse;
 pub use values::{
-    CacheMount, MountList, OneOrMany, Port, RunStep, RunTable, SecretMount, SourceSetting,
-    SourceTable, SshSetting,
+    CacheMount, MountList, NewUser, OneOrMany, Port, RunStep, RunTable, SecretMount, SourceSetting,
+    SourceTable, SshSetting, UserValue,
 };
 
 /// The whole spec file.
@@ -75,8 +75,9 @@ pub struct Stage {
     /// Environment of the image and of later steps.
     #[serde(default)]
     pub env: IndexMap<Spanned<String>, Spanned<String>>,
-    /// User the image runs as (default: a non-root user created for final images).
-    pub user: Option<Spanned<String>>,
+    /// User the image runs as: an existing user, or a table creating one (default: a
+    /// non-root user created for final images).
+    pub user: Option<Spanned<UserValue>>,
     /// Ports the app listens on: `8000` or `"53/udp"`.
     #[serde(default)]
     pub expose: Vec<Spanned<Port>>,

@@ -304,3 +304,48 @@ impl<'de> Deserialize<'de> for SshSetting {
         deserializer.deserialize_any(V)
     }
 }
+
+/// Who a stage's image runs as: an existing user (`"nobody"`, `"1000:1000"`) or one to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserValue {
+    /// A user the base image has: a name, `uid` or `uid:gid`.
+    Existing(String),
+    /// `user = { name = "svc", uid = 1000, group = "svc", gid = 1000, home = "/svc" }`.
+    Create(NewUser),
+}
+
+/// The long form of [`UserValue`]: a user and group the stage creates.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    /// User name.
+    pub name: String,
+    /// User id (default 10001).
+    pub uid: Option<i64>,
+    /// Group name (default: the user name).
+    pub group: Option<String>,
+    /// Group id (default: the uid).
+    pub gid: Option<i64>,
+    /// Home directory, created and owned by the user (default `/home/<name>`).
+    pub home: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for UserValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = UserValue;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a user name, `uid:gid`, or a table with `name` to create a user")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<UserValue, E> {
+                Ok(UserValue::Existing(v.to_owned()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<UserValue, A::Error> {
+                NewUser::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(UserValue::Create)
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
