@@ -255,6 +255,7 @@ pub fn compile_options(
         no_cache: opts.no_cache.clone(),
         labels: opts.labels.clone(),
         source_date_epoch: opts.source_date_epoch,
+        pull: opts.image_resolve_mode == crate::options::ResolveMode::Pull,
         llb_caps: Some(caps.llb_enabled()),
     }
 }

@@ -37,6 +37,8 @@ pub struct CompileOptions {
     pub labels: BTreeMap<String, String>,
     /// `SOURCE_DATE_EPOCH`: set as the image creation time and passed to build steps.
     pub source_date_epoch: Option<i64>,
+    /// `--pull`: image sources check the registry for a newer image even when one is local.
+    pub pull: bool,
     /// LLB caps the engine supports (from Ping); `None` assumes a current engine. Without
     /// `mergeop` (Docker's classic image store), copies are chained instead of linked.
     pub llb_caps: Option<BTreeSet<String>>,

@@ -33,6 +33,9 @@ struct Cli {
     /// Target platform, e.g. linux/amd64.
     #[arg(long, value_parser = Platform::parse, default_value = "linux/amd64")]
     platform: Platform,
+    /// Base images check the registry for a newer image even when one is local.
+    #[arg(long)]
+    pull: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -88,6 +91,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             session_id: None,
             exclude_patterns: llb_gen::ignore::parse_dockerignore(&ignore),
         },
+        pull: cli.pull,
         ..CompileOptions::default()
     };
     let color = std::io::stderr().is_terminal();

@@ -224,3 +224,38 @@ fn zipapp_zips_the_venv_packages_with_the_app() {
     );
     assert!(script.ends_with("-o /out/app.pyz"), "{script}");
 }
+
+#[test]
+fn pull_makes_every_image_source_check_the_registry() {
+    let spec = "[stage.deps]\npython = \"3.12\"\n[stage.app]\nfrom = \"debian:bookworm-slim\"\ncopy = [{ from = \"deps\", path = \"/venv\" }]\n";
+    let probe = KnownPaths::new(["requirements.txt".to_owned()]);
+    let image_sources = |pull: bool| -> Vec<(String, Option<String>)> {
+        let options = CompileOptions {
+            pull,
+            ..CompileOptions::default()
+        };
+        common::ops(&compile_text(spec, &probe, options).definition)
+            .into_iter()
+            .filter_map(|op| match op.op {
+                Some(llb_gen::pb::op::Op::Source(source))
+                    if source.identifier.starts_with("docker-image://") =>
+                {
+                    Some((
+                        source.identifier,
+                        source.attrs.get("image.resolvemode").cloned(),
+                    ))
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    let pulled = image_sources(true);
+    assert_eq!(pulled.len(), 2, "{pulled:?}");
+    assert!(
+        pulled
+            .iter()
+            .all(|(_, mode)| mode.as_deref() == Some("pull")),
+        "{pulled:?}"
+    );
+    assert!(image_sources(false).iter().all(|(_, mode)| mode.is_none()));
+}

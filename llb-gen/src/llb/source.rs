@@ -43,14 +43,21 @@ impl State {
         })
     }
 
-    /// An image (`docker-image://REF`), normalized and ideally pinned by digest.
-    pub fn image(reference: &str, platform: &pb::Platform, meta: OpMeta) -> State {
+    /// An image (`docker-image://REF`), normalized and ideally pinned by digest. With `pull`,
+    /// the engine checks the registry even when it has the image (`--pull`).
+    pub fn image(reference: &str, platform: &pb::Platform, pull: bool, meta: OpMeta) -> State {
+        let mut attrs = BTreeMap::new();
+        let mut caps = BTreeSet::from(["source.image"]);
+        if pull {
+            attrs.insert("image.resolvemode".into(), "pull".into());
+            caps.insert("source.image.resolvemode");
+        }
         State::source(
             format!("docker-image://{reference}"),
-            BTreeMap::new(),
+            attrs,
             Some(platform.clone()),
             meta,
-            BTreeSet::from(["source.image"]),
+            caps,
         )
     }
 

@@ -155,7 +155,7 @@ impl Lowering<'_> {
         let empty = || ImageConfig::empty(&self.platform.os, &self.platform.architecture, None);
         match context {
             NamedContext::Image { reference, config } => Built {
-                state: State::image(reference, &self.platform, meta),
+                state: State::image(reference, &self.platform, self.options.pull, meta),
                 config: config.as_deref().cloned().unwrap_or_else(empty),
             },
             NamedContext::Local { name, session_id } => Built {
@@ -193,7 +193,7 @@ impl Lowering<'_> {
         }
         match self.images.get(reference) {
             Some(resolved) => Built {
-                state: State::image(&resolved.pinned, &self.platform, meta),
+                state: State::image(&resolved.pinned, &self.platform, self.options.pull, meta),
                 config: resolved.config.clone(),
             },
             None => {
@@ -201,7 +201,7 @@ impl Lowering<'_> {
                     ImageConfig::empty(&self.platform.os, &self.platform.architecture, None);
                 config.set_env("PATH", crate::image::DEFAULT_PATH);
                 Built {
-                    state: State::image(reference, &self.platform, meta),
+                    state: State::image(reference, &self.platform, self.options.pull, meta),
                     config,
                 }
             }
