@@ -50,3 +50,13 @@ fn other_targets() {
         );
     }
 }
+
+#[test]
+fn example_targets() {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    snapshot(
+        "example-django-assets--target-dev",
+        &examples.join("django-assets"),
+        Some("dev"),
+    );
+}
