@@ -24,10 +24,11 @@ fn tools_cache(language: &LanguagePlan) -> MountPlan {
     }
 }
 
-/// Installs `requirement` into its own virtualenv under the tools cache unless it is there.
+/// Installs `requirement` into its own virtualenv under the tools cache unless one that runs is
+/// there (a venv made by another base image's interpreter is replaced, not trusted).
 fn ensure_tool(name: &str, requirement: &str) -> String {
     format!(
-        "if [ ! -x {TOOLS}/{name}/bin/{name} ]; then python3 -m venv {TOOLS}/{name} && {TOOLS}/{name}/bin/pip install --disable-pip-version-check '{requirement}'; fi"
+        "if ! {TOOLS}/{name}/bin/{name} --version >/dev/null 2>&1; then rm -rf {TOOLS}/{name} && python3 -m venv {TOOLS}/{name} && {TOOLS}/{name}/bin/pip install --disable-pip-version-check '{requirement}'; fi"
     )
 }
 
