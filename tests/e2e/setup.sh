@@ -2,8 +2,9 @@
 # tests/e2e/setup.sh — make this machine ready for the end-to-end tests:
 #   1. a Docker engine with a current BuildKit (Debian sid's docker.io; ENGINE=trixie for the
 #      old-engine matrix: docker.io 26.1 / BuildKit 0.13, run side by side on its own socket),
-#   2. local base images (no registry is reachable here): python:3.11-slim, node:20-slim,
-#      ruby:3.1-slim and debian:bookworm-slim, made with debootstrap + `docker import`,
+#   2. local base images (no registry is reachable here): debian:bookworm-slim, node:20-slim and
+#      ruby:3.1-slim made with debootstrap + `docker import`; python:3.11-slim built on top of
+#      debian:bookworm-slim with CPython compiled into /usr/local, as the official image is,
 #   3. the frontend image stagefile:dev from the working tree (skip with SKIP_FRONTEND=1).
 # Idempotent: everything that already exists and still matches is reused. Safe with CI=true and
 # no stdin. Only Debian's registry is used. See shared/reference/engine.md for the background.
@@ -365,15 +366,6 @@ CA_ENV=(
   -c "ENV REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt"
 )
 
-# Python as python:3.11-slim lays it out: `python`/`pip` commands, no EXTERNALLY-MANAGED marker.
-customize_python() {
-  local d=$1
-  ln -sfn /usr/bin/python3 "$d/usr/local/bin/python"
-  ln -sfn /usr/bin/pip3 "$d/usr/local/bin/pip"
-  ln -sfn /usr/bin/pip3 "$d/usr/local/bin/pip3"
-  rm -f "$d"/usr/lib/python3*/EXTERNALLY-MANAGED
-}
-
 # The host's Node 20 under /usr/local, as node:20-slim lays it out (Debian's npm does not work in
 # a minbase rootfs: it misses Recommends).
 customize_node() {
@@ -405,7 +397,6 @@ customize_ruby() {
 
 customize_debian() { :; }
 
-PYTHON_INCLUDE=python3,python3-venv,python3-pip,ca-certificates
 NODE_INCLUDE=ca-certificates,libstdc++6
 RUBY_INCLUDE=ruby,bundler,ca-certificates
 
@@ -476,12 +467,6 @@ changes_debian() {
   echo "ENV PATH=$IMAGE_PATH"
   echo 'CMD ["bash"]'
 }
-changes_python() {
-  echo "ENV PATH=$IMAGE_PATH"
-  echo 'ENV LANG=C.UTF-8'
-  echo "ENV PYTHON_VERSION=$(pkg_version "$1" python3.11)"
-  echo 'CMD ["python3"]'
-}
 changes_node() {
   echo "ENV PATH=$IMAGE_PATH"
   echo "ENV NODE_VERSION=$(/usr/bin/node --version | sed 's/^v//')"
@@ -503,11 +488,43 @@ image_debian() {
   check_apt debian:bookworm-slim
 }
 
+# python:3.11-slim is built, not imported: CPython from source into /usr/local, as the official
+# image is made (tests/e2e/images/python.Dockerfile), so that copying the interpreter, C headers
+# and `pip install` behave as they do with the real image. The source is Debian's copy of the
+# CPython release (deb.debian.org is reachable; python.org is not), checked against its md5.
+PYTHON_SRC_VERSION=3.11.2
+PYTHON_SRC_URL=http://deb.debian.org/debian/pool/main/p/python3.11/python3.11_${PYTHON_SRC_VERSION}.orig.tar.gz
+PYTHON_SRC_MD5=f6b5226ccba5ae1ca9376aaba0b0f673
+
 image_python() {
-  ensure_image python:3.11-slim python "$PYTHON_INCLUDE"
-  check_image python:3.11-slim \
-    'python --version; python -m venv /tmp/v && /tmp/v/bin/pip --version; python -c "import ssl"; pip --version; command -v useradd'
-  check_apt python:3.11-slim
+  local name=python:3.11-slim dockerfile=$REPO_ROOT/tests/e2e/images/python.Dockerfile
+  local recipe have base_id dir=$CACHE_DIR/python-src
+  IMAGE_NEW=0
+  base_id=$(docker image inspect -f '{{.Id}}' debian:bookworm-slim)
+  recipe=$(hash_of "$RECIPE_VERSION" "$(cat "$dockerfile")" "$PYTHON_SRC_MD5" "$base_id")
+  have=$(docker image inspect -f '{{index .Config.Labels "org.stagefile.recipe"}}' "$name" 2>/dev/null || true)
+  if [ "$have" = "$recipe" ]; then
+    log "image $name: exists (recipe $recipe)"
+  else
+    mkdir -p "$dir"
+    if ! echo "$PYTHON_SRC_MD5  $dir/python.tar.gz" | md5sum -c --status 2>/dev/null; then
+      log "downloading CPython $PYTHON_SRC_VERSION source from $PYTHON_SRC_URL"
+      curl -fsSLo "$dir/python.tar.gz" "$PYTHON_SRC_URL"
+      echo "$PYTHON_SRC_MD5  $dir/python.tar.gz" | md5sum -c --status || die "CPython source: md5 mismatch"
+    fi
+    local t=$SECONDS
+    log "building $name from source (a few minutes on 2 cores): $dockerfile"
+    if ! docker buildx build --load --progress=plain -t "$name" --label "org.stagefile.recipe=$recipe" \
+      --build-arg PYTHON_VERSION="$PYTHON_SRC_VERSION" -f "$dockerfile" "$dir" >"$dir/build.log" 2>&1; then
+      tail -40 "$dir/build.log" >&2
+      die "building $name failed (whole log: $dir/build.log)"
+    fi
+    IMAGE_NEW=1
+    log "image $name built in $((SECONDS - t))s, $(docker image inspect -f '{{.Size}}' "$name" | numfmt --to=iec)"
+  fi
+  check_image "$name" \
+    'python --version; readlink -f "$(command -v python3)"; python -m venv /tmp/v && /tmp/v/bin/pip --version; python -c "import ssl, sqlite3, ctypes, lzma, bz2"; pip --version; test -f /usr/local/include/python3.11/Python.h; command -v useradd'
+  check_apt "$name"
 }
 
 image_node() {
