@@ -156,6 +156,17 @@ fn describe_exec(exec: &pb::ExecOp) -> String {
             )
         } else if let Some(ssh) = &mount.ssh_opt {
             format!(" id={}", ssh.id)
+        } else if mount.mount_type == pb::MountType::Bind as i32 && mount.input >= 0 {
+            format!(
+                " from=input{}:{}{}",
+                mount.input,
+                if mount.selector.is_empty() {
+                    "/"
+                } else {
+                    &mount.selector
+                },
+                if mount.readonly { " readonly" } else { "" }
+            )
         } else {
             String::new()
         };

@@ -108,11 +108,47 @@ fn node_detection_prefers_pnpm_then_yarn_then_npm() {
 
 #[test]
 fn ruby_with_vendor_cache_installs_locally() {
-    let c = compile(RUBY, &["Gemfile", "Gemfile.lock", "vendor/cache"]).definition;
+    let spec = format!("{RUBY}cmd = [\"ruby\", \"app.rb\"]\n");
+    let c = compile(&spec, &["Gemfile", "Gemfile.lock", "vendor/cache"]).definition;
     let install = exec_running(&c, "bundle install");
     assert!(command(&install).starts_with("bundle install --local &&"));
     assert_eq!(ids(cache_mounts(&install)), ["stagefile-bundler"]);
-    assert!(copies(&c).contains(&("/vendor/cache".into(), "/app/vendor/cache".into())));
+    // The vendored gems are a read-only mount of the context for the install only: neither
+    // the manifest copies nor the source copy put the `.gem` files in a layer.
+    let binds: Vec<(String, String, bool)> = install
+        .mounts
+        .iter()
+        .filter(|m| m.mount_type == llb_gen::pb::MountType::Bind as i32 && m.dest != "/")
+        .map(|m| (m.dest.clone(), m.selector.clone(), m.readonly))
+        .collect();
+    assert_eq!(
+        binds,
+        [("/app/vendor/cache".into(), "/vendor/cache".into(), true)]
+    );
+    let copied = copies(&c);
+    assert!(
+        !copied.iter().any(|(src, _)| src.contains("vendor")),
+        "{copied:?}"
+    );
+    let source_excludes: Vec<String> = common::ops(&c)
+        .into_iter()
+        .filter_map(|op| match op.op {
+            Some(llb_gen::pb::op::Op::File(file)) => Some(file.actions),
+            _ => None,
+        })
+        .flatten()
+        .filter_map(|action| match action.action {
+            Some(llb_gen::pb::file_action::Action::Copy(copy)) if copy.src == "/" => {
+                Some(copy.exclude_patterns)
+            }
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    assert!(
+        source_excludes.contains(&"vendor/cache".to_owned()),
+        "{source_excludes:?}"
+    );
 
     let c = compile(RUBY, &["Gemfile", "Gemfile.lock"]).definition;
     let install = exec_running(&c, "bundle install");

@@ -73,6 +73,11 @@ impl Lowering<'_> {
                 MountPlan::Tmpfs { target } => mounts.push(ExecMount::Tmpfs {
                     dest: target.clone(),
                 }),
+                MountPlan::Context { target, path } => mounts.push(ExecMount::ReadOnly {
+                    dest: target.clone(),
+                    source: self.context.clone(),
+                    selector: format!("/{}", path.trim_start_matches('/')),
+                }),
             }
         }
         let cwd = run

@@ -333,6 +333,14 @@ pub enum MountPlan {
         /// Mount point.
         target: String,
     },
+    /// A read-only bind of a build-context path: files a step reads (e.g. vendored packages)
+    /// without copying them into a layer.
+    Context {
+        /// Mount point.
+        target: String,
+        /// Path in the build context, relative to its root.
+        path: String,
+    },
 }
 
 /// Cache mount sharing modes.

@@ -737,8 +737,13 @@ fn source_plan(
 ) -> Option<CopyPlan> {
     language?;
     let dest = workdir.unwrap_or("/app").to_owned();
+    // Bundler installs from `vendor/cache` through a mount; the `.gem` files stay out.
+    let vendored_gems = language.is_some_and(|l| l.kind == Language::Ruby && l.install);
     let with_defaults = |src: String, include: Vec<String>, extra: Vec<String>, span: Span| {
         let mut exclude: Vec<String> = DEFAULT_EXCLUDES.iter().map(|s| (*s).to_owned()).collect();
+        if vendored_gems {
+            exclude.push("vendor/cache".to_owned());
+        }
         exclude.extend(extra);
         CopyPlan {
             from: CopyFrom::Context,

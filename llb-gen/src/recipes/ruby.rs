@@ -16,20 +16,27 @@ pub fn steps(
         return Vec::new();
     }
     let span = language.span.clone();
-    let mut files = vec!["Gemfile".to_owned(), "Gemfile.lock".to_owned()];
+    let files = ["Gemfile".to_owned(), "Gemfile.lock".to_owned()];
+    let mut mounts = vec![MountPlan::Cache {
+        target: "/root/.bundle/cache".into(),
+        id: "stagefile-bundler".into(),
+        sharing: Sharing::Shared,
+    }];
+    // Vendored gems are mounted for the install, not copied: the installed gems are all the
+    // image needs, and the `.gem` archives stay out of its layers.
     let vendored = probe.exists(&in_root(stage, "vendor/cache"));
     if vendored {
-        files.push("vendor/cache".to_owned());
+        let workdir = stage.workdir.as_deref().unwrap_or("/app");
+        mounts.push(MountPlan::Context {
+            target: format!("{}/vendor/cache", workdir.trim_end_matches('/')),
+            path: in_root(stage, "vendor/cache"),
+        });
     }
     let local = if vendored { " --local" } else { "" };
     let install = RunStep::recipe(
         format!("bundle install{local}"),
         format!("bundle install{local} && rm -rf \"$(gem env gemdir)\"/cache/*.gem"),
-        vec![MountPlan::Cache {
-            target: "/root/.bundle/cache".into(),
-            id: "stagefile-bundler".into(),
-            sharing: Sharing::Shared,
-        }],
+        mounts,
         span.clone(),
     )
     .with_env(&[("BUNDLE_GLOBAL_GEM_CACHE", "true"), ("BUNDLE_JOBS", "4")]);
