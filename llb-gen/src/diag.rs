@@ -6,17 +6,31 @@
 
 use std::fmt;
 use std::ops::Range;
+use std::sync::OnceLock;
 
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 
 /// The text of a spec file and the name it is reported under.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct SourceFile {
     /// File name as the user knows it, e.g. `Stagefile.toml`.
     pub name: String,
-    /// The whole file.
+    /// The whole file. Not to be changed once [`SourceFile::line_col`] has been called: the
+    /// line index is computed from it once.
     pub text: String,
+    /// Byte offsets at which lines start, computed on first use: every op's source location
+    /// asks for a line, and counting newlines each time made compiling quadratic in the size
+    /// of the spec.
+    line_starts: OnceLock<Vec<usize>>,
 }
+
+impl PartialEq for SourceFile {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name && self.text == other.text
+    }
+}
+
+impl Eq for SourceFile {}
 
 impl SourceFile {
     /// A source file from a name and its text.
@@ -24,15 +38,21 @@ impl SourceFile {
         Self {
             name: name.into(),
             text: text.into(),
+            line_starts: OnceLock::new(),
         }
     }
 
     /// 1-based (line, column) of a byte offset, counting columns in characters.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = floor_char_boundary(&self.text, offset.min(self.text.len()));
-        let before = &self.text[..offset];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let starts = self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        });
+        // Lines starting at or before the offset; the first line starts at 0, so at least 1.
+        let line = starts.partition_point(|&start| start <= offset);
+        let line_start = starts.get(line.wrapping_sub(1)).copied().unwrap_or(0);
         (line, self.text[line_start..offset].chars().count() + 1)
     }
 }
@@ -243,6 +263,22 @@ mod tests {
         assert_eq!(file.line_col(0), (1, 1));
         assert_eq!(file.line_col(6), (2, 1));
         assert_eq!(file.line_col(8), (2, 3));
+    }
+
+    #[test]
+    fn line_col_agrees_with_counting_newlines() {
+        let text = "[stage.a]\npython = \"3.11\" # é\n\n  run = [\"ü\"]\nlast";
+        let file = SourceFile::new("S.toml", text);
+        for offset in 0..=text.len() + 2 {
+            let at = floor_char_boundary(text, offset.min(text.len()));
+            let before = &text[..at];
+            let line = before.matches('\n').count() + 1;
+            let start = before.rfind('\n').map_or(0, |i| i + 1);
+            let expected = (line, text[start..at].chars().count() + 1);
+            assert_eq!(file.line_col(offset), expected, "offset {offset}");
+        }
+        // Equality ignores whether the index was computed.
+        assert_eq!(file, SourceFile::new("S.toml", text));
     }
 
     #[test]
