@@ -290,3 +290,69 @@ pub fn cached_steps(log: &str) -> Vec<String> {
         .filter_map(|id| names.get(&id).cloned())
         .collect()
 }
+
+/// What a runtime image should not hold: compilers, package-manager caches, apt lists. Returns
+/// the offending paths found in `image` (empty when it is clean).
+pub fn build_leftovers(image: &str) -> Vec<String> {
+    let script = "for p in $(command -v gcc cc c++ make 2>/dev/null) \
+        /root/.cache/pip /root/.cache/uv /root/.cache/pypoetry /root/.npm /root/.bundle/cache \
+        /usr/local/bundle/cache /var/cache/apt/archives/*.deb /var/lib/apt/lists/*_Packages \
+        /home/*/.cache/pip; do [ -e \"$p\" ] && echo \"$p\"; done; true";
+    // As root: /root is not readable by the image's own user, so a check as that user would
+    // find nothing there even when caches are.
+    run_with(
+        image,
+        &["--user", "0", "--entrypoint", "/bin/sh"],
+        &["-c", script],
+    )
+    .lines()
+    .map(str::to_owned)
+    .filter(|l| !l.is_empty())
+    .collect()
+}
+
+/// The image's size in bytes, as `docker image inspect` reports it.
+pub fn image_size(image: &str) -> u64 {
+    let output = docker(&["image", "inspect", "--format", "{{.Size}}", image]);
+    assert!(
+        output.status.success(),
+        "inspect {image}: {}",
+        text(&output.stderr)
+    );
+    text(&output.stdout).trim().parse().expect("image size")
+}
+
+/// A copy of `dir` in a fresh temporary directory (removed when dropped), for tests that edit
+/// files: the repository's examples are never changed.
+pub struct Scratch {
+    /// The copy.
+    pub path: PathBuf,
+}
+
+impl Scratch {
+    /// Copies `dir` (with `cp -a`) into a new directory named after `name`.
+    pub fn copy_of(dir: &Path, name: &str) -> Self {
+        let path =
+            std::env::temp_dir().join(format!("stagefile-e2e-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        let status = Command::new("cp")
+            .arg("-a")
+            .arg(dir)
+            .arg(&path)
+            .status()
+            .expect("cp");
+        assert!(
+            status.success(),
+            "cp -a {} {}",
+            dir.display(),
+            path.display()
+        );
+        Self { path }
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}

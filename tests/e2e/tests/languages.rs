@@ -90,21 +90,3 @@ fn python_app_with_node_assets_has_no_node_in_the_runtime() {
     assert_eq!(leftovers.trim(), "", "the runtime must not hold Node");
     assert_eq!(run(&image, &["id", "-u"]).trim(), "10001");
 }
-
-#[test]
-fn python_app_packed_into_one_pex_serves_http() {
-    let image = build(&fixture("python-pex"), "stagefile-e2e/python-pex", &[])
-        .expect_ok()
-        .tag;
-    let (_server, body) = Server::start(&image, 8000, "/");
-    assert_eq!(
-        body.trim(),
-        "hello from stagefile, uid=10001, greeting=from a pex"
-    );
-    let listing = sh(&image, "ls /out; ls -d /venv /app 2>/dev/null || true");
-    assert_eq!(
-        listing.trim(),
-        "app.pex",
-        "the runtime holds the one file only"
-    );
-}
