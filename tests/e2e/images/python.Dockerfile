@@ -29,10 +29,10 @@ make -j"$(nproc)" LDFLAGS="-Wl,--strip-all"
 make install
 cd /
 rm -rf /usr/src/python
-find /usr/local -depth \
-  \( -type d -a \( -name test -o -name tests -o -name idle_test \) \) \
-  -o \( -type f -a \( -name '*.pyc' -o -name '*.pyo' -o -name 'libpython*.a' \) \) \
-  -exec rm -rf '{}' +
+find /usr/local -depth \( \
+    \( -type d -a \( -name test -o -name tests -o -name idle_test \) \) \
+    -o \( -type f -a \( -name '*.pyc' -o -name '*.pyo' -o -name 'libpython*.a' \) \) \
+  \) -exec rm -rf '{}' +
 ldconfig
 # Keep the packages whose libraries the build links, purge the compilers and -dev packages.
 apt-mark auto '.*' >/dev/null
