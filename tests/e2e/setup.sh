@@ -498,13 +498,20 @@ PYTHON_SRC_MD5=f6b5226ccba5ae1ca9376aaba0b0f673
 
 image_python() {
   local name=python:3.11-slim dockerfile=$REPO_ROOT/tests/e2e/images/python.Dockerfile
-  local recipe have base_id dir=$CACHE_DIR/python-src
+  local recipe have base dir=$CACHE_DIR/python-src label='{{index .Config.Labels "org.stagefile.recipe"}}'
   IMAGE_NEW=0
-  base_id=$(docker image inspect -f '{{.Id}}' debian:bookworm-slim)
-  recipe=$(hash_of "$RECIPE_VERSION" "$(cat "$dockerfile")" "$PYTHON_SRC_MD5" "$base_id")
-  have=$(docker image inspect -f '{{index .Config.Labels "org.stagefile.recipe"}}' "$name" 2>/dev/null || true)
+  # Keyed on the base's recipe (not its id, which differs per engine), so an image built by
+  # one engine can be loaded into the other instead of compiling CPython twice.
+  base=$(docker image inspect -f "$label" debian:bookworm-slim)
+  recipe=$(hash_of "$RECIPE_VERSION" "$(cat "$dockerfile")" "$PYTHON_SRC_MD5" "$base")
+  have=$(docker image inspect -f "$label" "$name" 2>/dev/null || true)
   if [ "$have" = "$recipe" ]; then
     log "image $name: exists (recipe $recipe)"
+  elif [ "$DOCKER_HOST" != unix:///var/run/docker.sock ] \
+    && [ "$(DOCKER_HOST=unix:///var/run/docker.sock docker image inspect -f "$label" "$name" 2>/dev/null)" = "$recipe" ]; then
+    log "image $name: loading the sid engine's copy (recipe $recipe)"
+    DOCKER_HOST=unix:///var/run/docker.sock docker save "$name" | docker load -q >/dev/null
+    IMAGE_NEW=1
   else
     mkdir -p "$dir"
     if ! echo "$PYTHON_SRC_MD5  $dir/python.tar.gz" | md5sum -c --status 2>/dev/null; then
