@@ -3,7 +3,7 @@
 use stagefile_e2e::{build, cached_steps, fixture};
 
 #[test]
-fn second_build_is_fully_cached() {
+fn second_build_is_fully_cached_and_no_cache_rebuilds() {
     let dir = fixture("python-web");
     build(&dir, "stagefile-e2e/cache-a", &[]).expect_ok();
     let log = build(&dir, "stagefile-e2e/cache-a", &[]).expect_ok().log;
@@ -23,13 +23,11 @@ fn second_build_is_fully_cached() {
         .filter(|l| l.contains(" DONE ") && l.contains("[web "))
         .collect();
     assert!(ran.is_empty(), "steps ran again: {ran:?}\n{log}");
-}
 
-#[test]
-fn no_cache_rebuilds_the_steps() {
-    let dir = fixture("python-web");
-    build(&dir, "stagefile-e2e/cache-b", &[]).expect_ok();
-    let log = build(&dir, "stagefile-e2e/cache-b", &["--no-cache"])
+    // In the same test, not a parallel one: BuildKit merges identical vertices of concurrent
+    // builds, so a --no-cache build of the same fixture running alongside would make the
+    // cached build above report its steps as run.
+    let log = build(&dir, "stagefile-e2e/cache-a", &["--no-cache"])
         .expect_ok()
         .log;
     assert!(
