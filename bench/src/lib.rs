@@ -133,6 +133,9 @@ pub struct BuildSample {
     pub steps_run: usize,
     /// Build steps BuildKit took from the cache.
     pub steps_cached: usize,
+    /// Build steps another build on the engine had started before this one (BuildKit shares
+    /// identical steps between builds running at the same time).
+    pub steps_shared: usize,
     /// Time before the first build step, and the gateway frontend's phases.
     pub frontend: FrontendTimes,
     /// Where the wall time went.

@@ -232,10 +232,18 @@ pub struct FrontendTimes {
 /// count as steps of this build and move its start; dropping what started before the client
 /// did removes them.
 pub fn since(vertices: Vec<Vertex>, launch: f64) -> Vec<Vertex> {
-    vertices
+    split_at(vertices, launch).0
+}
+
+/// [`since`], and the build steps it dropped: steps this build shares with another build that
+/// started them first. A build that shares steps did not do all its work itself, and its time
+/// says so.
+pub fn split_at(vertices: Vec<Vertex>, launch: f64) -> (Vec<Vertex>, usize) {
+    let (ours, earlier): (Vec<Vertex>, Vec<Vertex>) = vertices
         .into_iter()
-        .filter(|v| v.started.is_none_or(|t| t >= launch))
-        .collect()
+        .partition(|v| v.started.is_none_or(|t| t >= launch));
+    let shared = earlier.iter().filter(|v| v.is_build_step()).count();
+    (ours, shared)
 }
 
 /// Vertices that show BuildKit getting a gateway frontend's image: resolving its config, and
@@ -409,11 +417,12 @@ mod tests {
 
     #[test]
     fn replays_of_shared_vertices_are_dropped() {
-        let text = r#"{"vertexes":[{"digest":"old","name":"[tool 1/6] FROM python","started":"2026-01-01T00:00:00Z","completed":"2026-01-01T00:00:09Z","error":"not ours"}]}
+        let text = r#"{"vertexes":[{"digest":"old","name":"[tool 2/6] RUN pip install","started":"2026-01-01T00:00:00Z","completed":"2026-01-01T00:00:09Z","error":"not ours"}]}
 {"vertexes":[{"digest":"new","name":"[internal] load build definition from Dockerfile","started":"2026-01-01T00:00:10.1Z","completed":"2026-01-01T00:00:10.2Z"}]}
 {"vertexes":[{"digest":"pending","name":"[app 2/2] RUN x"}]}"#;
         let launch = timestamp("2026-01-01T00:00:10Z").expect("valid");
-        let ours = since(parse(text).expect("parses"), launch);
+        let (ours, shared) = split_at(parse(text).expect("parses"), launch);
+        assert_eq!(shared, 1);
         let names: Vec<&str> = ours.iter().map(|v| v.digest.as_str()).collect();
         assert_eq!(names, ["new", "pending"]);
         assert_eq!(first_error(&ours), None);

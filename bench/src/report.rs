@@ -375,38 +375,46 @@ fn build_times(out: &mut String, report: &Report) {
         let _ = writeln!(
             out,
             "\n**Disturbed by other work on the engine**: {}. A cold build should take nothing \
-             from the cache and a fully cached one should run nothing; these figures are not \
-             what they claim to be.",
+             from the cache, a fully cached one should run nothing, and no build should ride on \
+             another's steps; these figures are not what they claim to be.",
             disturbed.join("; ")
         );
     }
 }
 
 /// Builds another build on the engine got in the way of: cold builds that found steps in the
-/// cache (made between the prune and the build), and fully cached rebuilds that ran steps (the
-/// cache was pruned, or a base image replaced, in between).
+/// cache (made between the prune and the build), fully cached rebuilds that ran steps (the
+/// cache was pruned, or a base image replaced, in between), and builds that shared steps with
+/// a build that was running them already.
 fn disturbed(report: &Report) -> Vec<String> {
     let mut found = Vec::new();
     for example in &report.examples {
         for variant in Variant::BOTH {
-            for (scenario, what) in [
-                (Scenario::Cold, "steps from the cache"),
-                (Scenario::Cached, "steps run"),
-            ] {
+            for scenario in Scenario::ALL {
                 let Some(samples) = example.builds.get(&(variant, scenario)) else {
                     continue;
                 };
                 for (run, sample) in samples.iter().enumerate() {
-                    let n = match scenario {
-                        Scenario::Cold => sample.steps_cached,
-                        _ => sample.steps_run,
-                    };
-                    if n > 0 {
+                    let mut what = Vec::new();
+                    if scenario == Scenario::Cold && sample.steps_cached > 0 {
+                        what.push(format!("{} steps from the cache", sample.steps_cached));
+                    }
+                    if scenario == Scenario::Cached && sample.steps_run > 0 {
+                        what.push(format!("{} steps run", sample.steps_run));
+                    }
+                    if sample.steps_shared > 0 {
+                        what.push(format!(
+                            "{} steps shared with another build",
+                            sample.steps_shared
+                        ));
+                    }
+                    if !what.is_empty() {
                         found.push(format!(
-                            "{} {variant:?} {} run {} ({n} {what})",
+                            "{} {variant:?} {} run {} ({})",
                             example.name,
                             scenario.label(),
-                            run + 1
+                            run + 1,
+                            what.join(", ")
                         ));
                     }
                 }
@@ -715,6 +723,7 @@ mod tests {
             seconds,
             steps_run: 2,
             steps_cached: 0,
+            steps_shared: 0,
             frontend: FrontendTimes {
                 to_first_step: Some(0.3),
                 frontend: Some(0.2),

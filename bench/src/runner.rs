@@ -333,7 +333,8 @@ impl Runner {
         ));
         let timed = docker::build(&copy.join(variant.file_name()), copy, tag, &log)?;
         let text = std::fs::read_to_string(&log)?;
-        let vertices = progress::since(progress::parse(&text).unwrap_or_default(), timed.launched);
+        let (vertices, steps_shared) =
+            progress::split_at(progress::parse(&text).unwrap_or_default(), timed.launched);
         std::fs::write(
             log.with_extension("txt"),
             progress::timeline(&vertices, timed.launched),
@@ -347,6 +348,7 @@ impl Runner {
             seconds: timed.seconds,
             steps_run: vertices.iter().filter(|v| v.ran()).count(),
             steps_cached: vertices.iter().filter(|v| v.reused()).count(),
+            steps_shared,
             frontend: progress::frontend_times(&vertices),
             phases: progress::phases(&vertices, timed.launched, timed.seconds),
             slowest: progress::slowest(&vertices, 5),
