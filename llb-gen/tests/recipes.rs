@@ -44,6 +44,23 @@ fn poetry_installs_main_dependencies_from_the_lock_only() {
 }
 
 #[test]
+fn installing_a_tool_writes_no_bytecode_into_the_layer() {
+    // The tool's venv is in a cache mount; the standard library it imports is not. Bytecode
+    // written there would reach the image, and only when the tools cache was empty.
+    let c = compile(PYTHON, &["pyproject.toml", "uv.lock"]).definition;
+    let script = command(&exec_running(&c, "uv sync"));
+    for step in [
+        "python3 -m venv /opt/stagefile-tools/uv",
+        "/opt/stagefile-tools/uv/bin/pip install",
+    ] {
+        assert!(
+            script.contains(&format!("PYTHONDONTWRITEBYTECODE=1 {step}")),
+            "{script}"
+        );
+    }
+}
+
+#[test]
 fn python_detection_prefers_uv_then_poetry_then_pip() {
     let all = [
         "pyproject.toml",
