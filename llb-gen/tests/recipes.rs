@@ -43,6 +43,46 @@ fn poetry_installs_main_dependencies_from_the_lock_only() {
     );
 }
 
+/// Position of the first copy (src, dest) matching `dest`.
+fn copy_position(copies: &[(String, String)], dest: &str) -> usize {
+    copies
+        .iter()
+        .position(|(_, d)| d == dest)
+        .unwrap_or_else(|| panic!("no copy to {dest} in {copies:?}"))
+}
+
+#[test]
+fn without_merge_ops_the_code_is_chained_after_copies_it_does_not_overlap() {
+    // Docker's classic image store: copies are chained, each depends on those before it. The
+    // source copy goes last, so a code edit does not copy and export the venv again.
+    let spec = "[stage.deps]\npython = \"3.11\"\n\n[stage.web]\npython = \"3.11\"\ninstall = false\n\
+                copy = [{ from = \"deps\", path = \"/venv\" }, { from = \"deps\", src = \"/venv/bin/x\", dest = \"/app/bin/x\" }]\n\
+                cmd = [\"x\"]\n";
+    let no_merge = CompileOptions {
+        llb_caps: Some(std::collections::BTreeSet::new()),
+        ..CompileOptions::default()
+    };
+    let probe = KnownPaths::new(["requirements.txt".to_owned()]);
+    // The second stage copy writes into /app, where the code goes: the spec's order stays.
+    let c = compile_text(spec, &probe, no_merge.clone()).definition;
+    let order = copies(&c);
+    assert!(
+        copy_position(&order, "/app") < copy_position(&order, "/venv"),
+        "{order:?}"
+    );
+    // Without it, the venv is chained before the code.
+    let disjoint = spec.replace(
+        ", { from = \"deps\", src = \"/venv/bin/x\", dest = \"/app/bin/x\" }",
+        "",
+    );
+    let c = compile_text(&disjoint, &probe, no_merge).definition;
+    let order = copies(&c);
+    assert!(
+        copy_position(&order, "/venv") < copy_position(&order, "/app"),
+        "{order:?}"
+    );
+}
+
 #[test]
 fn installing_a_tool_writes_no_bytecode_into_the_layer() {
     // The tool's venv is in a cache mount; the standard library it imports is not. Bytecode

@@ -127,13 +127,16 @@ impl Lowering<'_> {
         }
         if !self.options.supports("mergeop") {
             // Engines without merge ops (Docker's classic image store): chain the copies.
-            return group.iter().fold(base.clone(), |state, copy| {
-                let copy_meta = OpMeta {
-                    ranges: super::ranges(&self.plan.file, &copy.span),
-                    ..meta.clone()
-                };
-                state.file(self.copy_actions(copy), copy_meta)
-            });
+            return self
+                .chain_order(group)
+                .iter()
+                .fold(base.clone(), |state, copy| {
+                    let copy_meta = OpMeta {
+                        ranges: super::ranges(&self.plan.file, &copy.span),
+                        ..meta.clone()
+                    };
+                    state.file(self.copy_actions(copy), copy_meta)
+                });
         }
         let mut layers = vec![base.clone()];
         for copy in group {
@@ -151,6 +154,51 @@ impl Lowering<'_> {
     }
 }
 
+impl Lowering<'_> {
+    /// The order to chain a group of copies in when the engine cannot merge them: the spec's,
+    /// except that copies from the build context go after the others when none of the copies
+    /// they would move behind writes where they write (so the result is the same). The context
+    /// changes with every source edit, and a chained copy depends on every copy before it: a
+    /// context copy first would make each later copy (a virtualenv, say) run and be exported
+    /// again after every edit, as a hand-written Dockerfile that copies the code last does not.
+    fn chain_order<'c>(&self, group: &[&'c CopyPlan]) -> Vec<&'c CopyPlan> {
+        let from_context = |copy: &CopyPlan| matches!(copy.from, CopyFrom::Context);
+        let dests = |copy: &CopyPlan| -> Vec<String> {
+            self.copy_pairs(copy, "/")
+                .into_iter()
+                .map(|(_, dest)| dest)
+                .collect()
+        };
+        let movable = group.iter().enumerate().all(|(i, copy)| {
+            !from_context(copy)
+                || group[i + 1..]
+                    .iter()
+                    .filter(|later| !from_context(later))
+                    .all(|later| {
+                        dests(copy)
+                            .iter()
+                            .all(|a| dests(later).iter().all(|b| !overlaps(a, b)))
+                    })
+        });
+        if !movable {
+            return group.to_vec();
+        }
+        let (others, context): (Vec<&CopyPlan>, Vec<&CopyPlan>) =
+            group.iter().copied().partition(|copy| !from_context(copy));
+        others.into_iter().chain(context).collect()
+    }
+}
+
+/// Whether two destination paths can hold the same file: one is the other or inside it (a
+/// relative or root destination overlaps everything).
+fn overlaps(a: &str, b: &str) -> bool {
+    let (a, b) = (a.trim_end_matches('/'), b.trim_end_matches('/'));
+    if !a.starts_with('/') || !b.starts_with('/') {
+        return true;
+    }
+    a == b || a.starts_with(&format!("{b}/")) || b.starts_with(&format!("{a}/"))
+}
+
 /// A context-relative path as an absolute path in the context state (`.` is `/`).
 fn context_path(src: &str) -> String {
     let relative = src.trim_start_matches("./").trim_start_matches('/');
@@ -158,5 +206,21 @@ fn context_path(src: &str) -> String {
         "/".to_owned()
     } else {
         format!("/{relative}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::overlaps;
+
+    #[test]
+    fn destinations_overlap_when_one_holds_the_other() {
+        assert!(overlaps("/app", "/app/"));
+        assert!(overlaps("/app", "/app/static"));
+        assert!(overlaps("/app/static/", "/app"));
+        assert!(!overlaps("/app", "/venv"));
+        assert!(!overlaps("/app", "/application"));
+        assert!(overlaps("/", "/venv"));
+        assert!(overlaps("app", "/venv"));
     }
 }
