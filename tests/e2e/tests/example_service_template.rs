@@ -138,10 +138,8 @@ fn service_source_change_reuses_the_dependency_layers() {
             "`{step}` was not CACHED:\n{log}"
         );
     }
-    assert!(
-        !cached.iter().any(|s| s.contains("COPY . /service/pack")),
-        "the source copy must rerun:\n{log}"
-    );
+    // The source copy itself reran: the image has the edit (its progress name is shared with
+    // the venv copy it is grouped with, so the name alone cannot tell).
     let default_name = sh(
         tag,
         "python -c 'from service.config import Config; import os; os.environ.pop(\"SERVICE_NAME\"); print(Config.from_env().name)'",
