@@ -76,6 +76,10 @@ fn without_merge_ops_the_code_is_chained_after_copies_it_does_not_overlap() {
         "",
     );
     let c = compile_text(&disjoint, &probe, no_merge).definition;
+    // Each chained op is named for its own copy, so progress shows which one ran.
+    let text = llb_gen::dump::text(&c).expect("dumps");
+    assert!(text.contains("] COPY --from=deps /venv /venv\""), "{text}");
+    assert!(!text.contains("/venv /venv, COPY"), "{text}");
     let order = copies(&c);
     assert!(
         copy_position(&order, "/venv") < copy_position(&order, "/app"),

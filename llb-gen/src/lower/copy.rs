@@ -126,12 +126,14 @@ impl Lowering<'_> {
             return base.file(actions, meta);
         }
         if !self.options.supports("mergeop") {
-            // Engines without merge ops (Docker's classic image store): chain the copies.
+            // Engines without merge ops (Docker's classic image store): chain the copies, each
+            // op named for its own copy as the merged layers are.
             return self
                 .chain_order(group)
                 .iter()
                 .fold(base.clone(), |state, copy| {
                     let copy_meta = OpMeta {
+                        name: self.layer_name(&meta, copy),
                         ranges: super::ranges(&self.plan.file, &copy.span),
                         ..meta.clone()
                     };
@@ -140,11 +142,8 @@ impl Lowering<'_> {
         }
         let mut layers = vec![base.clone()];
         for copy in group {
-            let name = meta.name.as_deref().map(|n| {
-                n.split(']').next().unwrap_or(n).to_owned() + "] " + &self.copy_display(copy)
-            });
             let layer_meta = OpMeta {
-                name,
+                name: self.layer_name(&meta, copy),
                 ranges: super::ranges(&self.plan.file, &copy.span),
                 ignore_cache: stage.no_cache,
             };
@@ -155,6 +154,14 @@ impl Lowering<'_> {
 }
 
 impl Lowering<'_> {
+    /// The progress name of one copy of a group: the group's `[stage k/N]` and the copy.
+    fn layer_name(&self, group: &OpMeta, copy: &CopyPlan) -> Option<String> {
+        group
+            .name
+            .as_deref()
+            .map(|n| n.split(']').next().unwrap_or(n).to_owned() + "] " + &self.copy_display(copy))
+    }
+
     /// The order to chain a group of copies in when the engine cannot merge them: the spec's,
     /// except that copies from the build context go after the others when none of the copies
     /// they would move behind writes where they write (so the result is the same). The context
