@@ -88,6 +88,34 @@ fn without_merge_ops_the_code_is_chained_after_copies_it_does_not_overlap() {
 }
 
 #[test]
+fn pip_and_poetry_get_their_virtualenv_before_the_manifests() {
+    // Creating a venv runs ensurepip (seconds): in its own step, before the manifests are
+    // copied, a changed requirement file does not redo it.
+    for (files, installer) in [
+        (&["requirements.txt"][..], "pip install"),
+        (&["pyproject.toml", "poetry.lock"][..], "poetry install"),
+    ] {
+        let c = compile(PYTHON, files).definition;
+        let all = execs(&c);
+        let at = |needle: &str| {
+            all.iter()
+                .position(|e| command(e).contains(needle))
+                .unwrap_or_else(|| panic!("no exec running {needle}"))
+        };
+        assert_eq!(command(&all[at("-m venv /venv")]), "python3 -m venv /venv");
+        assert!(at("-m venv /venv") < at(installer), "{files:?}");
+        assert!(!command(&exec_running(&c, installer)).contains("-m venv /venv"));
+    }
+    // uv makes its own, quickly.
+    let c = compile(PYTHON, &["pyproject.toml", "uv.lock"]).definition;
+    assert!(
+        !execs(&c)
+            .iter()
+            .any(|e| command(e) == "python3 -m venv /venv")
+    );
+}
+
+#[test]
 fn installing_a_tool_writes_no_bytecode_into_the_layer() {
     // The tool's venv is in a cache mount; the standard library it imports is not. Bytecode
     // written there would reach the image, and only when the tools cache was empty.

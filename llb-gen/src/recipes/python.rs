@@ -69,7 +69,7 @@ pub fn steps(
             RunStep::recipe(
                 "poetry install --only main",
                 format!(
-                    "{} && python3 -m venv {venv} && {TOOLS}/poetry/bin/poetry install --no-root --only main --no-interaction --no-ansi",
+                    "{} && {TOOLS}/poetry/bin/poetry install --no-root --only main --no-interaction --no-ansi",
                     ensure_tool("poetry", "poetry>=1.8,<3")
                 ),
                 vec![pip_cache, cache("/root/.cache/pypoetry", "stagefile-poetry"), tools_cache(language)],
@@ -89,14 +89,26 @@ pub fn steps(
                 files,
                 RunStep::recipe(
                     format!("pip install {args}"),
-                    format!("python3 -m venv {venv} && {venv}/bin/pip install --disable-pip-version-check {args}"),
+                    format!("{venv}/bin/pip install --disable-pip-version-check {args}"),
                     vec![pip_cache],
                     span.clone(),
                 ),
             )
         }
     };
-    let mut steps = manifest_copies(stage, &files, &span);
+    // pip and Poetry install into a virtualenv made first, in its own layer: creating one runs
+    // ensurepip, seconds of work that a changed requirement file would otherwise redo (uv makes
+    // its own, in no time).
+    let mut steps = Vec::new();
+    if manager != Manager::Uv {
+        steps.push(Step::Run(RunStep::recipe(
+            format!("python3 -m venv {venv}"),
+            format!("python3 -m venv {venv}"),
+            Vec::new(),
+            span.clone(),
+        )));
+    }
+    steps.extend(manifest_copies(stage, &files, &span));
     steps.push(Step::Run(install));
     steps.push(Step::Env {
         vars: vec![
