@@ -177,8 +177,10 @@ impl Runner {
                     let before = base_ids(&bases);
                     let side = self.one_side(example, variant, run, &edits, &mut built_ids);
                     let changed = base_ids(&bases) != before;
+                    let retry = attempt < MAX_RETRIES;
+                    let again = |side: &Side| changed || (retry && side.disturbed());
                     match side {
-                        Ok(side) if !changed => {
+                        Ok(side) if !again(&side) => {
                             side.commit(variant, &mut result);
                             break;
                         }
@@ -187,12 +189,21 @@ impl Runner {
                             result.failure = Some(format!("{variant:?}, run {}: {e:#}", run + 1));
                             break 'runs;
                         }
-                        _ if attempt < MAX_RETRIES => {
+                        _ if retry => {
                             attempt += 1;
                             self.say(&format!(
-                                "{}: a base image ({}) was replaced during the builds: again",
+                                "{}: {}: again",
                                 example.name,
-                                bases.join(", ")
+                                if changed {
+                                    format!(
+                                        "a base image ({}) was replaced during the builds",
+                                        bases.join(", ")
+                                    )
+                                } else {
+                                    "another build on the engine got in the way (cache pruned, \
+                                     or steps shared)"
+                                        .to_owned()
+                                }
                             ));
                         }
                         _ => {
@@ -396,7 +407,7 @@ impl Runner {
 }
 
 /// How often one side's run is done again when a base image is replaced while it builds (on a
-/// shared machine, the set-up script re-makes base images).
+/// shared machine, the set-up script re-makes base images) or another build gets in its way.
 const MAX_RETRIES: usize = 2;
 
 /// One side's measurements of one run, kept only if its base images did not change meanwhile.
@@ -407,6 +418,16 @@ struct Side {
 }
 
 impl Side {
+    /// Whether another build on the engine got in the way: a cold build found steps in the
+    /// cache, a fully cached one ran steps, or a build shared steps another build had started.
+    fn disturbed(&self) -> bool {
+        self.builds.iter().any(|(scenario, sample)| {
+            sample.steps_shared > 0
+                || (*scenario == Scenario::Cold && sample.steps_cached > 0)
+                || (*scenario == Scenario::Cached && sample.steps_run > 0)
+        })
+    }
+
     fn commit(self, variant: Variant, result: &mut ExampleResult) {
         for (scenario, sample) in self.builds {
             result
@@ -492,6 +513,35 @@ mod tests {
         copy_dir(&root.join("b-both"), &copy).expect("copies");
         assert!(copy.join("Dockerfile").is_file());
         let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn a_side_is_disturbed_by_cache_hits_when_cold_and_work_when_cached() {
+        let sample = |run: usize, cached: usize, shared: usize| BuildSample {
+            steps_run: run,
+            steps_cached: cached,
+            steps_shared: shared,
+            ..BuildSample::default()
+        };
+        let side = |builds: Vec<(Scenario, BuildSample)>| Side {
+            builds,
+            image: None,
+        };
+        let clean = vec![
+            (Scenario::Cold, sample(12, 0, 0)),
+            (Scenario::Cached, sample(0, 12, 0)),
+            (Scenario::SourceChange, sample(1, 11, 0)),
+        ];
+        assert!(!side(clean.clone()).disturbed());
+        let mut warm_cold = clean.clone();
+        warm_cold[0].1.steps_cached = 3;
+        assert!(side(warm_cold).disturbed());
+        let mut busy_cached = clean.clone();
+        busy_cached[1].1.steps_run = 2;
+        assert!(side(busy_cached).disturbed());
+        let mut shared = clean;
+        shared[2].1.steps_shared = 1;
+        assert!(side(shared).disturbed());
     }
 
     #[test]
