@@ -298,17 +298,33 @@ pub fn build_leftovers(image: &str) -> Vec<String> {
         /root/.cache/pip /root/.cache/uv /root/.cache/pypoetry /root/.npm /root/.bundle/cache \
         /usr/local/bundle/cache /var/cache/apt/archives/*.deb /var/lib/apt/lists/*_Packages \
         /home/*/.cache/pip; do [ -e \"$p\" ] && echo \"$p\"; done; true";
-    // As root: /root is not readable by the image's own user, so a check as that user would
-    // find nothing there even when caches are.
+    root_sh(image, script)
+        .lines()
+        .map(str::to_owned)
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+/// Runs a shell command in `image` as root (entrypoint overridden) and returns stdout. Checks
+/// for leftovers need root: `/root` is closed to the image's own user, so a check run as that
+/// user finds nothing there even when caches are.
+pub fn root_sh(image: &str, script: &str) -> String {
     run_with(
         image,
         &["--user", "0", "--entrypoint", "/bin/sh"],
         &["-c", script],
     )
-    .lines()
-    .map(str::to_owned)
-    .filter(|l| !l.is_empty())
-    .collect()
+}
+
+/// Installed Debian packages that only builds need: compilers and `-dev` packages.
+pub fn dev_packages(image: &str) -> Vec<String> {
+    let script = "dpkg -l | awk '/^ii/ {print $2}' \
+        | grep -E -- '-dev(:|$)|^(gcc|g\\+\\+|cpp)(-[0-9]+)?(:|$)|^build-essential$' || true";
+    sh(image, script)
+        .lines()
+        .map(str::to_owned)
+        .filter(|l| !l.is_empty())
+        .collect()
 }
 
 /// The image's size in bytes, as `docker image inspect` reports it.

@@ -3,7 +3,7 @@
 //! `--target dev` has Node and the Tailwind toolchain. The hand-written Dockerfile next to it
 //! must build and serve the same page.
 
-use stagefile_e2e::{Server, build, build_file, example, image_config, run, run_with};
+use stagefile_e2e::{Server, build, build_file, example, image_config, root_sh, run};
 
 const FINAL: &str = "stagefile-e2e/django-assets";
 const DEV: &str = "stagefile-e2e/django-assets-dev";
@@ -21,15 +21,6 @@ fn stylesheet(page: &str) -> String {
         + "href=\"".len();
     let end = start + page[start..].find('"').expect("closing quote");
     page[start..end].to_owned()
-}
-
-/// Runs a shell script in `image` as root (so /root can be listed); returns stdout.
-fn root_sh(image: &str, script: &str) -> String {
-    run_with(
-        image,
-        &["--user", "0", "--entrypoint", "/bin/sh"],
-        &["-c", script],
-    )
 }
 
 #[test]

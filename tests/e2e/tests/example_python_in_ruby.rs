@@ -2,7 +2,7 @@
 //! interpreter and virtualenv come from a Python stage. Built through the frontend and, for
 //! comparison, from the hand-written Dockerfile; both must answer the same.
 
-use stagefile_e2e::{Server, build, build_file, example, run, sh};
+use stagefile_e2e::{Server, build, build_file, example, root_sh, run, sh};
 
 const TAG: &str = "stagefile-e2e/python-in-ruby";
 const DOCKERFILE_TAG: &str = "stagefile-e2e/python-in-ruby-dockerfile";
@@ -98,10 +98,11 @@ fn check_runtime(image: &str) {
     );
 
     // No compilers, no package-manager caches, no pip, no vendored .gem files in the layers.
-    let leftovers = sh(
+    let leftovers = root_sh(
         image,
         "command -v gcc cc make pip pip3; \
-         ls -d /root/.cache /root/.bundle /var/cache/apt/archives/*.deb /var/lib/apt/lists/*_Packages \
+         find /root/.cache /root/.bundle -type f 2>/dev/null; \
+         ls -d /var/cache/apt/archives/*.deb /var/lib/apt/lists/*_Packages \
            \"$(gem env gemdir)\"/cache/*.gem /app/vendor/cache/*.gem \
            /usr/local/lib/python3.11/site-packages 2>/dev/null; \
          true",

@@ -2,8 +2,8 @@
 //! image, its own user, /service/{pack,var}, configuration by env, gunicorn entrypoint.
 
 use stagefile_e2e::{
-    Scratch, Server, build, build_file, build_leftovers, cached_steps, docker, example, run_with,
-    sh, text,
+    Scratch, Server, build, build_file, build_leftovers, cached_steps, dev_packages, docker,
+    example, run_with, sh, text,
 };
 
 /// A running service container, removed when dropped; requests go through `docker exec` with
@@ -105,13 +105,9 @@ fn service_issues_and_verifies_tokens_as_its_own_user() {
         "the code is read-only for the service: {layout}"
     );
     assert_eq!(build_leftovers(&image), Vec::<String>::new());
-    let dev = sh(
-        &image,
-        "dpkg -l | awk '/^ii/ {print $2}' | grep -E -- '-dev(:|$)|^(gcc|g\\+\\+|cpp)(-[0-9]+)?(:|$)|^build-essential$' || true",
-    );
     assert_eq!(
-        dev.trim(),
-        "",
+        dev_packages(&image),
+        Vec::<String>::new(),
         "no -dev packages or compilers in the runtime"
     );
 }

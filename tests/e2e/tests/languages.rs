@@ -1,6 +1,6 @@
 //! One image per language recipe, built through the frontend and run.
 
-use stagefile_e2e::{Server, build, example, fixture, run, sh};
+use stagefile_e2e::{Server, build, example, fixture, root_sh, run, sh};
 
 #[test]
 fn python_stage_serves_http_as_non_root_without_caches() {
@@ -10,7 +10,7 @@ fn python_stage_serves_http_as_non_root_without_caches() {
     let (_server, body) = Server::start(&image, 8000, "/");
     assert_eq!(body.trim(), "hello from stagefile, uid=10001, greeting=hi");
     assert_eq!(run(&image, &["id", "-un"]).trim(), "app");
-    let leftovers = sh(
+    let leftovers = root_sh(
         &image,
         "ls -d /root/.cache/pip /var/lib/apt/lists/*.deb /var/cache/apt/archives/*.deb 2>/dev/null; command -v gcc cc || true",
     );
@@ -41,7 +41,7 @@ fn node_build_stage_output_runs_in_a_slim_runtime() {
         "numbers: 1,2 (of 3 args), uid 10001"
     );
     assert!(sh(&image, "head -1 dist/main.js").contains("built by npm run build"));
-    let leftovers = sh(
+    let leftovers = root_sh(
         &image,
         "ls -d /root/.npm /app/src /app/package-lock.json 2>/dev/null || true",
     );
@@ -83,7 +83,7 @@ fn python_app_with_node_assets_has_no_node_in_the_runtime() {
     assert_eq!(body.trim(), "assets: site.css");
     let (_server2, css) = Server::start(&image, 8000, "/site.css");
     assert!(css.contains(".btn"), "{css}");
-    let leftovers = sh(
+    let leftovers = root_sh(
         &image,
         "command -v node npm || ls -d /app/node_modules 2>/dev/null || true",
     );
