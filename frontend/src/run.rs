@@ -150,7 +150,7 @@ async fn compile_all(
             }
         }
         let mut config = compiled.image_config;
-        finish_config(&mut config, platform, opts.source_date_epoch);
+        finish_config(&mut config, platform);
         builds.push((platform.clone(), definition, config));
     }
     Ok((builds, warned))
