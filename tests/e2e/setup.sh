@@ -5,7 +5,8 @@
 #   2. local base images (no registry is reachable here): debian:bookworm-slim, node:20-slim and
 #      ruby:3.1-slim made with debootstrap + `docker import`; python:3.11-slim built on top of
 #      debian:bookworm-slim with CPython compiled into /usr/local, as the official image is,
-#   3. the frontend image stagefile:dev from the working tree (skip with SKIP_FRONTEND=1).
+#   3. the frontend image stagefile:dev from the working tree (skip with SKIP_FRONTEND=1),
+#   4. a local registry at 127.0.0.1:5000 (Debian's docker-registry) that every engine uses.
 # Idempotent: everything that already exists and still matches is reused. Safe with CI=true and
 # no stdin. Only Debian's registry is used. See shared/reference/engine.md for the background.
 #
@@ -295,6 +296,45 @@ ensure_buildx() {
   fi
   docker buildx version >/dev/null 2>&1 || die "docker buildx does not work (plugin dir: /usr/libexec/docker/cli-plugins)"
   log "buildx: $(docker buildx version)"
+}
+
+# A local registry at 127.0.0.1:5000 for the push/pull and --cache-from tests: Debian's
+# docker-registry (distribution 2.8) with a config of our own (its packaged one asks for htpasswd
+# auth), no auth, storage in $REGISTRY_DATA. Shared by every engine: their daemons reach it on
+# the host's network (dockerd and BuildKit talk plain HTTP to localhost registries).
+REGISTRY_ADDR=127.0.0.1:5000
+REGISTRY_DATA=/var/lib/stagefile-registry
+
+# Our registry answers (200 on /v2/: no auth asked)?
+registry_ready() { curl -fsS -o /dev/null "http://$REGISTRY_ADDR/v2/"; }
+
+ensure_registry() {
+  step "local registry at $REGISTRY_ADDR"
+  if registry_ready >/dev/null 2>&1; then
+    log "reusing the registry that answers at $REGISTRY_ADDR"
+    step_done
+    return 0
+  fi
+  if curl -sS -o /dev/null "http://$REGISTRY_ADDR/v2/" 2>/dev/null; then
+    die "something else answers at $REGISTRY_ADDR (the packaged docker-registry, with auth?); stop it first"
+  fi
+  apt_install docker-registry
+  mkdir -p "$REGISTRY_DATA"
+  cat > "$REGISTRY_DATA/config.yml" <<EOF
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $REGISTRY_DATA/data
+  delete:
+    enabled: true
+http:
+  addr: $REGISTRY_ADDR
+EOF
+  start_daemon "$LOG_DIR/stagefile-registry.log" docker-registry serve "$REGISTRY_DATA/config.yml"
+  wait_for registry 30 "$LOG_DIR/stagefile-registry.log" registry_ready
+  step_done
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -601,6 +641,7 @@ main() {
   log "ENGINE=$ENGINE DOCKER_HOST=$DOCKER_HOST repo=$REPO_ROOT"
   install_host_tools
   ensure_engine
+  ensure_registry
   ensure_base_images
   smoke_buildkit
   build_frontend_image
