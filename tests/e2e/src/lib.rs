@@ -60,14 +60,57 @@ pub fn require_engine() {
     }
 }
 
+/// The local registry `setup.sh` starts, as image references name it.
+pub const REGISTRY: &str = "localhost:5000";
+
+/// Panics with the set-up command unless the local registry answers (without auth).
+pub fn require_registry() {
+    if http_get("127.0.0.1:5000", "/v2/").is_none() {
+        panic!("no registry answers at {REGISTRY} (GET /v2/).\nStart it with:\n    {SETUP}");
+    }
+}
+
+/// The second, older engine (Docker 26.1, BuildKit 0.13) beside the default one.
+pub const TRIXIE_HOST: &str = "unix:///run/stagefile-trixie/docker.sock";
+
+/// Panics with the command that starts it unless the trixie engine and its frontend image answer.
+pub fn require_trixie() {
+    let info = docker_on(TRIXIE_HOST, &["info", "--format", "{{.ServerVersion}}"]);
+    let why = if !info.status.success() {
+        text(&info.stderr).trim().to_owned()
+    } else if !docker_on(TRIXIE_HOST, &["image", "inspect", "stagefile:dev"])
+        .status
+        .success()
+    {
+        "the frontend image stagefile:dev does not exist there".to_owned()
+    } else {
+        return;
+    };
+    panic!(
+        "this test needs the trixie engine at {TRIXIE_HOST}: {why}.\nStart it with:\n    ENGINE=trixie {SETUP}"
+    );
+}
+
 /// Runs `docker` with arguments.
 pub fn docker(args: &[&str]) -> Output {
-    Command::new("docker")
-        .args(args)
-        .env("BUILDX_NO_DEFAULT_ATTESTATIONS", "1")
-        .stdin(Stdio::null())
+    docker_command(args).output().expect("docker CLI runs")
+}
+
+/// Runs `docker` with arguments against the engine at `host` (a `DOCKER_HOST` value).
+pub fn docker_on(host: &str, args: &[&str]) -> Output {
+    docker_command(args)
+        .env("DOCKER_HOST", host)
         .output()
         .expect("docker CLI runs")
+}
+
+fn docker_command(args: &[&str]) -> Command {
+    let mut command = Command::new("docker");
+    command
+        .args(args)
+        .env("BUILDX_NO_DEFAULT_ATTESTATIONS", "1")
+        .stdin(Stdio::null());
+    command
 }
 
 /// Output bytes as text.
@@ -113,6 +156,15 @@ pub fn build(dir: &Path, tag: &str, extra: &[&str]) -> Build {
 /// Like [`build`] with another spec file name.
 pub fn build_file(dir: &Path, file: &str, tag: &str, extra: &[&str]) -> Build {
     require_engine();
+    build_with(None, dir, file, tag, extra)
+}
+
+/// Like [`build`] on the engine at `host` (check it first, e.g. with [`require_trixie`]).
+pub fn build_on(host: &str, dir: &Path, tag: &str, extra: &[&str]) -> Build {
+    build_with(Some(host), dir, "Stagefile.toml", tag, extra)
+}
+
+fn build_with(host: Option<&str>, dir: &Path, file: &str, tag: &str, extra: &[&str]) -> Build {
     let spec = dir.join(file);
     let spec = spec.to_string_lossy();
     let context = dir.to_string_lossy();
@@ -133,7 +185,10 @@ pub fn build_file(dir: &Path, file: &str, tag: &str, extra: &[&str]) -> Build {
     }
     args.extend_from_slice(extra);
     args.push(&context);
-    let output = docker(&args);
+    let output = match host {
+        Some(host) => docker_on(host, &args),
+        None => docker(&args),
+    };
     Build {
         ok: output.status.success(),
         log: format!("{}{}", text(&output.stdout), text(&output.stderr)),
