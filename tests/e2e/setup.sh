@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # tests/e2e/setup.sh — make this machine ready for the end-to-end tests:
 #   1. a Docker engine with a current BuildKit (Debian sid's docker.io; ENGINE=trixie for the
-#      old-engine matrix: docker.io 26.1 / BuildKit 0.13, run side by side on its own socket),
+#      old-engine matrix: docker.io 26.1 / BuildKit 0.13, run side by side on its own socket;
+#      ENGINE=c8d: sid's engine again, beside it, with the containerd image store, for
+#      multi-platform images and attestations),
 #   2. local base images (no registry is reachable here): debian:bookworm-slim, node:20-slim and
 #      ruby:3.1-slim made with debootstrap + `docker import`; python:3.11-slim built on top of
 #      debian:bookworm-slim with CPython compiled into /usr/local, as the official image is,
@@ -10,7 +12,7 @@
 # Idempotent: everything that already exists and still matches is reused. Safe with CI=true and
 # no stdin. Only Debian's registry is used. See shared/reference/engine.md for the background.
 #
-# Env: ENGINE=sid|trixie (default sid), SKIP_FRONTEND=1, SKIP_IMAGES=1, VERIFY_APT=1 (check
+# Env: ENGINE=sid|trixie|c8d (default sid), SKIP_FRONTEND=1, SKIP_IMAGES=1, VERIFY_APT=1 (check
 # `apt-get update` in every image even when it was not just created).
 # At the end it prints the DOCKER_HOST to use.
 set -euo pipefail
@@ -34,16 +36,24 @@ case "$ENGINE" in
     DOCKER_SOCK=/var/run/docker.sock
     CONTAINERD_SOCK=/run/containerd/containerd.sock
     ;;
-  trixie)
-    TRIXIE_PREFIX=/opt/stagefile-trixie          # the trixie engine's binaries (dpkg-deb -x)
-    TRIXIE_DATA=/var/lib/stagefile-trixie        # its data roots (docker, containerd)
-    TRIXIE_RUN=/run/stagefile-trixie             # its sockets, pid files, exec root
-    TRIXIE_BRIDGE=sf-trixie0                     # its own bridge, so docker0 stays sid's
-    TRIXIE_BRIDGE_CIDR=10.222.0.1/24
-    DOCKER_SOCK=$TRIXIE_RUN/docker.sock
-    CONTAINERD_SOCK=$TRIXIE_RUN/containerd.sock
+  trixie|c8d)
+    # Side engines, each beside sid's with its own containerd, data, sockets and bridge.
+    SIDE_DATA=/var/lib/stagefile-$ENGINE         # its data roots (docker, containerd)
+    SIDE_RUN=/run/stagefile-$ENGINE              # its sockets, pid files, exec root
+    SIDE_BRIDGE=sf-${ENGINE}0                    # its own bridge, so docker0 stays sid's
+    DOCKER_SOCK=$SIDE_RUN/docker.sock
+    CONTAINERD_SOCK=$SIDE_RUN/containerd.sock
+    if [ "$ENGINE" = trixie ]; then
+      SIDE_PREFIX=/opt/stagefile-trixie          # the trixie engine's binaries (dpkg-deb -x)
+      SIDE_BRIDGE_CIDR=10.222.0.1/24
+      SIDE_DAEMON_JSON='{}'
+    else
+      SIDE_PREFIX=                               # sid's binaries, with the containerd image store
+      SIDE_BRIDGE_CIDR=10.223.0.1/24
+      SIDE_DAEMON_JSON='{"features": {"containerd-snapshotter": true}}'
+    fi
     ;;
-  *) echo "setup.sh: ENGINE must be sid or trixie, not '$ENGINE'" >&2; exit 2 ;;
+  *) echo "setup.sh: ENGINE must be sid, trixie or c8d, not '$ENGINE'" >&2; exit 2 ;;
 esac
 export DOCKER_HOST="unix://$DOCKER_SOCK"
 
@@ -160,8 +170,11 @@ ensure_engine() {
     log "reusing running engine, server version $v"
   else
     [ -n "$v" ] && die "an engine answers at $DOCKER_HOST but its version $v does not fit ENGINE=$ENGINE; stop it first"
-    if [ "$ENGINE" = sid ]; then install_sid_engine; start_sid_engine
-    else install_trixie_engine; start_trixie_engine; fi
+    case "$ENGINE" in
+      sid) install_sid_engine; start_sid_engine ;;
+      trixie) install_trixie_engine; start_side_engine ;;
+      c8d) install_sid_engine; start_side_engine ;;
+    esac
     log "engine up, server version $(server_version)"
   fi
   ensure_buildx
@@ -169,8 +182,15 @@ ensure_engine() {
 }
 
 engine_version_ok() {
-  if [ "$ENGINE" = sid ]; then [ "$(major "$1")" -ge 26 ]; else [ "$(major "$1")" = 26 ]; fi
+  case "$ENGINE" in
+    sid) [ "$(major "$1")" -ge 26 ] ;;
+    trixie) [ "$(major "$1")" = 26 ] ;;
+    c8d) [ "$(major "$1")" -ge 26 ] && uses_containerd_store ;;
+  esac
 }
+
+# The engine stores images in containerd (needed for multi-platform images and attestations)?
+uses_containerd_store() { docker info -f '{{json .DriverStatus}}' | grep -q io.containerd.snapshotter; }
 
 # Debian sid's docker.io/containerd/tini-static as packages (runc from bookworm: sid's needs a
 # newer libc). Skipped when a new enough dockerd is installed already.
@@ -203,49 +223,50 @@ start_sid_engine() {
 }
 
 # Debian trixie's engine, unpacked (not installed: it would clash with sid's packages) under
-# $TRIXIE_PREFIX, so that both can run side by side.
+# $SIDE_PREFIX, so that both can run side by side.
 install_trixie_engine() {
-  if [ -x "$TRIXIE_PREFIX/usr/sbin/dockerd" ] && [ -x "$TRIXIE_PREFIX/usr/bin/containerd" ]; then
-    log "trixie engine already unpacked in $TRIXIE_PREFIX"
+  if [ -x "$SIDE_PREFIX/usr/sbin/dockerd" ] && [ -x "$SIDE_PREFIX/usr/bin/containerd" ]; then
+    log "trixie engine already unpacked in $SIDE_PREFIX"
   else
     local debs f
     debs=$(suite_download trixie docker.io containerd tini)   # trixie has no tini-static package
-    rm -rf "$TRIXIE_PREFIX.tmp" && mkdir -p "$TRIXIE_PREFIX.tmp"
-    for f in "$debs"/*.deb; do dpkg-deb -x "$f" "$TRIXIE_PREFIX.tmp"; done
-    rm -rf "$TRIXIE_PREFIX" && mv "$TRIXIE_PREFIX.tmp" "$TRIXIE_PREFIX"
+    rm -rf "$SIDE_PREFIX.tmp" && mkdir -p "$SIDE_PREFIX.tmp"
+    for f in "$debs"/*.deb; do dpkg-deb -x "$f" "$SIDE_PREFIX.tmp"; done
+    rm -rf "$SIDE_PREFIX" && mv "$SIDE_PREFIX.tmp" "$SIDE_PREFIX"
   fi
   # runc (bookworm) and iptables come from the machine's own sources.
   apt_install runc iptables
 }
 
-# The trixie engine's bridge and NAT rules (dockerd runs with --iptables=false so that it does
+# A side engine's bridge and NAT rules (its dockerd runs with --iptables=false so that it does
 # not fight over the DOCKER chains with the sid engine).
-trixie_network() {
-  local cidr=$TRIXIE_BRIDGE_CIDR net
+side_network() {
+  local cidr=$SIDE_BRIDGE_CIDR net
   net="${cidr%.*}.0/${cidr#*/}"
-  if ! ip link show "$TRIXIE_BRIDGE" >/dev/null 2>&1; then
-    log "creating bridge $TRIXIE_BRIDGE ($cidr)"
-    ip link add "$TRIXIE_BRIDGE" type bridge
-    ip addr add "$cidr" dev "$TRIXIE_BRIDGE"
+  if ! ip link show "$SIDE_BRIDGE" >/dev/null 2>&1; then
+    log "creating bridge $SIDE_BRIDGE ($cidr)"
+    ip link add "$SIDE_BRIDGE" type bridge
+    ip addr add "$cidr" dev "$SIDE_BRIDGE"
   fi
-  ip link set "$TRIXIE_BRIDGE" up
+  ip link set "$SIDE_BRIDGE" up
   echo 1 > /proc/sys/net/ipv4/ip_forward
-  iptables -t nat -C POSTROUTING -s "$net" ! -o "$TRIXIE_BRIDGE" -j MASQUERADE 2>/dev/null \
-    || iptables -t nat -A POSTROUTING -s "$net" ! -o "$TRIXIE_BRIDGE" -j MASQUERADE
-  iptables -C FORWARD -i "$TRIXIE_BRIDGE" -j ACCEPT 2>/dev/null \
-    || iptables -I FORWARD -i "$TRIXIE_BRIDGE" -j ACCEPT
-  iptables -C FORWARD -o "$TRIXIE_BRIDGE" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT 2>/dev/null \
-    || iptables -I FORWARD -o "$TRIXIE_BRIDGE" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+  iptables -t nat -C POSTROUTING -s "$net" ! -o "$SIDE_BRIDGE" -j MASQUERADE 2>/dev/null \
+    || iptables -t nat -A POSTROUTING -s "$net" ! -o "$SIDE_BRIDGE" -j MASQUERADE
+  iptables -C FORWARD -i "$SIDE_BRIDGE" -j ACCEPT 2>/dev/null \
+    || iptables -I FORWARD -i "$SIDE_BRIDGE" -j ACCEPT
+  iptables -C FORWARD -o "$SIDE_BRIDGE" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT 2>/dev/null \
+    || iptables -I FORWARD -o "$SIDE_BRIDGE" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
 }
 
-start_trixie_engine() {
-  local P=$TRIXIE_PREFIX
-  mkdir -p "$TRIXIE_DATA" "$TRIXIE_RUN"
+# A side engine (ENGINE=trixie or c8d) from the binaries under $SIDE_PREFIX.
+start_side_engine() {
+  local P=$SIDE_PREFIX
+  mkdir -p "$SIDE_DATA" "$SIDE_RUN"
   # Its own containerd: own root, state and socket; CRI off (not needed, avoids a second port).
-  cat > "$TRIXIE_RUN/containerd.toml" <<EOF
+  cat > "$SIDE_RUN/containerd.toml" <<EOF
 version = 2
-root = "$TRIXIE_DATA/containerd"
-state = "$TRIXIE_RUN/containerd"
+root = "$SIDE_DATA/containerd"
+state = "$SIDE_RUN/containerd"
 disabled_plugins = ["io.containerd.grpc.v1.cri"]
 [grpc]
   address = "$CONTAINERD_SOCK"
@@ -255,32 +276,33 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
   address = ""
 EOF
   if containerd_ready "$CONTAINERD_SOCK" >/dev/null 2>&1; then
-    log "reusing running trixie containerd at $CONTAINERD_SOCK"
+    log "reusing running $ENGINE containerd at $CONTAINERD_SOCK"
   else
     # (PATH: containerd finds its shims next to it; dockerd finds docker-proxy.)
     (PATH="$P/usr/bin:$P/usr/sbin:$PATH"
-     start_daemon "$LOG_DIR/stagefile-trixie-containerd.log" \
-       "$P/usr/bin/containerd" --config "$TRIXIE_RUN/containerd.toml")
-    wait_for "trixie containerd" 30 "$LOG_DIR/stagefile-trixie-containerd.log" containerd_ready "$CONTAINERD_SOCK"
+     start_daemon "$LOG_DIR/stagefile-$ENGINE-containerd.log" \
+       "$P/usr/bin/containerd" --config "$SIDE_RUN/containerd.toml")
+    wait_for "$ENGINE containerd" 30 "$LOG_DIR/stagefile-$ENGINE-containerd.log" containerd_ready "$CONTAINERD_SOCK"
   fi
-  trixie_network
+  side_network
+  echo "$SIDE_DAEMON_JSON" > "$SIDE_RUN/daemon.json"
   local init="" f
   for f in "$P/usr/bin/docker-init" "$P/usr/sbin/docker-init" "$P/usr/bin/tini-static"; do
     if [ -x "$f" ]; then init=$f; break; fi
   done
   (PATH="$P/usr/bin:$P/usr/sbin:$PATH"
-   start_daemon "$LOG_DIR/stagefile-trixie-dockerd.log" \
+   start_daemon "$LOG_DIR/stagefile-$ENGINE-dockerd.log" \
      "$P/usr/sbin/dockerd" \
-       --config-file /dev/null \
+       --config-file "$SIDE_RUN/daemon.json" \
        --host "$DOCKER_HOST" \
        --containerd "$CONTAINERD_SOCK" \
-       --data-root "$TRIXIE_DATA/docker" \
-       --exec-root "$TRIXIE_RUN/docker" \
-       --pidfile "$TRIXIE_RUN/docker.pid" \
-       --bridge "$TRIXIE_BRIDGE" \
+       --data-root "$SIDE_DATA/docker" \
+       --exec-root "$SIDE_RUN/docker" \
+       --pidfile "$SIDE_RUN/docker.pid" \
+       --bridge "$SIDE_BRIDGE" \
        --iptables=false \
        ${init:+--init-path "$init"})
-  wait_for "trixie dockerd" 60 "$LOG_DIR/stagefile-trixie-dockerd.log" docker info
+  wait_for "$ENGINE dockerd" 60 "$LOG_DIR/stagefile-$ENGINE-dockerd.log" docker info
 }
 
 # The buildx CLI plugin (sid's docker-buildx) in /usr/libexec/docker/cli-plugins.
@@ -460,6 +482,7 @@ ensure_image() {
     log "image $name: exists (recipe $recipe)"
     return 0
   fi
+  if load_from_sid "$name" "$recipe"; then IMAGE_NEW=1; return 0; fi
   if docker image inspect "$name" >/dev/null 2>&1; then
     log "image $name: exists but from another recipe (${have:-none}), re-making it"
   fi
@@ -481,6 +504,17 @@ ensure_image() {
     docker rmi "$old_id" >/dev/null 2>&1 || true
   fi
   log "image $name imported in $((SECONDS - t))s, $(docker image inspect -f '{{.Size}}' "$name" | numfmt --to=iec)"
+}
+
+# On a side engine, load the sid engine's copy of image NAME if it was made from RECIPE, so
+# that both hold the same image (same id, same cache keys) and nothing is made twice. Returns
+# non-zero when there is no such copy.
+load_from_sid() {
+  local name=$1 recipe=$2 sid=unix:///var/run/docker.sock
+  [ "$DOCKER_HOST" != "$sid" ] || return 1
+  [ "$(DOCKER_HOST=$sid docker image inspect -f '{{index .Config.Labels "org.stagefile.recipe"}}' "$name" 2>/dev/null)" = "$recipe" ] || return 1
+  log "image $name: loading the sid engine's copy (recipe $recipe)"
+  DOCKER_HOST=$sid docker save "$name" | docker load -q >/dev/null
 }
 
 # Run a check in a fresh container of an image; fail loudly if it fails.
@@ -547,10 +581,7 @@ image_python() {
   have=$(docker image inspect -f "$label" "$name" 2>/dev/null || true)
   if [ "$have" = "$recipe" ]; then
     log "image $name: exists (recipe $recipe)"
-  elif [ "$DOCKER_HOST" != unix:///var/run/docker.sock ] \
-    && [ "$(DOCKER_HOST=unix:///var/run/docker.sock docker image inspect -f "$label" "$name" 2>/dev/null)" = "$recipe" ]; then
-    log "image $name: loading the sid engine's copy (recipe $recipe)"
-    DOCKER_HOST=unix:///var/run/docker.sock docker save "$name" | docker load -q >/dev/null
+  elif load_from_sid "$name" "$recipe"; then
     IMAGE_NEW=1
   else
     mkdir -p "$dir"
@@ -589,12 +620,86 @@ image_ruby() {
   check_apt ruby:3.1-slim
 }
 
+# arm64 binaries run under qemu-user-static (ENGINE=c8d runs arm64 images): binfmt_misc mounted
+# and the qemu-aarch64 handler registered with its F flag (the interpreter is opened now, so it
+# works inside containers). Without systemd nothing registers it, so we write it ourselves.
+ensure_arm64_emulation() {
+  apt_install qemu-user-static
+  local b=/proc/sys/fs/binfmt_misc
+  [ -e "$b/register" ] || mount -t binfmt_misc binfmt_misc "$b" || die "cannot mount binfmt_misc at $b"
+  if [ ! -e "$b/qemu-aarch64" ]; then
+    log "registering qemu-aarch64 in binfmt_misc"
+    cat /usr/lib/binfmt.d/qemu-aarch64.conf > "$b/register"
+  fi
+  grep -q '^enabled' "$b/qemu-aarch64" || die "the qemu-aarch64 binfmt handler is not enabled"
+}
+
+# Tiny BusyBox rootfs tarballs for amd64 and arm64 (Debian bookworm's busybox-static, an apt
+# configuration of its own that knows both architectures) in $CACHE_DIR/busybox.
+busybox_rootfs() {
+  local d=$STATE_DIR/apt-bookworm-multiarch out=$CACHE_DIR/busybox arch
+  local opts=(-o Dir::Etc::SourceList="$d/sources.list" -o Dir::Etc::SourceParts=/dev/null
+    -o Dir::State::Lists="$d/lists" -o Dir::Cache="$d/cache" -o Acquire::Languages=none
+    -o APT::Architectures::=amd64 -o APT::Architectures::=arm64
+    -o Acquire::IndexTargets::deb::DEP-11::DefaultEnabled=false)
+  mkdir -p "$d/lists/partial" "$d/cache/archives/partial" "$out/debs"
+  echo "deb [signed-by=$KEYRING] $MIRROR bookworm main" > "$d/sources.list"
+  log "apt-get update (bookworm, amd64 and arm64, in $d)"
+  apt-get "${opts[@]}" update -q >/dev/null
+  rm -f "$out"/debs/*.deb
+  if id _apt >/dev/null 2>&1; then chown _apt:root "$out/debs"; fi
+  (cd "$out/debs" && apt-get "${opts[@]}" download -q busybox-static:amd64 busybox-static:arm64 >/dev/null)
+  for arch in amd64 arm64; do
+    local root=$out/rootfs-$arch
+    rm -rf "$root" && mkdir -p "$root"
+    dpkg-deb -x "$out"/debs/busybox-static_*_"$arch".deb "$root"
+    rm -rf "$root/usr/share"
+    mkdir -p "$root/etc" "$root/root" "$root/tmp" && chmod 1777 "$root/tmp"
+    echo 'root:x:0:0:root:/root:/bin/sh' > "$root/etc/passwd"
+    echo 'root:x:0:' > "$root/etc/group"
+    # The applet list of the host's (amd64) copy; both are the same build.
+    "$out/rootfs-amd64/bin/busybox" --list | while read -r applet; do
+      [ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
+    done
+    tar -C "$root" --numeric-owner --owner=0 --group=0 -cf "$out/rootfs-$arch.tar" .
+  done
+}
+
+# stagefile-e2e/busybox:multi, one image for linux/amd64 and linux/arm64 (ENGINE=c8d only: the
+# classic image store holds one platform per name), made from the rootfs tarballs with
+# `FROM scratch` + `ADD rootfs-$TARGETARCH.tar /`. Both platforms are run as a check.
+MULTI_IMAGE=stagefile-e2e/busybox:multi
+image_multiplatform() {
+  ensure_arm64_emulation
+  local recipe have dir=$CACHE_DIR/busybox
+  recipe=$(hash_of "$RECIPE_VERSION" "$(declare -f busybox_rootfs image_multiplatform)")
+  have=$(docker image inspect -f '{{index .Config.Labels "org.stagefile.recipe"}}' "$MULTI_IMAGE" 2>/dev/null || true)
+  if [ "$have" = "$recipe" ]; then
+    log "image $MULTI_IMAGE: exists (recipe $recipe)"
+  else
+    busybox_rootfs
+    printf '%s\n' 'FROM scratch' 'ARG TARGETARCH' 'ADD rootfs-$TARGETARCH.tar /' 'CMD ["sh"]' > "$dir/Dockerfile"
+    docker buildx build -q --load --platform linux/amd64,linux/arm64 -t "$MULTI_IMAGE" \
+      --label "org.stagefile.recipe=$recipe" "$dir" >/dev/null
+    log "image $MULTI_IMAGE built for linux/amd64 and linux/arm64"
+  fi
+  local arch seen
+  for arch in amd64 arm64; do
+    seen=$(docker run --rm --platform "linux/$arch" "$MULTI_IMAGE" uname -m)
+    log "check $MULTI_IMAGE on linux/$arch: uname -m = $seen"
+    [ "$seen" = "$([ $arch = amd64 ] && echo x86_64 || echo aarch64)" ] || die "$MULTI_IMAGE on linux/$arch runs as $seen"
+  done
+}
+
 ensure_base_images() {
   if [ "${SKIP_IMAGES:-0}" = 1 ]; then log "SKIP_IMAGES=1: not making base images"; return 0; fi
   step "base image debian:bookworm-slim"; image_debian; step_done
   step "base image python:3.11-slim";    image_python; step_done
   step "base image node:20-slim";        image_node;   step_done
   step "base image ruby:3.1-slim";       image_ruby;   step_done
+  if [ "$ENGINE" = c8d ]; then
+    step "base image $MULTI_IMAGE (two platforms)"; image_multiplatform; step_done
+  fi
 }
 
 # BuildKit runs RUN steps with a cache mount (no network needed).
