@@ -70,25 +70,56 @@ pub fn require_registry() {
     }
 }
 
-/// The second, older engine (Docker 26.1, BuildKit 0.13) beside the default one.
-pub const TRIXIE_HOST: &str = "unix:///run/stagefile-trixie/docker.sock";
+/// A side engine `setup.sh` starts beside the default one: `ENGINE=<name>` and its socket.
+#[derive(Debug, Clone, Copy)]
+pub struct SideEngine {
+    /// The `ENGINE` value that sets it up.
+    pub name: &'static str,
+    /// Its `DOCKER_HOST`.
+    pub host: &'static str,
+}
 
-/// Panics with the command that starts it unless the trixie engine and its frontend image answer.
-pub fn require_trixie() {
-    let info = docker_on(TRIXIE_HOST, &["info", "--format", "{{.ServerVersion}}"]);
-    let why = if !info.status.success() {
-        text(&info.stderr).trim().to_owned()
-    } else if !docker_on(TRIXIE_HOST, &["image", "inspect", "stagefile:dev"])
-        .status
-        .success()
-    {
-        "the frontend image stagefile:dev does not exist there".to_owned()
-    } else {
-        return;
-    };
-    panic!(
-        "this test needs the trixie engine at {TRIXIE_HOST}: {why}.\nStart it with:\n    ENGINE=trixie {SETUP}"
-    );
+/// The oldest supported engine: Docker 26.1, BuildKit 0.13.
+pub const TRIXIE: SideEngine = SideEngine {
+    name: "trixie",
+    host: "unix:///run/stagefile-trixie/docker.sock",
+};
+
+/// The current engine with the containerd image store (multi-platform images, attestations).
+pub const C8D: SideEngine = SideEngine {
+    name: "c8d",
+    host: "unix:///run/stagefile-c8d/docker.sock",
+};
+
+impl SideEngine {
+    /// Panics with the command that starts it unless the engine and its frontend image answer.
+    pub fn require(self) {
+        let info = docker_on(self.host, &["info", "--format", "{{.ServerVersion}}"]);
+        let why = if !info.status.success() {
+            text(&info.stderr).trim().to_owned()
+        } else if !docker_on(self.host, &["image", "inspect", "stagefile:dev"])
+            .status
+            .success()
+        {
+            "the frontend image stagefile:dev does not exist there".to_owned()
+        } else {
+            return;
+        };
+        panic!(
+            "this test needs the {} engine at {}: {why}.\nStart it with:\n    ENGINE={} {SETUP}",
+            self.name, self.host, self.name
+        );
+    }
+
+    /// Like [`build_file`], on this engine (call [`SideEngine::require`] first).
+    pub fn build(self, dir: &Path, file: &str, tag: &str, extra: &[&str]) -> Build {
+        build_with(Some(self.host), dir, file, tag, extra)
+    }
+
+    /// Runs `docker` with arguments against this engine.
+    pub fn docker(self, args: &[&str]) -> Output {
+        docker_on(self.host, args)
+    }
 }
 
 /// Runs `docker` with arguments.
@@ -157,11 +188,6 @@ pub fn build(dir: &Path, tag: &str, extra: &[&str]) -> Build {
 pub fn build_file(dir: &Path, file: &str, tag: &str, extra: &[&str]) -> Build {
     require_engine();
     build_with(None, dir, file, tag, extra)
-}
-
-/// Like [`build`] on the engine at `host` (check it first, e.g. with [`require_trixie`]).
-pub fn build_on(host: &str, dir: &Path, tag: &str, extra: &[&str]) -> Build {
-    build_with(Some(host), dir, "Stagefile.toml", tag, extra)
 }
 
 fn build_with(host: Option<&str>, dir: &Path, file: &str, tag: &str, extra: &[&str]) -> Build {

@@ -5,8 +5,7 @@ use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use stagefile_e2e::{
-    REGISTRY, Scratch, TRIXIE_HOST, build, build_file, build_on, cached_steps, docker_on,
-    require_registry, require_trixie, run, text,
+    REGISTRY, Scratch, TRIXIE, build, build_file, cached_steps, require_registry, run, text,
 };
 
 /// A value no earlier build has seen, so no engine can have its steps cached already.
@@ -33,7 +32,7 @@ fn context(name: &str, files: &[(&str, &str)]) -> Scratch {
 #[test]
 fn cache_from_reuses_another_engines_inline_cache() {
     require_registry();
-    require_trixie();
+    TRIXIE.require();
     let nonce = nonce();
     let spec = format!(
         r#"# syntax=stagefile:dev
@@ -52,14 +51,15 @@ cmd = ["cat", "/srv/stamp", "/srv/major"]
     build(&dir.path, &image, &["--cache-to", "type=inline", "--push"]).expect_ok();
 
     let from = format!("type=registry,ref={image}");
-    let log = build_on(
-        TRIXIE_HOST,
-        &dir.path,
-        "stagefile-e2e/cache-from",
-        &["--cache-from", &from],
-    )
-    .expect_ok()
-    .log;
+    let log = TRIXIE
+        .build(
+            &dir.path,
+            "Stagefile.toml",
+            "stagefile-e2e/cache-from",
+            &["--cache-from", &from],
+        )
+        .expect_ok()
+        .log;
     let cached = cached_steps(&log);
     for step in ["echo built", "python -c", "WORKDIR /srv", "create user app"] {
         assert!(
@@ -67,7 +67,7 @@ cmd = ["cat", "/srv/stamp", "/srv/major"]
             "`{step}` was not taken from the imported cache:\n{log}"
         );
     }
-    let out = docker_on(TRIXIE_HOST, &["run", "--rm", "stagefile-e2e/cache-from"]);
+    let out = TRIXIE.docker(&["run", "--rm", "stagefile-e2e/cache-from"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), format!("built {nonce}\n3\n"));
 }
