@@ -1,16 +1,24 @@
 #!/usr/bin/env bash
-# The whole test suite: set-up (engine, base images, frontend image from this tree), lint, unit
-# and snapshot tests, end-to-end builds through a real BuildKit, then a smoke subset on the
-# oldest engine we support (Debian trixie's docker.io 26.1, BuildKit 0.13).
+# The whole test suite: set-up (engines, base images, frontend image from this tree, local
+# registry), lint, unit and snapshot tests, end-to-end builds through a real BuildKit, then a
+# smoke subset on the oldest engine we support (Debian trixie's docker.io 26.1, BuildKit 0.13).
+# SKIP_OLD_ENGINE=1 / SKIP_C8D_ENGINE=1 leave out the side engines and the tests that need them.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash tests/e2e/setup.sh
-# The trixie engine also serves registry.rs: its cross-engine --cache-from test builds there.
 SKIP=()
+# The trixie engine also serves registry.rs: its cross-engine --cache-from test builds there.
 if [ "${SKIP_OLD_ENGINE:-0}" != 1 ]; then
   ENGINE=trixie bash tests/e2e/setup.sh
 else
-  SKIP=(--skip cache_from_reuses_another_engines_inline_cache)
+  SKIP+=(--skip cache_from_reuses_another_engines_inline_cache)
+fi
+# The containerd image store runs platforms.rs (multi-platform builds, attestations).
+if [ "${SKIP_C8D_ENGINE:-0}" != 1 ]; then
+  ENGINE=c8d bash tests/e2e/setup.sh
+else
+  SKIP+=(--skip several_platforms_give_one_index_whose_images_run)
+  SKIP+=(--skip provenance_and_sbom_attestations_are_attached_per_platform)
 fi
 export DOCKER_HOST=unix:///var/run/docker.sock
 
@@ -18,7 +26,7 @@ echo "== cargo fmt, clippy"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-echo "== cargo test (unit, snapshots, corpus, end to end on the current engine)"
+echo "== cargo test (unit, snapshots, corpus, end to end; registry.rs and platforms.rs also use the side engines)"
 cargo test --workspace --locked -- --test-threads=2 "${SKIP[@]}"
 
 if [ "${SKIP_OLD_ENGINE:-0}" != 1 ]; then
