@@ -734,7 +734,12 @@ build_frontend_image() {
   (cd "$REPO_ROOT" && cargo build --release --locked --target "$target" -p stagefile-frontend)
   local bindir=$REPO_ROOT/target/$target/release
   [ -x "$bindir/stagefile-frontend" ] || die "no binary at $bindir/stagefile-frontend"
+  # The binary's hash as a label: tests that build one spec on two engines check that both
+  # engines run the same frontend (else their LLB, and so their cache keys, may differ).
+  local sum
+  sum=$(sha256sum "$bindir/stagefile-frontend" | cut -c1-64)
   (cd "$REPO_ROOT" && docker buildx build --load -t stagefile:dev \
+     --label "org.stagefile.frontend.sha256=$sum" \
      --build-context frontend-build="$bindir" -f Dockerfile.frontend .)
   step_done
 }

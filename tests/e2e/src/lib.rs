@@ -120,6 +120,24 @@ impl SideEngine {
     pub fn docker(self, args: &[&str]) -> Output {
         docker_on(self.host, args)
     }
+
+    /// Panics with the set-up command unless this engine's `stagefile:dev` holds the same
+    /// frontend binary as the default engine's (`setup.sh` labels it with the binary's hash):
+    /// a spec built on both must compile to the same LLB.
+    pub fn require_same_frontend(self) {
+        let label = |output: Output| text(&output.stdout).trim().to_owned();
+        let format = "{{index .Config.Labels \"org.stagefile.frontend.sha256\"}}";
+        let args = ["image", "inspect", "--format", format, "stagefile:dev"];
+        let here = label(docker(&args));
+        let there = label(self.docker(&args));
+        assert!(
+            !here.is_empty() && here == there,
+            "the {} engine's stagefile:dev (binary {there:?}) is not the default engine's \
+             ({here:?}).\nRebuild both from this tree with:\n    {SETUP} && ENGINE={} {SETUP}",
+            self.name,
+            self.name
+        );
+    }
 }
 
 /// Runs `docker` with arguments.

@@ -33,6 +33,7 @@ fn context(name: &str, files: &[(&str, &str)]) -> Scratch {
 fn cache_from_reuses_another_engines_inline_cache() {
     require_registry();
     TRIXIE.require();
+    TRIXIE.require_same_frontend();
     let nonce = nonce();
     let spec = format!(
         r#"# syntax=stagefile:dev
