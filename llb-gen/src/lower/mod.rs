@@ -121,7 +121,7 @@ fn op_count(steps: &[Step]) -> usize {
     let mut in_copies = false;
     for step in steps {
         match step {
-            Step::Env { .. } => {}
+            Step::Env { .. } | Step::RunAs(_) => {}
             Step::Copy(_) => {
                 if !in_copies {
                     count += 1;
@@ -292,8 +292,8 @@ impl Lowering<'_> {
                         let meta = self.meta(stage, position, total, &run.display, span);
                         built.state = self.run(&built, &run, meta);
                     }
-                    runtime_user = Some(user.ids());
                 }
+                Step::RunAs(user) => runtime_user = Some(user.ids()),
                 Step::Copy(first) => {
                     position += 1;
                     let mut group = vec![first];

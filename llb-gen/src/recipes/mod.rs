@@ -4,6 +4,7 @@
 //!
 //! One file per language; recipes emit steps, never BuildKit types.
 
+mod accounts;
 mod detect;
 mod node;
 mod python;
@@ -13,9 +14,9 @@ pub(crate) mod system;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::plan::{
     CopyFrom, CopyPlan, Language, MountPlan, Network, NewUserPlan, Plan, Span, StagePlan,
-    UserSetting,
 };
 use crate::probe::ContextProbe;
+use accounts::Accounts;
 
 pub use detect::probe_paths;
 
@@ -40,13 +41,15 @@ pub enum Step {
     Run(RunStep),
     /// Copies files into the stage.
     Copy(CopyPlan),
-    /// Creates the non-root user the image runs as, and sets it for the image.
+    /// Creates a non-root user and its group (as root; later steps still run as root).
     CreateUser {
         /// The user and group.
         user: NewUserPlan,
         /// Where the decision comes from.
         span: Span,
     },
+    /// Makes the image run as this user (created here or in the stage it is built from).
+    RunAs(NewUserPlan),
 }
 
 /// A command with its mounts.
@@ -111,6 +114,7 @@ pub struct StageSteps {
 pub fn expand(plan: &Plan, probe: &dyn ContextProbe) -> Result<Vec<StageSteps>, Diagnostics> {
     let mut errors = Vec::new();
     let mut out = Vec::new();
+    let accounts = Accounts::of(plan);
     for &index in &plan.order {
         let stage = &plan.stages[index];
         if stage.replaced {
@@ -120,7 +124,7 @@ pub fn expand(plan: &Plan, probe: &dyn ContextProbe) -> Result<Vec<StageSteps>, 
             });
             continue;
         }
-        match expand_stage(plan, index, stage, probe) {
+        match expand_stage(plan, index, stage, &accounts, probe) {
             Ok(steps) => out.push(StageSteps {
                 stage: index,
                 steps,
@@ -142,22 +146,21 @@ fn expand_stage(
     plan: &Plan,
     index: usize,
     stage: &StagePlan,
+    accounts: &Accounts,
     probe: &dyn ContextProbe,
 ) -> Result<Vec<Step>, Vec<Diagnostic>> {
     let mut steps = Vec::new();
     if !stage.apt.is_empty() {
         steps.push(Step::Run(system::apt_install(stage)));
     }
-    match &stage.user {
-        UserSetting::Default if index == plan.target => steps.push(Step::CreateUser {
-            user: NewUserPlan::app(),
-            span: stage.span.clone(),
-        }),
-        UserSetting::Create(user) => steps.push(Step::CreateUser {
+    for (user, span) in accounts.created_in.get(&index).into_iter().flatten() {
+        steps.push(Step::CreateUser {
             user: user.clone(),
-            span: stage.span.clone(),
-        }),
-        _ => {}
+            span: span.clone(),
+        });
+    }
+    if let Some(user) = accounts.runs_as.get(&index) {
+        steps.push(Step::RunAs(user.clone()));
     }
     if let Some(workdir) = &stage.workdir {
         let span = stage
