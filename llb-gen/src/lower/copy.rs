@@ -173,7 +173,7 @@ impl Lowering<'_> {
         let dests = |copy: &CopyPlan| -> Vec<String> {
             self.copy_pairs(copy, "/")
                 .into_iter()
-                .map(|(_, dest)| dest)
+                .flat_map(|(src, dest)| written_paths(copy, &src, &dest))
                 .collect()
         };
         let movable = group.iter().enumerate().all(|(i, copy)| {
@@ -206,6 +206,32 @@ fn overlaps(a: &str, b: &str) -> bool {
     a == b || a.starts_with(&format!("{b}/")) || b.starts_with(&format!("{a}/"))
 }
 
+/// Where a copy of `src` to `dest` can write: under `dest`, or only under the literal start
+/// of each `include` pattern when a whole directory is copied (the source copy of a stage with
+/// `include = ["app", "gunicorn.conf.py"]` writes nothing into `<workdir>/venv`).
+fn written_paths(copy: &CopyPlan, src: &str, dest: &str) -> Vec<String> {
+    let whole_context = matches!(copy.from, CopyFrom::Context) && context_path(src) == "/";
+    if !whole_context || copy.include.is_empty() {
+        return vec![dest.to_owned()];
+    }
+    copy.include
+        .iter()
+        .map(|pattern| {
+            let literal: Vec<&str> = pattern
+                .trim_start_matches("./")
+                .split('/')
+                .take_while(|part| !part.contains(['*', '?', '[', '\\']))
+                .filter(|part| !part.is_empty())
+                .collect();
+            if literal.is_empty() {
+                dest.to_owned()
+            } else {
+                format!("{}/{}", dest.trim_end_matches('/'), literal.join("/"))
+            }
+        })
+        .collect()
+}
+
 /// A context-relative path as an absolute path in the context state (`.` is `/`).
 fn context_path(src: &str) -> String {
     let relative = src.trim_start_matches("./").trim_start_matches('/');
@@ -218,7 +244,35 @@ fn context_path(src: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::overlaps;
+    use super::{overlaps, written_paths};
+    use crate::plan::{CopyFrom, CopyPlan};
+
+    #[test]
+    fn include_patterns_narrow_where_a_context_copy_writes() {
+        let copy = CopyPlan {
+            from: CopyFrom::Context,
+            src: vec![".".into()],
+            dest: "/srv/pack".into(),
+            include: vec!["service".into(), "conf/*.py".into(), "**/*.txt".into()],
+            exclude: Vec::new(),
+            owner: None,
+            mode: None,
+            span: 0..0,
+        };
+        assert_eq!(
+            written_paths(&copy, ".", "/srv/pack"),
+            ["/srv/pack/service", "/srv/pack/conf", "/srv/pack"]
+        );
+        let stage_copy = CopyPlan {
+            from: CopyFrom::Stage(0),
+            ..copy.clone()
+        };
+        assert_eq!(written_paths(&stage_copy, "/", "/srv/pack"), ["/srv/pack"]);
+        assert_eq!(
+            written_paths(&copy, "requirements.txt", "/srv/pack"),
+            ["/srv/pack"]
+        );
+    }
 
     #[test]
     fn destinations_overlap_when_one_holds_the_other() {
