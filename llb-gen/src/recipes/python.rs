@@ -100,6 +100,11 @@ pub fn steps(
     // ensurepip, seconds of work that a changed requirement file would otherwise redo (uv makes
     // its own, in no time).
     let mut steps = Vec::new();
+    if pex_resolves_alone(stage) {
+        // pex resolves the requirements itself; installing them first would do it twice.
+        steps.extend(manifest_copies(stage, &files, &span));
+        return steps;
+    }
     if manager != Manager::Uv {
         steps.push(Step::Run(RunStep::recipe(
             format!("python3 -m venv {venv}"),
@@ -119,6 +124,12 @@ pub fn steps(
         span: language.span.clone(),
     });
     steps
+}
+
+/// Whether the stage only packs a pex: without `run` steps nothing uses an installed virtualenv.
+fn pex_resolves_alone(stage: &StagePlan) -> bool {
+    let pex = |language: &LanguagePlan| matches!(&language.package, Some(p) if p.tool == PackageTool::Pex);
+    stage.runs.is_empty() && stage.language.as_ref().is_some_and(pex)
 }
 
 /// Packs the app (the workdir) and its dependencies into one executable file.
