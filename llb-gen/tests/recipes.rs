@@ -384,3 +384,81 @@ fn pull_makes_every_image_source_check_the_registry() {
     );
     assert!(image_sources(false).iter().all(|(_, mode)| mode.is_none()));
 }
+
+#[test]
+fn a_target_built_from_a_stage_gets_its_user_at_the_start_of_the_chain() {
+    // As `RUN useradd` right after the first FROM: created after the code, the account would be
+    // made again after every source edit.
+    let spec = "[stage.build]\npython = \"3.11\"\nrun = [\"python -c 1\"]\n\n\
+                [stage.final]\nfrom = \"build\"\ndefault = true\ncmd = [\"python\"]\n";
+    let c = compile(spec, &["requirements.txt"]);
+    let all = execs(&c.definition);
+    let at = |needle: &str| {
+        all.iter()
+            .position(|e| command(e).contains(needle))
+            .unwrap_or_else(|| panic!("no exec running {needle}"))
+    };
+    assert!(at("useradd") < at("-m venv"), "{all:?}");
+    assert!(at("useradd") < at("python -c 1"));
+    assert_eq!(
+        all.iter()
+            .filter(|e| command(e).contains("useradd"))
+            .count(),
+        1
+    );
+    assert_eq!(c.image_config.config.user.as_deref(), Some("10001:10001"));
+    // The build steps still run as root (the base image's user).
+    assert_ne!(
+        exec_running(&c.definition, "python -c 1")
+            .meta
+            .as_ref()
+            .map(|m| m.user.as_str()),
+        Some("10001:10001")
+    );
+}
+
+#[test]
+fn a_pex_stage_without_run_steps_resolves_its_requirements_once() {
+    let spec = "[stage.build]\npython = \"3.11\"\n\
+                package = { tool = \"pex\", entry = \"app:main\", output = \"/out/app.pex\" }\n";
+    let c = compile(spec, &["requirements.txt"]).definition;
+    let resolving = |c: &llb_gen::pb::Definition| {
+        execs(c)
+            .iter()
+            .filter(|e| command(e).contains("-r requirements.txt"))
+            .count()
+    };
+    assert_eq!(resolving(&c), 1);
+    assert!(command(&exec_running(&c, "pex/bin/pex")).contains("-r requirements.txt"));
+    // With a run step, the run gets the installed virtualenv it may use.
+    let with_run = spec.replace("package", "run = [\"python -c 1\"]\npackage");
+    let c = compile(&with_run, &["requirements.txt"]).definition;
+    assert_eq!(resolving(&c), 2);
+}
+
+#[test]
+fn without_merge_ops_code_with_an_include_list_goes_after_a_venv_inside_its_directory() {
+    // The source copy writes only `service` and `conf.py` under /srv: the venv in /srv/venv
+    // cannot clash with it, so the venv is chained first and a code edit leaves it cached.
+    let spec = "[stage.deps]\npython = \"3.11\"\nvenv = \"/srv/venv\"\n\n\
+                [stage.web]\npython = \"3.11\"\ninstall = false\nworkdir = \"/srv\"\n\
+                source = { include = [\"service\", \"conf.py\"] }\n\
+                copy = [{ from = \"deps\", path = \"/srv/venv\" }]\ncmd = [\"x\"]\n";
+    let no_merge = CompileOptions {
+        llb_caps: Some(std::collections::BTreeSet::new()),
+        ..CompileOptions::default()
+    };
+    let probe = KnownPaths::new(["requirements.txt".to_owned()]);
+    let order = copies(&compile_text(spec, &probe, no_merge.clone()).definition);
+    assert!(
+        copy_position(&order, "/srv/venv") < copy_position(&order, "/srv"),
+        "{order:?}"
+    );
+    // An include pattern that could reach the venv keeps the spec's order.
+    let wide = spec.replace("\"conf.py\"", "\"**/*.py\"");
+    let order = copies(&compile_text(&wide, &probe, no_merge).definition);
+    assert!(
+        copy_position(&order, "/srv") < copy_position(&order, "/srv/venv"),
+        "{order:?}"
+    );
+}
