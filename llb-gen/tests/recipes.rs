@@ -462,3 +462,20 @@ fn without_merge_ops_code_with_an_include_list_goes_after_a_venv_inside_its_dire
         "{order:?}"
     );
 }
+
+#[test]
+fn a_run_step_before_the_source_is_not_keyed_on_it() {
+    let spec = "[stage.web]\npython = \"3.11\"\ninstall = false\nsource = \".\"\n\
+                copy = [{ from = \"debian:bookworm-slim\", src = \"/etc/os-release\", dest = \"/opt/os\" }]\n\
+                run = [\"make\", { cmd = \"ldconfig\", before_source = true }]\n";
+    let c = compile(spec, &[]).definition;
+    let text = llb_gen::dump::text(&c).expect("dumps");
+    let at = |needle: &str| {
+        text.lines()
+            .position(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no {needle} in\n{text}"))
+    };
+    assert!(at("/opt/os") < at("ldconfig"), "{text}");
+    assert!(at("ldconfig") < at("COPY . /app"), "{text}");
+    assert!(at("COPY . /app") < at("\"make\""), "{text}");
+}

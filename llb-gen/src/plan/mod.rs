@@ -284,6 +284,8 @@ pub struct RunPlan {
     pub workdir: Option<String>,
     /// User override.
     pub user: Option<String>,
+    /// Runs before the source copy (after the stage's copies).
+    pub before_source: bool,
     /// Where it was written.
     pub span: Span,
 }

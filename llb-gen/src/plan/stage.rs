@@ -722,6 +722,7 @@ fn run_plan(checker: &mut Checker, run: &Spanned<spec::RunStep>) -> RunPlan {
         network,
         workdir: table.workdir.as_deref().map(|w| checker.command(w)),
         user: table.user.as_deref().map(|u| checker.command(u)),
+        before_source: table.before_source,
         span,
     }
 }

@@ -13,7 +13,7 @@ pub(crate) mod system;
 
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::plan::{
-    CopyFrom, CopyPlan, Language, MountPlan, Network, NewUserPlan, Plan, Span, StagePlan,
+    CopyFrom, CopyPlan, Language, MountPlan, Network, NewUserPlan, Plan, RunPlan, Span, StagePlan,
 };
 use crate::probe::ContextProbe;
 use accounts::Accounts;
@@ -193,7 +193,12 @@ fn expand_stage(
             span,
         });
     }
-    if let Some(source) = &stage.source {
+    // Commands that do not read the source go between the copies and the source; the source
+    // then follows the copies instead of preceding them.
+    let (early, late): (Vec<&RunPlan>, Vec<&RunPlan>) =
+        stage.runs.iter().partition(|run| run.before_source);
+    let source_first = early.is_empty() || stage.source.is_none();
+    if source_first && let Some(source) = &stage.source {
         steps.push(Step::Copy(source.clone()));
     }
     let mut errors = Vec::new();
@@ -222,18 +227,11 @@ fn expand_stage(
         .language
         .as_ref()
         .and_then(|l| l.package.as_ref().map(|p| (l, p)));
-    for run in &stage.runs {
-        steps.push(Step::Run(RunStep {
-            display: run.display.clone(),
-            args: run.args.clone(),
-            env: run.env.clone(),
-            cwd: run.workdir.clone(),
-            user: run.user.clone(),
-            mounts: run.mounts.clone(),
-            network: run.network,
-            span: run.span.clone(),
-        }));
+    steps.extend(early.into_iter().map(run_step));
+    if !source_first && let Some(source) = &stage.source {
+        steps.push(Step::Copy(source.clone()));
     }
+    steps.extend(late.into_iter().map(run_step));
     if let Some((language, package)) = package {
         let manager = detect::manager(stage, language, probe).map_err(|d| vec![d])?;
         steps.push(Step::Run(python::package(
@@ -245,6 +243,20 @@ fn expand_stage(
     } else {
         Err(errors)
     }
+}
+
+/// A stage's `run` entry as a step.
+fn run_step(run: &RunPlan) -> Step {
+    Step::Run(RunStep {
+        display: run.display.clone(),
+        args: run.args.clone(),
+        env: run.env.clone(),
+        cwd: run.workdir.clone(),
+        user: run.user.clone(),
+        mounts: run.mounts.clone(),
+        network: run.network,
+        span: run.span.clone(),
+    })
 }
 
 /// Copies of context files (relative to the stage's root) to the same relative paths under the

@@ -160,6 +160,10 @@ pub struct RunTable {
     pub workdir: Option<String>,
     /// User for this command.
     pub user: Option<String>,
+    /// Runs before the stage's source is copied (after its copies): for commands that do not
+    /// read the source, so a source edit does not run them again.
+    #[serde(default)]
+    pub before_source: bool,
 }
 
 impl<'de> Deserialize<'de> for RunStep {
@@ -194,6 +198,7 @@ impl RunTable {
             network: None,
             workdir: None,
             user: None,
+            before_source: false,
         }
     }
 }
