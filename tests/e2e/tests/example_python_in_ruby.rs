@@ -2,7 +2,7 @@
 //! interpreter and virtualenv come from a Python stage. Built through the frontend and, for
 //! comparison, from the hand-written Dockerfile; both must answer the same.
 
-use stagefile_e2e::{Server, build, build_file, example, root_sh, run, sh};
+use stagefile_e2e::{Scratch, Server, build, build_file, cached_steps, example, root_sh, run, sh};
 
 const TAG: &str = "stagefile-e2e/python-in-ruby";
 const DOCKERFILE_TAG: &str = "stagefile-e2e/python-in-ruby-dockerfile";
@@ -119,6 +119,32 @@ fn ruby_app_renders_with_the_python_tool_copied_from_a_python_stage() {
     let image = build(&example("python-in-ruby"), TAG, &[]).expect_ok().tag;
     check_pages(&image);
     check_runtime(&image);
+}
+
+#[test]
+fn a_code_edit_reruns_only_the_source_copy() {
+    let copy = Scratch::copy_of(&example("python-in-ruby"), "python-in-ruby");
+    let tag = "stagefile-e2e/python-in-ruby-edit";
+    build(&copy.path, tag, &[]).expect_ok();
+    let app = copy.path.join("web/app.rb");
+    let source = std::fs::read_to_string(&app).unwrap();
+    std::fs::write(&app, format!("{source}\n# edited\n")).unwrap();
+
+    let log = build(&copy.path, tag, &[]).expect_ok().log;
+    let cached = cached_steps(&log);
+    // ldconfig runs before the source (before_source = true), the copies are chained first.
+    for step in ["ldconfig", "bundle install", "COPY --from=tool /venv"] {
+        assert!(
+            cached.iter().any(|s| s.contains(step)),
+            "`{step}` was not CACHED:\n{log}"
+        );
+    }
+    assert!(
+        !cached.iter().any(|s| s.contains("COPY web /app")),
+        "the edited source was not copied again:\n{log}"
+    );
+    let edited = root_sh(tag, "tail -n 1 /app/app.rb");
+    assert_eq!(edited.trim(), "# edited");
 }
 
 #[test]

@@ -128,14 +128,15 @@ fn service_source_change_reuses_the_dependency_layers() {
         "pip install",
         "apt-get install libpq5 libffi8",
         "create user service",
+        // Chained after the venv copy (the code's include list cannot reach /service/pack/venv).
+        "COPY --from=build /service/pack/venv",
     ] {
         assert!(
             cached.iter().any(|s| s.contains(step)),
             "`{step}` was not CACHED:\n{log}"
         );
     }
-    // The source copy itself reran: the image has the edit (its progress name is shared with
-    // the venv copy it is grouped with, so the name alone cannot tell).
+    // The source copy itself reran: the image has the edit.
     let default_name = sh(
         tag,
         "python -c 'from service.config import Config; import os; os.environ.pop(\"SERVICE_NAME\"); print(Config.from_env().name)'",
