@@ -7,7 +7,6 @@ use bollard_buildkit_proto::moby::buildkit::v1::frontend::{
     InputsRequest, ReadFileRequest, StatFileRequest,
 };
 use llb_gen::{KnownPaths, SourceFile, pb};
-use tokio::task::JoinSet;
 
 use crate::Bridge;
 use crate::caps::{Caps, id};
@@ -160,22 +159,14 @@ pub async fn probe_context(
         .await
         .map_err(|e| e.context("failed to load the build context"))?;
 
-    // One stat per path, all at once: each is a round trip to BuildKit.
-    let mut stats = JoinSet::new();
+    let mut found = BTreeSet::new();
     for path in paths {
-        let mut client = client.clone();
         let request = StatFileRequest {
             r#ref: reference.id.clone(),
             path: path.clone(),
             ..Default::default()
         };
-        stats.spawn(async move { (path, client.stat_file(request).await) });
-    }
-    let mut found = BTreeSet::new();
-    while let Some(joined) = stats.join_next().await {
-        let (path, stat) =
-            joined.map_err(|e| FrontendError::msg(format!("context probe task failed: {e}")))?;
-        match stat {
+        match client.stat_file(request).await {
             Ok(response) if response.get_ref().stat.is_some() => {
                 found.insert(path);
             }

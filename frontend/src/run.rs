@@ -37,12 +37,7 @@ pub async fn run(client: &mut Bridge) -> Result<GwResult, FrontendError> {
     check_supported(&opts)?;
 
     let session_id = std::env::var("BUILDKIT_SESSION_ID").unwrap_or_default();
-    // The spec and .dockerignore are independent: two round trips at once.
-    let (mut spec_client, mut ignore_client) = (client.clone(), client.clone());
-    let (spec, ignored) = tokio::try_join!(
-        load::load_spec(&mut spec_client, &caps, &opts, &session_id),
-        load::load_dockerignore(&mut ignore_client, &caps, &opts, &session_id),
-    )?;
+    let spec = load::load_spec(client, &caps, &opts, &session_id).await?;
     let platforms = if opts.platforms.is_empty() {
         vec![caps.default_platform()]
     } else {
@@ -67,16 +62,7 @@ pub async fn run(client: &mut Bridge) -> Result<GwResult, FrontendError> {
         );
     }
 
-    let compiled = compile_all(
-        client,
-        &caps,
-        &opts,
-        &session_id,
-        &spec,
-        ignored,
-        &platforms,
-    )
-    .await;
+    let compiled = compile_all(client, &caps, &opts, &session_id, &spec, &platforms).await;
     if opts.request_id.as_deref() == Some(LINT) {
         return match compiled {
             Ok((_, found)) => Ok(lint::result(&spec.file, &found, None)),
@@ -118,7 +104,6 @@ async fn compile_all(
     opts: &Options,
     session_id: &str,
     spec: &LoadedSpec,
-    ignored: Vec<String>,
     platforms: &[Platform],
 ) -> Result<(Vec<Build>, Vec<Diagnostic>), FrontendError> {
     let resolver = Resolver {
@@ -126,6 +111,7 @@ async fn compile_all(
         mode: opts.image_resolve_mode,
         multi_platform: opts.multi_platform,
     };
+    let ignored = load::load_dockerignore(client, caps, opts, session_id).await?;
     let mut probed = BTreeSet::new();
     let mut found = BTreeSet::new();
     let mut warned: Vec<Diagnostic> = Vec::new();
@@ -143,20 +129,18 @@ async fn compile_all(
                 ignored.clone(),
             ),
         )?;
+        let images = resolver
+            .resolve_all(client, &prepared.images_to_resolve(), platform)
+            .await?;
         let missing: BTreeSet<String> = prepared
             .probe_paths()
             .into_iter()
             .filter(|p| !probed.contains(p))
             .collect();
-        // Base images and detection files are independent: resolved at the same time.
-        let references = prepared.images_to_resolve();
-        let mut probe_client = client.clone();
-        let (images, detected) = tokio::try_join!(
-            resolver.resolve_all(client, &references, platform),
-            load::probe_context(&mut probe_client, caps, opts, session_id, &missing),
-        )?;
-        found.extend(detected);
-        probed.extend(missing);
+        if !missing.is_empty() {
+            found.extend(load::probe_context(client, caps, opts, session_id, &missing).await?);
+            probed.extend(missing);
+        }
         let compiled = prepared.compile(&load::known_paths(&found), &images)?;
         let definition = compiled.definition;
         caps.check_definition(&definition)?;
