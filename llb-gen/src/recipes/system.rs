@@ -23,10 +23,11 @@ fn apt_caches() -> Vec<MountPlan> {
 /// Installs the stage's Debian packages without recommends.
 pub fn apt_install(stage: &StagePlan) -> RunStep {
     let packages = stage.apt.join(" ");
-    // Debian images delete downloaded packages after each install; with the cache mounted,
-    // keeping them is what makes the next build fast.
+    // Debian's images delete downloaded packages after each install (docker-clean); with the
+    // cache mounted, keeping them is what makes the next build fast. apt-get keeps them once
+    // that file is gone (only the `apt` command defaults to not keeping them).
     let script = format!(
-        "rm -f /etc/apt/apt.conf.d/docker-clean && apt-get update && apt-get install -y --no-install-recommends -o APT::Keep-Downloaded-Packages=true {packages}"
+        "rm -f /etc/apt/apt.conf.d/docker-clean && apt-get update && apt-get install -y --no-install-recommends {packages}"
     );
     RunStep::recipe(
         format!("apt-get install {packages}"),
