@@ -479,3 +479,26 @@ fn a_run_step_before_the_source_is_not_keyed_on_it() {
     assert!(at("ldconfig") < at("COPY . /app"), "{text}");
     assert!(at("COPY . /app") < at("\"make\""), "{text}");
 }
+
+#[test]
+fn pnpm_and_yarn_stages_run_their_own_steps_with_corepack() {
+    // `run = ["pnpm run build"]` finds corepack's pnpm (shims made by the install step) and the
+    // release the install downloaded (its cache), not a prompt or a second download.
+    let spec = format!(
+        "{NODE}run = [\"pnpm run build\", {{ cmd = \"pnpm test\", cache = [{{ target = \"/root/.cache/node/corepack\", id = \"mine\" }}] }}]\n"
+    );
+    let c = compile(&spec, &["package.json", "pnpm-lock.yaml"]).definition;
+    assert!(command(&exec_running(&c, "pnpm install")).starts_with("corepack enable pnpm && "));
+    let build = exec_running(&c, "pnpm run build");
+    assert_eq!(ids(cache_mounts(&build)), ["stagefile-corepack"]);
+    assert!(build.meta.as_ref().is_some_and(|m| {
+        m.env
+            .contains(&"COREPACK_ENABLE_DOWNLOAD_PROMPT=0".to_owned())
+    }));
+    // A step's own mount at the same target wins.
+    assert_eq!(ids(cache_mounts(&exec_running(&c, "pnpm test"))), ["mine"]);
+    // npm stages' steps get nothing extra.
+    let npm = format!("{NODE}run = [\"npm run build\"]\n");
+    let c = compile(&npm, &["package.json", "package-lock.json"]).definition;
+    assert!(cache_mounts(&exec_running(&c, "npm run build")).is_empty());
+}

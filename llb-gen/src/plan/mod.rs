@@ -345,6 +345,20 @@ pub enum MountPlan {
     },
 }
 
+impl MountPlan {
+    /// Where it is mounted, if it is mounted at a path (an SSH socket and an env-only secret
+    /// are not).
+    pub fn target(&self) -> Option<&str> {
+        match self {
+            Self::Cache { target, .. } | Self::Tmpfs { target } | Self::Context { target, .. } => {
+                Some(target)
+            }
+            Self::Secret { target, .. } => target.as_deref(),
+            Self::Ssh { .. } => None,
+        }
+    }
+}
+
 /// Cache mount sharing modes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Sharing {

@@ -172,8 +172,12 @@ fn expand_stage(
             span,
         });
     }
+    let mut run_tools = RunTools::default();
     if let Some(language) = &stage.language {
         let manager = detect::manager(stage, language, probe).map_err(|d| vec![d])?;
+        if language.kind == Language::Node {
+            run_tools = node::run_tools(manager);
+        }
         let recipe = match language.kind {
             Language::Python => python::steps(stage, language, manager, probe),
             Language::Node => node::steps(stage, language, manager, probe),
@@ -227,11 +231,11 @@ fn expand_stage(
         .language
         .as_ref()
         .and_then(|l| l.package.as_ref().map(|p| (l, p)));
-    steps.extend(early.into_iter().map(run_step));
+    steps.extend(early.into_iter().map(|run| run_step(run, &run_tools)));
     if !source_first && let Some(source) = &stage.source {
         steps.push(Step::Copy(source.clone()));
     }
-    steps.extend(late.into_iter().map(run_step));
+    steps.extend(late.into_iter().map(|run| run_step(run, &run_tools)));
     if let Some((language, package)) = package {
         let manager = detect::manager(stage, language, probe).map_err(|d| vec![d])?;
         steps.push(Step::Run(python::package(
@@ -245,15 +249,32 @@ fn expand_stage(
     }
 }
 
-/// A stage's `run` entry as a step.
-fn run_step(run: &RunPlan) -> Step {
+/// Mounts and env a language adds to the stage's own `run` steps (its tools).
+#[derive(Debug, Clone, Default)]
+pub struct RunTools {
+    /// Mounts, before the step's own.
+    pub mounts: Vec<MountPlan>,
+    /// Env, before the step's own (which wins).
+    pub env: Vec<(String, String)>,
+}
+
+/// A stage's `run` entry as a step, with the language's tools.
+fn run_step(run: &RunPlan, tools: &RunTools) -> Step {
+    // A mount the step declares itself at the same target takes the tool's place.
+    let mounts = tools
+        .mounts
+        .iter()
+        .filter(|tool| run.mounts.iter().all(|own| own.target() != tool.target()))
+        .chain(&run.mounts)
+        .cloned()
+        .collect();
     Step::Run(RunStep {
         display: run.display.clone(),
         args: run.args.clone(),
-        env: run.env.clone(),
+        env: tools.env.iter().chain(&run.env).cloned().collect(),
         cwd: run.workdir.clone(),
         user: run.user.clone(),
-        mounts: run.mounts.clone(),
+        mounts,
         network: run.network,
         span: run.span.clone(),
     })

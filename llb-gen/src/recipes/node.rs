@@ -1,7 +1,7 @@
 //! Node.js: npm, Yarn or pnpm chosen from the lockfile, frozen installs, the tool's cache as a
 //! (writable) cache mount.
 
-use super::{RunStep, Step, in_root, manifest_copies};
+use super::{RunStep, RunTools, Step, in_root, manifest_copies};
 use crate::plan::{LanguagePlan, Manager, MountPlan, Sharing, StagePlan};
 use crate::probe::ContextProbe;
 
@@ -10,6 +10,24 @@ fn cache(target: &str, id: &str) -> MountPlan {
         target: target.into(),
         id: id.into(),
         sharing: Sharing::Shared,
+    }
+}
+
+/// The corepack cache: where corepack keeps the pnpm or Yarn release a project pins.
+fn corepack_cache() -> MountPlan {
+    cache("/root/.cache/node/corepack", "stagefile-corepack")
+}
+
+/// What the stage's own `run` steps need to find the stage's package manager: for pnpm and
+/// Yarn, corepack's shims (made by the install step) and its cache, so `pnpm run build` uses
+/// the release the install used instead of failing or downloading it again.
+pub fn run_tools(manager: Option<Manager>) -> RunTools {
+    match manager {
+        Some(Manager::Pnpm | Manager::Yarn) => RunTools {
+            mounts: vec![corepack_cache()],
+            env: vec![("COREPACK_ENABLE_DOWNLOAD_PROMPT".into(), "0".into())],
+        },
+        _ => RunTools::default(),
     }
 }
 
@@ -24,13 +42,13 @@ pub fn steps(
         return Vec::new();
     };
     let span = language.span.clone();
-    let corepack = cache("/root/.cache/node/corepack", "stagefile-corepack");
+    let corepack = corepack_cache();
     let (lockfile, install) = match manager {
         Manager::Pnpm => (
             "pnpm-lock.yaml",
             RunStep::recipe(
                 "pnpm install --frozen-lockfile",
-                "corepack pnpm install --frozen-lockfile --store-dir /root/.cache/pnpm-store",
+                "corepack enable pnpm && pnpm install --frozen-lockfile --store-dir /root/.cache/pnpm-store",
                 vec![cache("/root/.cache/pnpm-store", "stagefile-pnpm"), corepack],
                 span.clone(),
             )
@@ -41,12 +59,12 @@ pub fn steps(
             let (display, script) = if berry {
                 (
                     "yarn install --immutable",
-                    "corepack yarn install --immutable",
+                    "corepack enable yarn && yarn install --immutable",
                 )
             } else {
                 (
                     "yarn install --frozen-lockfile",
-                    "corepack yarn install --frozen-lockfile",
+                    "corepack enable yarn && yarn install --frozen-lockfile",
                 )
             };
             (
