@@ -172,9 +172,13 @@ fn expand_stage(
             span,
         });
     }
+    // The package manager, detected once: the install, the run steps and packaging use it.
+    let manager = match &stage.language {
+        Some(language) => detect::manager(stage, language, probe).map_err(|d| vec![d])?,
+        None => None,
+    };
     let mut run_tools = RunTools::default();
     if let Some(language) = &stage.language {
-        let manager = detect::manager(stage, language, probe).map_err(|d| vec![d])?;
         if language.kind == Language::Node {
             run_tools = node::run_tools(manager);
         }
@@ -237,7 +241,6 @@ fn expand_stage(
     }
     steps.extend(late.into_iter().map(|run| run_step(run, &run_tools)));
     if let Some((language, package)) = package {
-        let manager = detect::manager(stage, language, probe).map_err(|d| vec![d])?;
         steps.push(Step::Run(python::package(
             stage, language, manager, package,
         )));

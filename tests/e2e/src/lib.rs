@@ -464,6 +464,36 @@ impl Scratch {
         );
         Self { path }
     }
+
+    /// A new directory named after `name` holding `files` (relative path, content).
+    pub fn with_files(name: &str, files: &[(&str, &str)]) -> Self {
+        let path =
+            std::env::temp_dir().join(format!("stagefile-e2e-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        for (file, content) in files {
+            let file = path.join(file);
+            std::fs::create_dir_all(file.parent().expect("a file has a parent")).expect("mkdir");
+            std::fs::write(file, content).expect("write scratch file");
+        }
+        Self { path }
+    }
+}
+
+/// Checks an image built from one of the Node CLI fixtures (`node-cli`, `node-pnpm`,
+/// `node-yarn`): it counts the numeric args as the `app` user, runs the bundle the build step
+/// wrote, and holds none of `leftovers` (paths checked as root).
+pub fn check_node_cli(image: &str, leftovers: &str) {
+    assert_eq!(
+        run(image, &[]).trim(),
+        "numbers: 1,2 (of 3 args), uid 10001"
+    );
+    assert!(sh(image, "head -1 dist/main.js").contains("built by npm run build"));
+    let found = root_sh(image, &format!("ls -d {leftovers} 2>/dev/null || true"));
+    assert_eq!(
+        found.trim(),
+        "",
+        "only the declared outputs belong in the runtime"
+    );
 }
 
 impl Drop for Scratch {

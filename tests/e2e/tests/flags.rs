@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use stagefile_e2e::{build, docker, fixture, image_config, image_id, run, sh, text};
+use stagefile_e2e::{Scratch, build, docker, fixture, image_config, image_id, run, sh, text};
 
 fn features() -> PathBuf {
     fixture("features")
@@ -180,10 +180,8 @@ fn call_targets_and_outline_describe_the_spec() {
 
 #[test]
 fn named_context_replaces_a_stage() {
-    let dir = std::env::temp_dir().join(format!("stagefile-e2e-ctx-{}", std::process::id()));
-    std::fs::create_dir_all(dir.join("out")).unwrap();
-    std::fs::write(dir.join("out/greeting"), "from a named context\n").unwrap();
-    let context = format!("tools={}", dir.display());
+    let dir = Scratch::with_files("ctx", &[("out/greeting", "from a named context\n")]);
+    let context = format!("tools={}", dir.path.display());
     let image = build(
         &features(),
         "stagefile-e2e/named",

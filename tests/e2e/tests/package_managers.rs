@@ -2,7 +2,7 @@
 //! lockfile, built through the frontend and run. (No Poetry fixture: `poetry lock` fails on
 //! these machines, whose PyPI mirror answers 404 for the per-version JSON API it uses.)
 
-use stagefile_e2e::{build, fixture, root_sh, run, sh};
+use stagefile_e2e::{build, check_node_cli, fixture};
 
 /// A Node fixture installed with `manager` (pnpm or Yarn, found from its lockfile): its own
 /// `run` step calls the manager by name, and the runtime gets the build's output only.
@@ -14,17 +14,7 @@ fn node_manager_fixture_runs(manager: &str) {
     )
     .expect_ok()
     .tag;
-    assert_eq!(
-        run(&image, &[]).trim(),
-        "numbers: 1,2 (of 3 args), uid 10001"
-    );
-    assert!(sh(&image, "head -1 dist/main.js").contains("built by npm run build"));
-    let leftovers = root_sh(&image, "ls -d /root/.cache /app/src 2>/dev/null || true");
-    assert_eq!(
-        leftovers.trim(),
-        "",
-        "only the declared outputs belong in the runtime"
-    );
+    check_node_cli(&image, "/root/.cache /app/src");
 }
 
 #[test]

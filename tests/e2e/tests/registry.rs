@@ -17,16 +17,6 @@ fn nonce() -> String {
     format!("{}-{nanos}", std::process::id())
 }
 
-/// A fresh directory holding `files` (name, content), removed when dropped.
-fn context(name: &str, files: &[(&str, &str)]) -> Scratch {
-    let path = std::env::temp_dir().join(format!("stagefile-e2e-{name}-{}", nonce()));
-    std::fs::create_dir_all(&path).expect("create context");
-    for (file, content) in files {
-        std::fs::write(path.join(file), content).expect("write context file");
-    }
-    Scratch { path }
-}
-
 /// CI machine A builds and pushes with inline cache; machine B (the trixie engine, which has
 /// never built this spec) builds it with `--cache-from` and runs none of its steps.
 #[test]
@@ -47,7 +37,7 @@ run = [
 cmd = ["cat", "/srv/stamp", "/srv/major"]
 "#
     );
-    let dir = context("cache-from", &[("Stagefile.toml", &spec)]);
+    let dir = Scratch::with_files("cache-from", &[("Stagefile.toml", &spec)]);
     let image = format!("{REGISTRY}/stagefile-e2e/cache:{}", std::process::id());
     build(&dir.path, &image, &["--cache-to", "type=inline", "--push"]).expect_ok();
 
@@ -84,7 +74,7 @@ fn pull_takes_the_base_image_from_the_registry() {
     let spec = format!(
         "# syntax=stagefile:dev\n[stage.app]\nfrom = \"{base}\"\ncmd = [\"cat\", \"/marker\"]\n"
     );
-    let dir = context(
+    let dir = Scratch::with_files(
         "pull",
         &[("Dockerfile", dockerfile), ("Stagefile.toml", &spec)],
     );
