@@ -50,7 +50,14 @@ use bollard_buildkit_proto::moby::buildkit::v1::frontend::llb_bridge_client::Llb
 /// The LLB bridge client over stdio.
 pub type Bridge = LlbBridgeClient<tonic::transport::Channel>;
 
+/// The release version, the workspace's: `llb-gen --version` reports the same one.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
 fn main() {
+    // BuildKit starts the frontend without arguments; `--version` is for people and release checks.
+    if let Some(arg) = std::env::args().nth(1) {
+        std::process::exit(command_line(&arg));
+    }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -65,6 +72,31 @@ fn main() {
     // Exit with the runtime still alive: dropping it would wait forever for the blocking
     // stdin read, and BuildKit would wait for this process.
     std::process::exit(code);
+}
+
+/// Answers `--version` (and `--help`) when run by hand; the process exit code.
+fn command_line(arg: &str) -> i32 {
+    use std::io::Write as _;
+    match arg {
+        "--version" | "-V" => {
+            let _ = writeln!(std::io::stdout(), "stagefile-frontend {VERSION}");
+            0
+        }
+        "--help" | "-h" => {
+            let _ = writeln!(
+                std::io::stdout(),
+                "stagefile-frontend {VERSION}: the BuildKit frontend for Stagefile.toml.\n\
+                 BuildKit runs it (`# syntax=<this image>`); by hand it only answers --version."
+            );
+            0
+        }
+        other => {
+            log!(
+                "unexpected argument `{other}`: BuildKit runs this frontend without arguments (try --version)"
+            );
+            2
+        }
+    }
 }
 
 /// Connects, runs, returns the outcome to BuildKit; the process exit code.
