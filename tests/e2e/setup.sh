@@ -8,12 +8,15 @@
 #      ruby:3.1-slim made with debootstrap + `docker import`; python:3.11-slim built on top of
 #      debian:bookworm-slim with CPython compiled into /usr/local, as the official image is,
 #   3. the frontend image stagefile:dev from the working tree (skip with SKIP_FRONTEND=1),
-#   4. a local registry at 127.0.0.1:5000 (Debian's docker-registry) that every engine uses.
+#   4. a local registry at 127.0.0.1:5000 (Debian's docker-registry) that every engine uses,
+#   5. (ENGINE=sid) a standalone buildkitd built from the vendored BuildKit source, images for
+#      docker-container builders, and the release image (tests/e2e/setup-buildkit.sh).
 # Idempotent: everything that already exists and still matches is reused. Safe with CI=true and
 # no stdin. Only Debian's registry is used. See shared/reference/engine.md for the background.
 #
 # Env: ENGINE=sid|trixie|c8d (default sid), SKIP_FRONTEND=1, SKIP_IMAGES=1, VERIFY_APT=1 (check
-# `apt-get update` in every image even when it was not just created).
+# `apt-get update` in every image even when it was not just created), SKIP_BUILDKIT=1 (no
+# standalone BuildKit, see setup-buildkit.sh), SKIP_RELEASE=1 (no release image).
 # At the end it prints the DOCKER_HOST to use.
 set -euo pipefail
 shopt -s inherit_errexit
@@ -750,6 +753,10 @@ build_frontend_image() {
 
 # ---------------------------------------------------------------------------------------------
 
+# The standalone BuildKit, docker-container builders' image and the release image (sid only).
+# shellcheck source=tests/e2e/setup-buildkit.sh
+source "$REPO_ROOT/tests/e2e/setup-buildkit.sh"
+
 main() {
   [ "$(id -u)" = 0 ] || die "run as root (installs packages and starts the engine)"
   log "ENGINE=$ENGINE DOCKER_HOST=$DOCKER_HOST repo=$REPO_ROOT"
@@ -759,6 +766,7 @@ main() {
   ensure_base_images
   smoke_buildkit
   build_frontend_image
+  if [ "$ENGINE" = sid ]; then ensure_standalone_buildkit; fi
   printf '\n[setup %4ss] ready. Engine %s (server %s). Use:\n  export DOCKER_HOST=%s\n' \
     "$((SECONDS - T0))" "$ENGINE" "$(server_version)" "$DOCKER_HOST"
 }
