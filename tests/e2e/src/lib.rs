@@ -5,6 +5,8 @@
 //! The engine and the frontend image come from `tests/e2e/setup.sh`. A test that cannot reach
 //! an engine fails with that command; it never passes silently.
 
+pub mod buildkit;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
