@@ -1,12 +1,13 @@
 //! Reading from the client: the spec file from the `dockerfile` local (or a frontend input), and
-//! which detection paths exist in the build context.
+//! the build context's `.dockerignore` and which detection paths exist in it.
 
 use std::collections::BTreeSet;
 
 use bollard_buildkit_proto::moby::buildkit::v1::frontend::{
-    InputsRequest, ReadFileRequest, StatFileRequest,
+    InputsRequest, ReadFileRequest, ReadFileResponse, StatFileRequest, StatFileResponse,
 };
 use llb_gen::{KnownPaths, SourceFile, pb};
+use tokio::task::JoinSet;
 
 use crate::Bridge;
 use crate::caps::{Caps, id};
@@ -34,10 +35,16 @@ pub async fn load_spec(
     opts: &Options,
     session_id: &str,
 ) -> Result<LoadedSpec, FrontendError> {
+    // The Dockerfile frontend that read the `# syntax=` line before forwarding to us solved
+    // this very source (same attributes: the file and its `<file>.dockerignore`), so BuildKit
+    // shares that vertex instead of transferring the spec from the client again.
     let local = LocalSource {
         name: opts.dockerfile_local.clone(),
         session_id: opts.session_for(&opts.dockerfile_local, session_id),
-        follow_paths: vec![opts.filename.clone()],
+        follow_paths: vec![
+            opts.filename.clone(),
+            format!("{}.dockerignore", opts.filename),
+        ],
         shared_key_hint: opts.dockerfile_local.clone(),
         differ_none: true,
         custom_name: format!("[internal] load build definition from {}", opts.filename),
@@ -90,49 +97,28 @@ pub async fn load_spec(
     })
 }
 
-/// The build context's `.dockerignore` patterns (none when the file does not exist).
-pub async fn load_dockerignore(
-    client: &mut Bridge,
-    caps: &Caps,
-    opts: &Options,
-    session_id: &str,
-) -> Result<Vec<String>, FrontendError> {
-    let name = ".dockerignore".to_owned();
-    let local = LocalSource {
-        name: opts.context_local.clone(),
-        session_id: opts.session_for(&opts.context_local, session_id),
-        follow_paths: vec![name.clone()],
-        include_patterns: vec![name.clone()],
-        shared_key_hint: format!("{}-dockerignore", opts.context_local),
-        differ_none: true,
-        custom_name: "[internal] load .dockerignore".to_owned(),
-    }
-    .definition();
-    let reference = solve_ref(client, caps, local.definition, &[])
-        .await
-        .map_err(|e| e.context("failed to load .dockerignore"))?;
-    let request = ReadFileRequest {
-        r#ref: reference.id,
-        file_path: name,
-        ..Default::default()
-    };
-    match client.read_file(request).await {
-        Ok(response) => Ok(llb_gen::ignore::parse_dockerignore(
-            &String::from_utf8_lossy(&response.into_inner().data),
-        )),
-        Err(status) if is_not_found(&status) => Ok(Vec::new()),
-        Err(status) => Err(FrontendError::from(status).context("failed to read .dockerignore")),
-    }
+/// What the frontend reads from the build context before compiling.
+#[derive(Debug, Default)]
+pub struct ContextFiles {
+    /// `.dockerignore` patterns, when asked for (empty when the file does not exist).
+    pub dockerignore: Option<Vec<String>>,
+    /// Which of the probed paths exist.
+    pub found: BTreeSet<String>,
 }
 
-/// Answers which of `paths` exist in the build context, transferring only those paths.
-pub async fn probe_context(
-    client: &mut Bridge,
+/// Reads the build context's `.dockerignore` (when `dockerignore` is set) and which of `paths`
+/// exist, with one transfer of only those files from the client, then every read at once: a
+/// fully cached build pays one round trip to the client for both, as the Dockerfile frontend
+/// does for its `.dockerignore` alone.
+pub async fn context_files(
+    client: &Bridge,
     caps: &Caps,
     opts: &Options,
     session_id: &str,
     paths: &BTreeSet<String>,
-) -> Result<BTreeSet<String>, FrontendError> {
+    dockerignore: bool,
+) -> Result<ContextFiles, FrontendError> {
+    const IGNORE: &str = ".dockerignore";
     let paths: Vec<String> = paths
         .iter()
         .map(|p| p.trim_start_matches("./").trim_matches('/').to_owned())
@@ -140,45 +126,93 @@ pub async fn probe_context(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    if paths.is_empty() {
-        return Ok(BTreeSet::new());
+    if paths.is_empty() && !dockerignore {
+        return Ok(ContextFiles::default());
     }
-    caps.require(id::STAT_FILE, "detecting lockfiles in the build context")?;
+    if !paths.is_empty() {
+        caps.require(id::STAT_FILE, "detecting lockfiles in the build context")?;
+    }
+    let mut wanted = paths.clone();
+    if dockerignore {
+        wanted.insert(0, IGNORE.to_owned());
+    }
+    let custom_name = match (dockerignore, paths.is_empty()) {
+        (true, true) => "[internal] load .dockerignore",
+        (true, false) => "[internal] load .dockerignore and detection files",
+        (false, _) => "[internal] load build context: detection files",
+    };
     let local = LocalSource {
         name: opts.context_local.clone(),
         session_id: opts.session_for(&opts.context_local, session_id),
-        follow_paths: paths.clone(),
-        include_patterns: paths.clone(),
+        follow_paths: wanted.clone(),
+        include_patterns: wanted,
         // Its own key: sharing the main context's would make the two transfers evict each other.
-        shared_key_hint: format!("{}-stagefile-detect", opts.context_local),
+        shared_key_hint: format!("{}-stagefile-probe", opts.context_local),
         differ_none: true,
-        custom_name: "[internal] load build context: detection files".to_owned(),
+        custom_name: custom_name.to_owned(),
     }
     .definition();
-    let reference = solve_ref(client, caps, local.definition, &[])
+    let mut bridge = client.clone();
+    let reference = solve_ref(&mut bridge, caps, local.definition, &[])
         .await
-        .map_err(|e| e.context("failed to load the build context"))?;
+        .map_err(|e| {
+            e.context("failed to load .dockerignore and lockfiles from the build context")
+        })?;
 
-    let mut found = BTreeSet::new();
+    let mut reads = JoinSet::new();
+    if dockerignore {
+        let mut client = client.clone();
+        let request = ReadFileRequest {
+            r#ref: reference.id.clone(),
+            file_path: IGNORE.to_owned(),
+            ..Default::default()
+        };
+        reads.spawn(async move { Read::Ignore(client.read_file(request).await) });
+    }
     for path in paths {
+        let mut client = client.clone();
         let request = StatFileRequest {
             r#ref: reference.id.clone(),
             path: path.clone(),
             ..Default::default()
         };
-        match client.stat_file(request).await {
-            Ok(response) if response.get_ref().stat.is_some() => {
-                found.insert(path);
+        reads.spawn(async move { Read::Stat(path, client.stat_file(request).await) });
+    }
+    let mut files = ContextFiles::default();
+    while let Some(read) = reads.join_next().await {
+        match read.map_err(|e| FrontendError::msg(format!("a context read failed: {e}")))? {
+            Read::Ignore(Ok(response)) => {
+                files.dockerignore = Some(llb_gen::ignore::parse_dockerignore(
+                    &String::from_utf8_lossy(&response.into_inner().data),
+                ));
             }
-            Ok(_) => {}
-            Err(status) if is_not_found(&status) => {}
-            Err(status) => crate::log!(
+            Read::Ignore(Err(status)) if is_not_found(&status) => {
+                files.dockerignore = Some(Vec::new());
+            }
+            Read::Ignore(Err(status)) => {
+                return Err(FrontendError::from(status).context("failed to read .dockerignore"));
+            }
+            Read::Stat(path, Ok(response)) if response.get_ref().stat.is_some() => {
+                files.found.insert(path);
+            }
+            Read::Stat(_, Ok(_)) => {}
+            Read::Stat(_, Err(status)) if is_not_found(&status) => {}
+            Read::Stat(path, Err(status)) => crate::log!(
                 "stat {path} in the build context failed: {}",
                 status.message()
             ),
         }
     }
-    Ok(found)
+    Ok(files)
+}
+
+/// One read of [`context_files`], with its answer.
+enum Read {
+    Ignore(Result<tonic::Response<ReadFileResponse>, tonic::Status>),
+    Stat(
+        String,
+        Result<tonic::Response<StatFileResponse>, tonic::Status>,
+    ),
 }
 
 /// The probe the compiler asks.

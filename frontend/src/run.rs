@@ -111,36 +111,46 @@ async fn compile_all(
         mode: opts.image_resolve_mode,
         multi_platform: opts.multi_platform,
     };
-    let ignored = load::load_dockerignore(client, caps, opts, session_id).await?;
+    let mut ignored: Option<Vec<String>> = None;
     let mut probed = BTreeSet::new();
     let mut found = BTreeSet::new();
     let mut warned: Vec<Diagnostic> = Vec::new();
     let mut builds = Vec::new();
     for platform in platforms {
         let named = contexts::named_contexts(client, &resolver, opts, session_id, platform).await?;
-        let prepared = Prepared::new(
-            spec.file.clone(),
+        let options = |excludes: Vec<String>| {
             compile_options(
                 opts,
                 caps,
                 platform.clone(),
-                named,
+                named.clone(),
                 session_id,
-                ignored.clone(),
-            ),
-        )?;
-        let images = resolver
-            .resolve_all(client, &prepared.images_to_resolve(), platform)
-            .await?;
-        let missing: BTreeSet<String> = prepared
+                excludes,
+            )
+        };
+        // The images to resolve and the paths to probe come from the plan, which the
+        // .dockerignore patterns do not change (only lowering uses them): all three are read
+        // at the same time.
+        let planned = Prepared::new(spec.file.clone(), options(Vec::new()))?;
+        let missing: BTreeSet<String> = planned
             .probe_paths()
             .into_iter()
             .filter(|p| !probed.contains(p))
             .collect();
-        if !missing.is_empty() {
-            found.extend(load::probe_context(client, caps, opts, session_id, &missing).await?);
-            probed.extend(missing);
+        let references = planned.images_to_resolve();
+        let (images, files) = tokio::try_join!(
+            resolver.resolve_all(client, &references, platform),
+            load::context_files(client, caps, opts, session_id, &missing, ignored.is_none()),
+        )?;
+        if let Some(patterns) = files.dockerignore {
+            ignored = Some(patterns);
         }
+        found.extend(files.found);
+        probed.extend(missing);
+        let prepared = Prepared::new(
+            spec.file.clone(),
+            options(ignored.clone().unwrap_or_default()),
+        )?;
         let compiled = prepared.compile(&load::known_paths(&found), &images)?;
         let definition = compiled.definition;
         caps.check_definition(&definition)?;
