@@ -290,6 +290,20 @@ ensure_release_image() {
   log "scripts/release.sh: $(tail -n 1 "$LOG_DIR/stagefile-release.log") ($((SECONDS - t))s)"
 }
 
+# ENGINE=bench: the sid engine's docker/dockerfile:1 (bench/'s third side), loaded unless the
+# same image is there already.
+load_dockerfile_frontend() {
+  local sid=unix:///var/run/docker.sock want
+  step "Dockerfile frontend image docker/dockerfile:1 (from the sid engine)"
+  want=$(DOCKER_HOST=$sid docker image inspect -f '{{.Id}}' docker/dockerfile:1 2>/dev/null) \
+    || die "the sid engine has no docker/dockerfile:1: run $REPO_ROOT/tests/e2e/setup.sh first"
+  if [ "$(docker image inspect -f '{{.Id}}' docker/dockerfile:1 2>/dev/null)" != "$want" ]; then
+    DOCKER_HOST=$sid docker save docker/dockerfile:1 | docker load -q >/dev/null
+  fi
+  log "docker/dockerfile:1: $want"
+  step_done
+}
+
 ensure_standalone_buildkit() {
   if [ "${SKIP_BUILDKIT:-0}" = 1 ]; then log "SKIP_BUILDKIT=1: no standalone BuildKit"; return 0; fi
   step "standalone BuildKit $BK_VERSION (vendored source, Go from sid)"

@@ -3,7 +3,8 @@
 #   1. a Docker engine with a current BuildKit (Debian sid's docker.io; ENGINE=trixie for the
 #      old-engine matrix: docker.io 26.1 / BuildKit 0.13, run side by side on its own socket;
 #      ENGINE=c8d: sid's engine again, beside it, with the containerd image store, for
-#      multi-platform images and attestations),
+#      multi-platform images and attestations; ENGINE=bench: sid's engine again, beside it,
+#      for bench/run.sh, which empties its build cache),
 #   2. local base images (no registry is reachable here): debian:bookworm-slim, node:20-slim and
 #      ruby:3.1-slim made with debootstrap + `docker import`; python:3.11-slim built on top of
 #      debian:bookworm-slim with CPython compiled into /usr/local, as the official image is,
@@ -14,7 +15,7 @@
 # Idempotent: everything that already exists and still matches is reused. Safe with CI=true and
 # no stdin. Only Debian's registry is used. See shared/reference/engine.md for the background.
 #
-# Env: ENGINE=sid|trixie|c8d (default sid), SKIP_FRONTEND=1, SKIP_IMAGES=1, VERIFY_APT=1 (check
+# Env: ENGINE=sid|trixie|c8d|bench (default sid), SKIP_FRONTEND=1, SKIP_IMAGES=1, VERIFY_APT=1 (check
 # `apt-get update` in every image even when it was not just created), SKIP_BUILDKIT=1 (no
 # standalone BuildKit, see setup-buildkit.sh), SKIP_RELEASE=1 (no release image).
 # At the end it prints the DOCKER_HOST to use.
@@ -39,7 +40,7 @@ case "$ENGINE" in
     DOCKER_SOCK=/var/run/docker.sock
     CONTAINERD_SOCK=/run/containerd/containerd.sock
     ;;
-  trixie|c8d)
+  trixie|c8d|bench)
     # Side engines, each beside sid's with its own containerd, data, sockets and bridge.
     SIDE_DATA=/var/lib/stagefile-$ENGINE         # its data roots (docker, containerd)
     SIDE_RUN=/run/stagefile-$ENGINE              # its sockets, pid files, exec root
@@ -50,13 +51,17 @@ case "$ENGINE" in
       SIDE_PREFIX=/opt/stagefile-trixie          # the trixie engine's binaries (dpkg-deb -x)
       SIDE_BRIDGE_CIDR=10.222.0.1/24
       SIDE_DAEMON_JSON='{}'
-    else
+    elif [ "$ENGINE" = c8d ]; then
       SIDE_PREFIX=                               # sid's binaries, with the containerd image store
       SIDE_BRIDGE_CIDR=10.223.0.1/24
       SIDE_DAEMON_JSON='{"features": {"containerd-snapshotter": true}}'
+    else
+      SIDE_PREFIX=                               # sid's binaries and settings: the bench's own
+      SIDE_BRIDGE_CIDR=10.224.0.1/24
+      SIDE_DAEMON_JSON='{}'
     fi
     ;;
-  *) echo "setup.sh: ENGINE must be sid, trixie or c8d, not '$ENGINE'" >&2; exit 2 ;;
+  *) echo "setup.sh: ENGINE must be sid, trixie, c8d or bench, not '$ENGINE'" >&2; exit 2 ;;
 esac
 export DOCKER_HOST="unix://$DOCKER_SOCK"
 
@@ -176,7 +181,7 @@ ensure_engine() {
     case "$ENGINE" in
       sid) install_sid_engine; start_sid_engine ;;
       trixie) install_trixie_engine; start_side_engine ;;
-      c8d) install_sid_engine; start_side_engine ;;
+      c8d|bench) install_sid_engine; start_side_engine ;;
     esac
     log "engine up, server version $(server_version)"
   fi
@@ -189,6 +194,7 @@ engine_version_ok() {
     sid) [ "$(major "$1")" -ge 26 ] ;;
     trixie) [ "$(major "$1")" = 26 ] ;;
     c8d) [ "$(major "$1")" -ge 26 ] && uses_containerd_store ;;
+    bench) [ "$(major "$1")" -ge 26 ] && ! uses_containerd_store ;;
   esac
 }
 
@@ -767,6 +773,7 @@ main() {
   smoke_buildkit
   build_frontend_image
   if [ "$ENGINE" = sid ]; then ensure_standalone_buildkit; fi
+  if [ "$ENGINE" = bench ]; then load_dockerfile_frontend; fi
   printf '\n[setup %4ss] ready. Engine %s (server %s). Use:\n  export DOCKER_HOST=%s\n' \
     "$((SECONDS - T0))" "$ENGINE" "$(server_version)" "$DOCKER_HOST"
 }
