@@ -1,5 +1,6 @@
-//! `stagefile-bench`: builds every example's Stagefile and hand-written Dockerfile side by side
-//! and writes docs/benchmarks.md. Usually run as `bash bench/run.sh [options]`.
+//! `stagefile-bench`: builds every example's Stagefile and hand-written Dockerfile (through the
+//! external `docker/dockerfile:1` frontend and the built-in one) side by side and writes
+//! docs/benchmarks.md. Usually run as `bash bench/run.sh [options]`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -15,7 +16,8 @@ use stagefile_bench::report::{self, FrontendImage, Report};
 use stagefile_bench::runner::{self, Runner};
 use stagefile_bench::{docker, dockerfile, stats};
 
-/// Benchmark each example's Stagefile against its hand-written Dockerfile on this engine.
+/// Benchmark each example's Stagefile against its hand-written Dockerfile (through the external
+/// and the built-in Dockerfile frontend) on this engine.
 #[derive(Debug, Parser)]
 #[command(name = "stagefile-bench", about)]
 struct Cli {
@@ -34,6 +36,10 @@ struct Cli {
     /// Do not run the criterion bench; use its last results in target/criterion.
     #[arg(long)]
     skip_criterion: bool,
+    /// The Stagefile frontend image to build with, put on the `# syntax=` line of each copy
+    /// (default: the image the examples name).
+    #[arg(long, value_name = "IMAGE")]
+    frontend: Option<String>,
 }
 
 fn main() {
@@ -72,7 +78,11 @@ fn run() -> anyhow::Result<()> {
     }
     let config = Config::load(&bench_dir.join("examples.toml"))?;
     let mut machine = Machine::collect(&repo);
-    let frontend_image = frontend_image(&examples[0].dir.join("Stagefile.toml"))?;
+    let frontend_image = match &cli.frontend {
+        Some(image) => image_facts(image)?,
+        None => frontend_image(&examples[0].dir.join("Stagefile.toml"))?,
+    };
+    let external_image = image_facts(stagefile_bench::EXTERNAL_FRONTEND)?;
     let bases = base_images(&examples);
 
     // The compiler first: one release build of llb-gen, the criterion bench, then the binary
@@ -93,6 +103,7 @@ fn run() -> anyhow::Result<()> {
         cli.runs.into(),
         config,
     );
+    runner.frontend = cli.frontend.clone();
     let _ = std::fs::remove_dir_all(&runner.logs_dir);
     let mut results = Vec::new();
     for example in &examples {
@@ -114,6 +125,9 @@ fn run() -> anyhow::Result<()> {
     for name in &cli.examples {
         command.push_str(&format!(" --example {name}"));
     }
+    if let Some(image) = &cli.frontend {
+        command.push_str(&format!(" --frontend {image}"));
+    }
     if (cli.margin - 0.05).abs() > f64::EPSILON {
         command.push_str(&format!(" --margin {}", cli.margin));
     }
@@ -124,6 +138,7 @@ fn run() -> anyhow::Result<()> {
         margin: cli.margin,
         elapsed: started.elapsed().as_secs_f64(),
         frontend_image: Some(frontend_image),
+        external_image: Some(external_image),
         examples: results,
         skipped,
         bases,
@@ -169,14 +184,19 @@ fn frontend_image(spec: &Path) -> anyhow::Result<FrontendImage> {
         .and_then(|l| l.trim().strip_prefix("syntax="))
         .map(|r| r.trim().to_owned())
         .unwrap_or_else(|| "stagefile:dev".to_owned());
-    let id = docker::image_id(&reference).with_context(|| {
+    image_facts(&reference)
+}
+
+/// A frontend image's id and size; fails with the set-up command when it does not exist.
+fn image_facts(reference: &str) -> anyhow::Result<FrontendImage> {
+    let id = docker::image_id(reference).with_context(|| {
         format!(
             "the frontend image {reference} does not exist: build it with `bash tests/e2e/setup.sh`"
         )
     })?;
     Ok(FrontendImage {
-        size: docker::image_size(&reference)?,
-        reference,
+        size: docker::image_size(reference)?,
+        reference: reference.to_owned(),
         id,
     })
 }

@@ -8,7 +8,8 @@ use anyhow::{Context, bail};
 
 use crate::config::{Config, EditSpec, default_source_change};
 use crate::{
-    BuildSample, ExampleResult, ImageFacts, Scenario, Variant, docker, dockerfile, leaks, progress,
+    BuildSample, EXTERNAL_FRONTEND, ExampleResult, ImageFacts, Scenario, Variant, docker,
+    dockerfile, external_dockerfile, leaks, progress,
 };
 
 /// An example directory with what the harness needs.
@@ -90,6 +91,9 @@ pub struct Runner {
     pub config: Config,
     /// When the whole run started (for the progress lines).
     pub started: Instant,
+    /// The Stagefile frontend image to put on each copy's `# syntax=` line, if not the one the
+    /// example names.
+    pub frontend: Option<String>,
     /// File lists of base images, by image id.
     base_files: HashMap<String, BTreeSet<String>>,
 }
@@ -111,6 +115,7 @@ impl Runner {
             runs,
             config,
             started,
+            frontend: None,
             base_files: HashMap::new(),
         }
     }
@@ -217,7 +222,7 @@ impl Runner {
                 }
             }
         }
-        for variant in Variant::BOTH {
+        for variant in Variant::ALL {
             docker::remove_image(&tag(&example.name, variant));
         }
         for id in built_ids {
@@ -227,8 +232,8 @@ impl Runner {
         result
     }
 
-    /// The floor of what a frontend costs: an empty build (`FROM scratch`), fully cached, both
-    /// ways, `runs` times each (after one build each to fill the cache), alternating. The
+    /// The floor of what a frontend costs: an empty build (`FROM scratch`), fully cached, every
+    /// side, `runs` times each (after one build each to fill the cache), alternating. The
     /// Stagefile names `frontend` on its `# syntax=` line.
     pub fn floor(&self, frontend: &str) -> anyhow::Result<BTreeMap<Variant, Vec<BuildSample>>> {
         let example = Example {
@@ -241,8 +246,12 @@ impl Runner {
             format!("# syntax={frontend}\n[stage.empty]\nfrom = \"scratch\"\n"),
         )?;
         std::fs::write(example.dir.join("Dockerfile"), "FROM scratch\n")?;
+        std::fs::write(
+            example.dir.join(Variant::External.file_name()),
+            external_dockerfile("FROM scratch\n"),
+        )?;
         let mut samples: BTreeMap<Variant, Vec<BuildSample>> = BTreeMap::new();
-        for variant in Variant::BOTH {
+        for variant in Variant::ALL {
             self.build(
                 &example,
                 &example.dir,
@@ -272,7 +281,7 @@ impl Runner {
                 samples.entry(variant).or_default().push(sample);
             }
         }
-        for variant in Variant::BOTH {
+        for variant in Variant::ALL {
             docker::remove_image(&tag("empty", variant));
         }
         let _ = std::fs::remove_dir_all(&example.dir);
@@ -292,6 +301,19 @@ impl Runner {
         let copy = self.work_dir.join(&example.name).join(variant.slug());
         let _ = std::fs::remove_dir_all(&copy);
         copy_dir(&example.dir, &copy)?;
+        if let (Variant::Stagefile, Some(frontend)) = (variant, &self.frontend) {
+            let spec = copy.join(variant.file_name());
+            let text = std::fs::read_to_string(&spec)?;
+            std::fs::write(&spec, with_syntax(&text, frontend))?;
+        }
+        if variant == Variant::External {
+            let dockerfile = std::fs::read_to_string(copy.join("Dockerfile"))?;
+            std::fs::write(
+                copy.join(variant.file_name()),
+                external_dockerfile(&dockerfile),
+            )
+            .with_context(|| format!("writing the {EXTERNAL_FRONTEND} copy of the Dockerfile"))?;
+        }
         let tag = tag(&example.name, variant);
         docker::remove_image(&tag);
         docker::prune_build_cache()?;
@@ -447,6 +469,16 @@ fn base_ids(images: &[String]) -> Vec<Option<String>> {
     images.iter().map(|i| docker::image_id(i)).collect()
 }
 
+/// A build file with `# syntax=<frontend>` as its first line (replacing one it had).
+pub fn with_syntax(text: &str, frontend: &str) -> String {
+    let body = match text.split_once('\n') {
+        Some((first, rest)) if first.trim_start().starts_with("# syntax=") => rest,
+        None if text.trim_start().starts_with("# syntax=") => "",
+        _ => text,
+    };
+    format!("# syntax={frontend}\n{body}")
+}
+
 /// The tag a side's image gets.
 pub fn tag(example: &str, variant: Variant) -> String {
     format!("stagefile-bench-{example}:{}", variant.slug())
@@ -545,9 +577,18 @@ mod tests {
     }
 
     #[test]
-    fn sides_alternate_and_tags_are_per_side() {
-        assert_eq!(Variant::order(0), [Variant::Stagefile, Variant::Dockerfile]);
-        assert_eq!(Variant::order(1), [Variant::Dockerfile, Variant::Stagefile]);
+    fn sides_rotate_and_tags_are_per_side() {
+        use Variant::{Dockerfile, External, Stagefile};
+        assert_eq!(Variant::order(0), [Stagefile, External, Dockerfile]);
+        assert_eq!(Variant::order(1), [External, Dockerfile, Stagefile]);
+        assert_eq!(Variant::order(2), [Dockerfile, Stagefile, External]);
+        assert_eq!(Variant::order(3), Variant::order(0));
+        let external = external_dockerfile("# syntax=docker/dockerfile:1.4\nFROM scratch\n");
+        assert_eq!(external, "# syntax=docker/dockerfile:1\nFROM scratch\n");
+        assert_eq!(
+            external_dockerfile("# a comment\nFROM scratch\n"),
+            "# syntax=docker/dockerfile:1\n# a comment\nFROM scratch\n"
+        );
         assert_eq!(
             tag("python-node", Variant::Stagefile),
             "stagefile-bench-python-node:stagefile"
