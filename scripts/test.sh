@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite: set-up (engines, base images, frontend image from this tree, local
-# registry), lint, unit and snapshot tests, end-to-end builds through a real BuildKit, then a
-# smoke subset on the oldest engine we support (Debian trixie's docker.io 26.1, BuildKit 0.13).
+# registry, a standalone buildkitd from the vendored BuildKit source and the release image made
+# by scripts/release.sh), lint, unit and snapshot tests, end-to-end builds through a real
+# BuildKit (the engine's, buildkitd's, docker-container builders'), then a smoke subset on the
+# oldest engine we support (Debian trixie's docker.io 26.1, BuildKit 0.13).
 # SKIP_OLD_ENGINE=1 / SKIP_C8D_ENGINE=1 leave out the side engines and the tests that need them.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
