@@ -112,14 +112,15 @@ root = "$BK_STATE/root"
   enabled = false
 EOF
     registry_config; } > "$BK_STATE/buildkitd.toml"
-  local pid
+  # What the running daemon was started from: the build's key and the config.
+  local pid started
+  started=$(cat "$BK_PREFIX/.done" "$BK_STATE/buildkitd.toml" | sha256sum)
   pid=$(cat "$BK_RUN/buildkitd.pid" 2>/dev/null || true)
-  if buildkitd_ready && [ -n "$pid" ] && [ "$BK_PREFIX/.done" -ot "/proc/$pid" ] \
-     && cmp -s "$BK_STATE/buildkitd.toml" "$BK_RUN/buildkitd.toml"; then
+  if buildkitd_ready && [ -n "$pid" ] && [ "$(cat "$BK_RUN/buildkitd.started" 2>/dev/null)" = "$started" ]; then
     log "reusing the buildkitd at $BK_SOCK (pid $pid)"
     return 0
   fi
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+  if [ -n "$pid" ] && grep -qs "$BK_PREFIX/bin/buildkitd" "/proc/$pid/cmdline"; then
     log "stopping the buildkitd (pid $pid) started from an older build or config"
     kill "$pid"
     for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
@@ -128,6 +129,7 @@ EOF
   start_daemon "$LOG_DIR/stagefile-buildkitd.log" "$BK_PREFIX/bin/buildkitd" --config "$BK_RUN/buildkitd.toml"
   wait_for buildkitd 60 "$LOG_DIR/stagefile-buildkitd.log" buildkitd_ready
   pgrep -f "^$BK_PREFIX/bin/buildkitd --config $BK_RUN/buildkitd.toml" | head -1 > "$BK_RUN/buildkitd.pid"
+  echo "$started" > "$BK_RUN/buildkitd.started"
   buildctl debug workers | sed -n '1,3p' | while read -r line; do log "  $line"; done
 }
 
