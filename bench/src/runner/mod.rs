@@ -469,44 +469,13 @@ fn base_ids(images: &[String]) -> Vec<Option<String>> {
     images.iter().map(|i| docker::image_id(i)).collect()
 }
 
-/// A build file with `# syntax=<frontend>` as its first line (replacing one it had).
-pub fn with_syntax(text: &str, frontend: &str) -> String {
-    let body = match text.split_once('\n') {
-        Some((first, rest)) if first.trim_start().starts_with("# syntax=") => rest,
-        None if text.trim_start().starts_with("# syntax=") => "",
-        _ => text,
-    };
-    format!("# syntax={frontend}\n{body}")
-}
-
 /// The tag a side's image gets.
 pub fn tag(example: &str, variant: Variant) -> String {
     format!("stagefile-bench-{example}:{}", variant.slug())
 }
 
-/// Copies a directory tree (files, directories and symlinks), skipping `.git`.
-pub fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(to).with_context(|| format!("cannot create {}", to.display()))?;
-    for entry in
-        std::fs::read_dir(from).with_context(|| format!("cannot list {}", from.display()))?
-    {
-        let entry = entry?;
-        let name = entry.file_name();
-        if name == ".git" {
-            continue;
-        }
-        let (src, dest) = (entry.path(), to.join(&name));
-        let kind = entry.file_type()?;
-        if kind.is_dir() {
-            copy_dir(&src, &dest)?;
-        } else if kind.is_symlink() {
-            std::os::unix::fs::symlink(std::fs::read_link(&src)?, &dest)?;
-        } else {
-            std::fs::copy(&src, &dest).with_context(|| format!("cannot copy {}", src.display()))?;
-        }
-    }
-    Ok(())
-}
-
+mod files;
 #[cfg(test)]
 mod tests;
+
+pub use files::{copy_dir, with_syntax};
