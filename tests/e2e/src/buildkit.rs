@@ -272,3 +272,36 @@ pub fn has_merge_op(llb: &serde_json::Value) -> bool {
     llb.as_array()
         .is_some_and(|ops| ops.iter().any(|op| op["op"]["Op"]["merge"].is_object()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn merge_ops_are_found_in_either_provenance_version() {
+        let ops = json!([
+            {"op": {"Op": {"source": {"identifier": "local://context"}}}},
+            {"op": {"Op": {"merge": {"inputs": [{"input": 0}, {"input": 1}]}}}},
+        ]);
+        let v1 = json!({"buildDefinition": {"internalParameters": {"buildConfig": {"llbDefinition": ops}}}});
+        let v02 = json!({"buildConfig": {"llbDefinition": ops}});
+        assert!(has_merge_op(provenance_llb(&v1)));
+        assert!(has_merge_op(provenance_llb(&v02)));
+        let chained = json!([{"op": {"Op": {"file": {"actions": []}}}, "merge": "not an op"}]);
+        assert!(!has_merge_op(&chained));
+        assert!(!has_merge_op(provenance_llb(&json!({}))));
+    }
+
+    #[test]
+    fn index_platforms_leave_out_attestations() {
+        let index = json!({"manifests": [
+            {"platform": {"os": "linux", "architecture": "amd64"}},
+            {"platform": {"os": "unknown", "architecture": "unknown"},
+             "annotations": {"vnd.docker.reference.type": "attestation-manifest"}},
+            {"platform": {"os": "linux", "architecture": "arm64"}},
+        ]});
+        assert_eq!(index_platforms(&index), ["linux/amd64", "linux/arm64"]);
+        assert_eq!(attestation_count(&index), 1);
+    }
+}
