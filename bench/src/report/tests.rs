@@ -102,6 +102,7 @@ fn report() -> Report {
             ..Machine::default()
         },
         runs: 3,
+        cached_repeats: 1,
         margin: 0.05,
         elapsed: 600.0,
         frontend_image: Some(FrontendImage {

@@ -87,6 +87,9 @@ pub struct Runner {
     pub logs_dir: PathBuf,
     /// Runs per figure.
     pub runs: usize,
+    /// Fully cached rebuilds per side and run (each one a sample): they take well under a
+    /// second, so one build is at the mercy of whatever else the machine does at that moment.
+    pub cached_repeats: usize,
     /// The edits.
     pub config: Config,
     /// When the whole run started (for the progress lines).
@@ -116,6 +119,7 @@ impl Runner {
             config,
             started,
             frontend: None,
+            cached_repeats: 1,
             base_files: HashMap::new(),
         }
     }
@@ -233,7 +237,8 @@ impl Runner {
     }
 
     /// The floor of what a frontend costs: an empty build (`FROM scratch`), fully cached, every
-    /// side, `runs` times each (after one build each to fill the cache), alternating. The
+    /// side, `runs` × `cached_repeats` times each (after one build each to fill the cache), the
+    /// sides in rotation. The
     /// Stagefile names `frontend` on its `# syntax=` line.
     pub fn floor(&self, frontend: &str) -> anyhow::Result<BTreeMap<Variant, Vec<BuildSample>>> {
         let example = Example {
@@ -257,24 +262,24 @@ impl Runner {
                 &example.dir,
                 variant,
                 Scenario::Cold,
-                0,
+                "1",
                 &tag("empty", variant),
             )?;
         }
-        for run in 0..self.runs {
+        let rounds = self.runs * self.cached_repeats.max(1);
+        for run in 0..rounds {
             for variant in Variant::order(run) {
                 let sample = self.build(
                     &example,
                     &example.dir,
                     variant,
                     Scenario::Cached,
-                    run,
+                    &(run + 1).to_string(),
                     &tag("empty", variant),
                 )?;
                 self.say(&format!(
-                    "empty build, run {}/{}: {:<10} {:>7.2} s",
+                    "empty build, {}/{rounds}: {:<10} {:>7.2} s",
                     run + 1,
-                    self.runs,
                     variant.slug(),
                     sample.seconds
                 ));
@@ -325,21 +330,32 @@ impl Runner {
                 edit.apply(&copy, &self.bench_dir)
                     .with_context(|| format!("applying the {}", scenario.label()))?;
             }
-            let sample = self.build(example, &copy, variant, scenario, run, &tag)?;
-            self.say(&format!(
-                "{} run {}/{}: {:<10} {:<22} {:>7.2} s, {} steps run",
-                example.name,
-                run + 1,
-                self.runs,
-                variant.slug(),
-                scenario.label(),
-                sample.seconds,
-                sample.steps_run
-            ));
+            let repeats = if scenario == Scenario::Cached {
+                self.cached_repeats.max(1)
+            } else {
+                1
+            };
+            for repeat in 0..repeats {
+                let name = if repeats > 1 {
+                    format!("{}.{}", run + 1, repeat + 1)
+                } else {
+                    (run + 1).to_string()
+                };
+                let sample = self.build(example, &copy, variant, scenario, &name, &tag)?;
+                self.say(&format!(
+                    "{} run {name}/{}: {:<10} {:<22} {:>7.2} s, {} steps run",
+                    example.name,
+                    self.runs,
+                    variant.slug(),
+                    scenario.label(),
+                    sample.seconds,
+                    sample.steps_run
+                ));
+                side.builds.push((scenario, sample));
+            }
             if let Some(id) = docker::image_id(&tag) {
                 built_ids.insert(id);
             }
-            side.builds.push((scenario, sample));
             if scenario == Scenario::Cold {
                 side.image = Some(self.image_facts(&tag, &example.dir.join("Dockerfile"))?);
             }
@@ -353,16 +369,15 @@ impl Runner {
         copy: &Path,
         variant: Variant,
         scenario: Scenario,
-        run: usize,
+        run: &str,
         tag: &str,
     ) -> anyhow::Result<BuildSample> {
         let dir = self.logs_dir.join(&example.name);
         std::fs::create_dir_all(&dir)?;
         let log = dir.join(format!(
-            "{}-{}-{}.jsonl",
+            "{}-{}-{run}.jsonl",
             variant.slug(),
             scenario.slug(),
-            run + 1
         ));
         let timed = docker::build(&copy.join(variant.file_name()), copy, tag, &log)?;
         let text = std::fs::read_to_string(&log)?;
