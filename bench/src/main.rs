@@ -24,10 +24,10 @@ struct Cli {
     /// Runs per figure (each figure is the median).
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..))]
     runs: u16,
-    /// Fully cached rebuilds per side and run (and empty builds per side and run): each is a
-    /// sample of the figure.
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..))]
-    cached_repeats: u16,
+    /// Rounds of fully cached rebuilds after the runs, the sides interleaved, each a sample of
+    /// the figure (and runs x rounds empty builds a side); 0: the one cached build of each run.
+    #[arg(long, default_value_t = 5)]
+    cached_rounds: u16,
     /// Only this example (repeatable); default: every example with a Dockerfile.
     #[arg(long = "example", value_name = "NAME")]
     examples: Vec<String>,
@@ -108,7 +108,7 @@ fn run() -> anyhow::Result<()> {
         config,
     );
     runner.frontend = cli.frontend.clone();
-    runner.cached_repeats = cli.cached_repeats.into();
+    runner.cached_rounds = cli.cached_rounds.into();
     let _ = std::fs::remove_dir_all(&runner.logs_dir);
     let mut results = Vec::new();
     for example in &examples {
@@ -130,8 +130,8 @@ fn run() -> anyhow::Result<()> {
     for name in &cli.examples {
         command.push_str(&format!(" --example {name}"));
     }
-    if cli.cached_repeats != 5 {
-        command.push_str(&format!(" --cached-repeats {}", cli.cached_repeats));
+    if cli.cached_rounds != 5 {
+        command.push_str(&format!(" --cached-rounds {}", cli.cached_rounds));
     }
     if let Some(image) = &cli.frontend {
         command.push_str(&format!(" --frontend {image}"));
@@ -143,7 +143,7 @@ fn run() -> anyhow::Result<()> {
         command,
         machine,
         runs: cli.runs.into(),
-        cached_repeats: cli.cached_repeats.into(),
+        cached_rounds: cli.cached_rounds.into(),
         margin: cli.margin,
         elapsed: started.elapsed().as_secs_f64(),
         frontend_image: Some(frontend_image),

@@ -39,8 +39,8 @@ pub struct Report {
     pub machine: Machine,
     /// Runs per figure.
     pub runs: usize,
-    /// Fully cached rebuilds per side and run.
-    pub cached_repeats: usize,
+    /// Rounds of fully cached rebuilds after the runs, sides interleaved (0: one per run).
+    pub cached_rounds: usize,
     /// Noise allowance on the "no slower" targets.
     pub margin: f64,
     /// How long the run took, in seconds.
@@ -256,16 +256,24 @@ fn header(out: &mut String, report: &Report) {
          external Dockerfile frontend image, which most users' Dockerfiles name and which, like \
          ours, BuildKit starts as a container for every build), and the same `Dockerfile` \
          through the engine's built-in Dockerfile frontend. In each of the {} run(s) one side \
-         does all its scenarios, then the next, and the order rotates every run; the fully \
-         cached rebuild is built {} times in each (each a sample: it takes well under a second, \
-         and one build is at the mercy of whatever else the machine is doing). Figures are \
+         does all its scenarios, then the next, and the order rotates every run. {} Figures are \
          medians over the samples, with the range in brackets when there are several; ratios \
          are Stagefile / the other side of the medians.\n",
         report.command,
         m.date,
         report.elapsed / 60.0,
         report.runs,
-        report.cached_repeats
+        if report.cached_rounds > 0 {
+            format!(
+                "The fully cached rebuild's figures come from {} rounds after the runs, each side \
+                 once a round in rotation (every side's copy warmed first): it takes well under \
+                 a second, and built by one side after another it measured the machine's load \
+                 at those moments more than the frontends.",
+                report.cached_rounds
+            )
+        } else {
+            "The fully cached rebuild is the one built in each run.".to_owned()
+        }
     );
     out.push_str("| Machine | |\n|---|---|\n");
     let rows = [

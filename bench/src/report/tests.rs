@@ -102,7 +102,7 @@ fn report() -> Report {
             ..Machine::default()
         },
         runs: 3,
-        cached_repeats: 1,
+        cached_rounds: 0,
         margin: 0.05,
         elapsed: 600.0,
         frontend_image: Some(FrontendImage {

@@ -87,9 +87,9 @@ pub struct Runner {
     pub logs_dir: PathBuf,
     /// Runs per figure.
     pub runs: usize,
-    /// Fully cached rebuilds per side and run (each one a sample): they take well under a
-    /// second, so one build is at the mercy of whatever else the machine does at that moment.
-    pub cached_repeats: usize,
+    /// Rounds of fully cached rebuilds after the runs, every side in each round (see
+    /// [`Runner::interleaved_cached`]); 0 keeps the one cached build of each run.
+    pub cached_rounds: usize,
     /// The edits.
     pub config: Config,
     /// When the whole run started (for the progress lines).
@@ -119,7 +119,7 @@ impl Runner {
             config,
             started,
             frontend: None,
-            cached_repeats: 1,
+            cached_rounds: 0,
             base_files: HashMap::new(),
         }
     }
@@ -226,6 +226,13 @@ impl Runner {
                 }
             }
         }
+        if result.failure.is_none()
+            && self.cached_rounds > 0
+            && let Err(e) = self.interleaved_cached(example, &mut result)
+        {
+            self.say(&format!("{}: cached rounds failed: {e:#}", example.name));
+            result.failure = Some(format!("cached rounds: {e:#}"));
+        }
         for variant in Variant::ALL {
             docker::remove_image(&tag(&example.name, variant));
         }
@@ -237,7 +244,7 @@ impl Runner {
     }
 
     /// The floor of what a frontend costs: an empty build (`FROM scratch`), fully cached, every
-    /// side, `runs` × `cached_repeats` times each (after one build each to fill the cache), the
+    /// side, `runs` × `cached_rounds` times each (after one build each to fill the cache), the
     /// sides in rotation. The
     /// Stagefile names `frontend` on its `# syntax=` line.
     pub fn floor(&self, frontend: &str) -> anyhow::Result<BTreeMap<Variant, Vec<BuildSample>>> {
@@ -266,7 +273,7 @@ impl Runner {
                 &tag("empty", variant),
             )?;
         }
-        let rounds = self.runs * self.cached_repeats.max(1);
+        let rounds = self.runs * self.cached_rounds.max(1);
         for run in 0..rounds {
             for variant in Variant::order(run) {
                 let sample = self.build(
@@ -330,32 +337,28 @@ impl Runner {
                 edit.apply(&copy, &self.bench_dir)
                     .with_context(|| format!("applying the {}", scenario.label()))?;
             }
-            let repeats = if scenario == Scenario::Cached {
-                self.cached_repeats.max(1)
-            } else {
-                1
-            };
-            for repeat in 0..repeats {
-                let name = if repeats > 1 {
-                    format!("{}.{}", run + 1, repeat + 1)
-                } else {
-                    (run + 1).to_string()
-                };
-                let sample = self.build(example, &copy, variant, scenario, &name, &tag)?;
-                self.say(&format!(
-                    "{} run {name}/{}: {:<10} {:<22} {:>7.2} s, {} steps run",
-                    example.name,
-                    self.runs,
-                    variant.slug(),
-                    scenario.label(),
-                    sample.seconds,
-                    sample.steps_run
-                ));
-                side.builds.push((scenario, sample));
-            }
+            let sample = self.build(
+                example,
+                &copy,
+                variant,
+                scenario,
+                &(run + 1).to_string(),
+                &tag,
+            )?;
+            self.say(&format!(
+                "{} run {}/{}: {:<10} {:<22} {:>7.2} s, {} steps run",
+                example.name,
+                run + 1,
+                self.runs,
+                variant.slug(),
+                scenario.label(),
+                sample.seconds,
+                sample.steps_run
+            ));
             if let Some(id) = docker::image_id(&tag) {
                 built_ids.insert(id);
             }
+            side.builds.push((scenario, sample));
             if scenario == Scenario::Cold {
                 side.image = Some(self.image_facts(&tag, &example.dir.join("Dockerfile"))?);
             }
@@ -447,38 +450,6 @@ impl Runner {
 /// shared machine, the set-up script re-makes base images) or another build gets in its way.
 const MAX_RETRIES: usize = 2;
 
-/// One side's measurements of one run, kept only if its base images did not change meanwhile.
-#[derive(Debug, Default)]
-struct Side {
-    builds: Vec<(Scenario, BuildSample)>,
-    image: Option<ImageFacts>,
-}
-
-impl Side {
-    /// Whether another build on the engine got in the way: a cold build found steps in the
-    /// cache, a fully cached one ran steps, or a build shared steps another build had started.
-    fn disturbed(&self) -> bool {
-        self.builds.iter().any(|(scenario, sample)| {
-            sample.steps_shared > 0
-                || (*scenario == Scenario::Cold && sample.steps_cached > 0)
-                || (*scenario == Scenario::Cached && sample.steps_run > 0)
-        })
-    }
-
-    fn commit(self, variant: Variant, result: &mut ExampleResult) {
-        for (scenario, sample) in self.builds {
-            result
-                .builds
-                .entry((variant, scenario))
-                .or_default()
-                .push(sample);
-        }
-        if let Some(image) = self.image {
-            result.images.entry(variant).or_default().push(image);
-        }
-    }
-}
-
 /// The current ids of images (`None` for a missing one).
 fn base_ids(images: &[String]) -> Vec<Option<String>> {
     images.iter().map(|i| docker::image_id(i)).collect()
@@ -489,8 +460,11 @@ pub fn tag(example: &str, variant: Variant) -> String {
     format!("stagefile-bench-{example}:{}", variant.slug())
 }
 
+mod cached;
 mod files;
+mod side;
 #[cfg(test)]
 mod tests;
 
 pub use files::{copy_dir, with_syntax};
+use side::Side;
