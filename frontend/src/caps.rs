@@ -17,7 +17,7 @@ pub mod id {
     pub const RETURN: &str = "return";
     pub const RETURN_MAP: &str = "returnmap";
     pub const READ_FILE: &str = "readfile";
-    pub const STAT_FILE: &str = "statfile";
+    pub const READ_DIR: &str = "readdir";
     pub const RESOLVE_IMAGE: &str = "resolveimage";
     pub const RESOLVE_IMAGE_MODE: &str = "resolveimage.resolvemode";
     pub const IMPORT_CACHES: &str = "importcaches";

@@ -1,10 +1,10 @@
 //! Reading from the client: the spec file from the `dockerfile` local (or a frontend input), and
 //! the build context's `.dockerignore` and which detection paths exist in it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use bollard_buildkit_proto::moby::buildkit::v1::frontend::{
-    InputsRequest, ReadFileRequest, ReadFileResponse, StatFileRequest, StatFileResponse,
+    InputsRequest, ReadDirRequest, ReadDirResponse, ReadFileRequest, ReadFileResponse,
 };
 use llb_gen::{KnownPaths, SourceFile, pb};
 use tokio::task::JoinSet;
@@ -107,7 +107,8 @@ pub struct ContextFiles {
 }
 
 /// Reads the build context's `.dockerignore` (when `dockerignore` is set) and which of `paths`
-/// exist, with one transfer of only those files from the client, then every read at once: a
+/// exist, with one transfer of only those files from the client, then every read at once (one
+/// listing per directory, not a request per path: each request may mount the snapshot): a
 /// fully cached build pays one round trip to the client for both, as the Dockerfile frontend
 /// does for its `.dockerignore` alone.
 pub async fn context_files(
@@ -130,7 +131,7 @@ pub async fn context_files(
         return Ok(ContextFiles::default());
     }
     if !paths.is_empty() {
-        caps.require(id::STAT_FILE, "detecting lockfiles in the build context")?;
+        caps.require(id::READ_DIR, "detecting lockfiles in the build context")?;
     }
     let mut wanted = paths.clone();
     if dockerignore {
@@ -169,14 +170,14 @@ pub async fn context_files(
         };
         reads.spawn(async move { Read::Ignore(client.read_file(request).await) });
     }
-    for path in paths {
+    for (dir, names) in by_dir(&paths) {
         let mut client = client.clone();
-        let request = StatFileRequest {
+        let request = ReadDirRequest {
             r#ref: reference.id.clone(),
-            path: path.clone(),
+            dir_path: dir.clone(),
             ..Default::default()
         };
-        reads.spawn(async move { Read::Stat(path, client.stat_file(request).await) });
+        reads.spawn(async move { Read::Dir(dir, names, client.read_dir(request).await) });
     }
     let mut files = ContextFiles::default();
     while let Some(read) = reads.join_next().await {
@@ -192,13 +193,17 @@ pub async fn context_files(
             Read::Ignore(Err(status)) => {
                 return Err(FrontendError::from(status).context("failed to read .dockerignore"));
             }
-            Read::Stat(path, Ok(response)) if response.get_ref().stat.is_some() => {
-                files.found.insert(path);
+            Read::Dir(dir, names, Ok(response)) => {
+                for entry in response.into_inner().entries {
+                    let name = entry.path.rsplit('/').next().unwrap_or_default();
+                    if names.contains(name) {
+                        files.found.insert(join(&dir, name));
+                    }
+                }
             }
-            Read::Stat(_, Ok(_)) => {}
-            Read::Stat(_, Err(status)) if is_not_found(&status) => {}
-            Read::Stat(path, Err(status)) => crate::log!(
-                "stat {path} in the build context failed: {}",
+            Read::Dir(_, _, Err(status)) if is_not_found(&status) => {}
+            Read::Dir(dir, _, Err(status)) => crate::log!(
+                "listing {dir:?} in the build context failed: {}",
                 status.message()
             ),
         }
@@ -209,10 +214,33 @@ pub async fn context_files(
 /// One read of [`context_files`], with its answer.
 enum Read {
     Ignore(Result<tonic::Response<ReadFileResponse>, tonic::Status>),
-    Stat(
+    /// A directory and the names asked about in it.
+    Dir(
         String,
-        Result<tonic::Response<StatFileResponse>, tonic::Status>,
+        BTreeSet<String>,
+        Result<tonic::Response<ReadDirResponse>, tonic::Status>,
     ),
+}
+
+/// The paths grouped by their directory (`""` for the root): the names asked about in each.
+fn by_dir(paths: &[String]) -> BTreeMap<String, BTreeSet<String>> {
+    let mut dirs: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for path in paths {
+        let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+        dirs.entry(dir.to_owned())
+            .or_default()
+            .insert(name.to_owned());
+    }
+    dirs
+}
+
+/// `dir/name`, or `name` at the root.
+fn join(dir: &str, name: &str) -> String {
+    if dir.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{dir}/{name}")
+    }
 }
 
 /// The probe the compiler asks.
@@ -224,4 +252,33 @@ fn is_not_found(status: &tonic::Status) -> bool {
     status.code() == tonic::Code::NotFound
         || status.message().contains("no such file or directory")
         || status.message().contains("not found")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn probe_paths_are_listed_once_per_directory() {
+        let paths: Vec<String> = [
+            "uv.lock",
+            "app/requirements.txt",
+            "app/uv.lock",
+            "vendor/cache",
+        ]
+        .map(str::to_owned)
+        .into();
+        let dirs = by_dir(&paths);
+        assert_eq!(dirs.len(), 3);
+        assert_eq!(
+            dirs[""].iter().map(String::as_str).collect::<Vec<_>>(),
+            ["uv.lock"]
+        );
+        assert_eq!(
+            dirs["app"].iter().map(String::as_str).collect::<Vec<_>>(),
+            ["requirements.txt", "uv.lock"]
+        );
+        assert_eq!(join("vendor", "cache"), "vendor/cache");
+        assert_eq!(join("", "uv.lock"), "uv.lock");
+    }
 }
