@@ -20,6 +20,7 @@ pub mod image;
 pub mod interp;
 pub mod llb;
 pub mod lower;
+pub mod options;
 pub mod plan;
 pub mod platform;
 pub mod probe;

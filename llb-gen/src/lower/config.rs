@@ -2,9 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::compile::CompileOptions;
 use crate::diag::Diagnostic;
 use crate::image::ImageConfig;
+use crate::options::CompileOptions;
 use crate::plan::{StagePlan, UserSetting};
 
 /// Applies the stage's image settings (after its steps set env, workdir and user).

@@ -7,11 +7,11 @@ mod run;
 
 use std::collections::BTreeMap;
 
-use crate::compile::{CompileOptions, Compiled, ContextSource, NamedContext, ResolvedImage};
 use crate::diag::{Diagnostic, Diagnostics, SourceFile};
 use crate::image::ImageConfig;
 use crate::interp::{self, Unknown};
 use crate::llb::{self, FileAction, LocalOptions, OpMeta, State};
+use crate::options::{CompileOptions, ContextSource, NamedContext, ResolvedImage};
 use crate::pb;
 use crate::plan::{Base, Plan, Span, StagePlan};
 use crate::recipes::{StageSteps, Step, system};
@@ -34,13 +34,24 @@ pub(crate) struct Lowering<'a> {
     pub warnings: Vec<Diagnostic>,
 }
 
+/// What lowering produces: the target's definition, its image config and the warnings.
+#[derive(Debug, Clone)]
+pub struct Lowered {
+    /// The LLB of the target.
+    pub definition: pb::Definition,
+    /// The target stage's image config.
+    pub image_config: ImageConfig,
+    /// Findings that do not stop the build.
+    pub warnings: Vec<Diagnostic>,
+}
+
 /// Lowers the target and returns the definition with its image config.
 pub fn lower(
     plan: &Plan,
     stages: &[StageSteps],
     images: &BTreeMap<String, ResolvedImage>,
     options: &CompileOptions,
-) -> Result<Compiled, Diagnostics> {
+) -> Result<Lowered, Diagnostics> {
     let mut lowering = Lowering {
         plan,
         options,
@@ -70,7 +81,7 @@ pub fn lower(
             language: "TOML",
         }),
     );
-    Ok(Compiled {
+    Ok(Lowered {
         definition,
         image_config: config,
         warnings: lowering.warnings,

@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use serde_spanned::Spanned;
 
 use super::{ArgPlan, Plan, Span, graph, stage};
-use crate::compile::CompileOptions;
 use crate::diag::{Diagnostic, Diagnostics, SourceFile};
 use crate::interp::{self, Unknown};
+use crate::options::CompileOptions;
 use crate::spec::Spec;
 
 /// Collects diagnostics and answers questions every stage asks (arg values, stage names).

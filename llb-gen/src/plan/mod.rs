@@ -3,15 +3,16 @@
 
 mod build;
 mod graph;
+mod outline;
 mod stage;
 mod user;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::ops::Range;
 
 pub use build::build;
+pub use outline::{ArgInfo, Outline, TargetInfo};
 
-use crate::compile::{ArgInfo, NamedContext, Outline, TargetInfo};
 use crate::diag::SourceFile;
 
 /// Byte range in the spec file.
@@ -440,95 +441,5 @@ impl Plan {
     /// Stage index by name.
     pub fn stage_index(&self, name: &str) -> Option<usize> {
         self.stages.iter().position(|s| s.name == name)
-    }
-
-    /// Normalized image references the target needs resolved (bases only, not replaced ones).
-    pub fn images_to_resolve(&self, named: &BTreeMap<String, NamedContext>) -> Vec<String> {
-        let mut images = BTreeSet::new();
-        for &index in &self.order {
-            let stage = &self.stages[index];
-            if stage.replaced {
-                continue;
-            }
-            if let Base::Image {
-                reference, written, ..
-            } = &stage.base
-                && !named.contains_key(written)
-                && !named.contains_key(reference)
-            {
-                images.insert(reference.clone());
-            }
-            for copy in &stage.copies {
-                if let CopyFrom::Image(reference) = &copy.from
-                    && !named.contains_key(reference)
-                {
-                    images.insert(reference.clone());
-                }
-            }
-        }
-        images.into_iter().collect()
-    }
-
-    /// Stages that can be targets.
-    pub fn targets(&self) -> Vec<TargetInfo> {
-        let default = self.default_target();
-        self.stages
-            .iter()
-            .enumerate()
-            .map(|(index, stage)| TargetInfo {
-                name: stage.name.clone(),
-                description: stage.description.clone(),
-                default: index == default,
-                line: self.file.line_col(stage.span.start).0,
-            })
-            .collect()
-    }
-
-    /// The default target: the stage marked `default`, else the last one.
-    pub fn default_target(&self) -> usize {
-        self.stages
-            .iter()
-            .position(|s| s.is_default)
-            .unwrap_or(self.stages.len().saturating_sub(1))
-    }
-
-    /// Args, secrets and ssh ids the target uses.
-    pub fn outline(&self, build_args: &BTreeMap<String, String>) -> Outline {
-        let mut secrets = BTreeMap::new();
-        let mut ssh = BTreeSet::new();
-        for &index in &self.order {
-            for run in &self.stages[index].runs {
-                for mount in &run.mounts {
-                    match mount {
-                        MountPlan::Secret { id, required, .. } => {
-                            let entry = secrets.entry(id.clone()).or_insert(false);
-                            *entry |= *required;
-                        }
-                        MountPlan::Ssh { id } => {
-                            ssh.insert(id.clone());
-                        }
-                        _ => {}
-                    }
-                }
-            }
-        }
-        Outline {
-            target: self.target_stage().name.clone(),
-            args: self
-                .args
-                .iter()
-                .map(|arg| ArgInfo {
-                    name: arg.name.clone(),
-                    default: arg.default.clone(),
-                    value: build_args
-                        .get(&arg.name)
-                        .cloned()
-                        .unwrap_or(arg.value.clone()),
-                    line: self.file.line_col(arg.span.start).0,
-                })
-                .collect(),
-            secrets: secrets.into_iter().collect(),
-            ssh: ssh.into_iter().collect(),
-        }
     }
 }

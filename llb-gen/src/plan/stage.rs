@@ -7,9 +7,9 @@ use super::{
     Base, CopyFrom, CopyPlan, ImageSettings, Language, LanguagePlan, Manager, MountPlan, Network,
     Owner, PackagePlan, PackageTool, RunPlan, Sharing, Span, StagePlan, UserSetting,
 };
-use crate::compile::CompileOptions;
 use crate::diag::Diagnostic;
 use crate::image::HealthConfig;
+use crate::options::CompileOptions;
 use crate::reference;
 use crate::spec::{self, MountList, OneOrMany, SourceSetting, SshSetting};
 
