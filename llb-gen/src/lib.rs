@@ -18,6 +18,7 @@ pub mod dump;
 pub mod ignore;
 pub mod image;
 pub mod interp;
+pub mod ir;
 pub mod llb;
 pub mod lower;
 pub mod options;

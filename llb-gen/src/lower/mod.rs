@@ -10,11 +10,11 @@ use std::collections::BTreeMap;
 use crate::diag::{Diagnostic, Diagnostics, SourceFile};
 use crate::image::ImageConfig;
 use crate::interp::{self, Unknown};
+use crate::ir::{Span, StageSteps, Step};
 use crate::llb::{self, FileAction, LocalOptions, OpMeta, State};
 use crate::options::{CompileOptions, ContextSource, NamedContext, ResolvedImage};
 use crate::pb;
-use crate::plan::{Base, Plan, Span, StagePlan};
-use crate::recipes::{StageSteps, Step, system};
+use crate::plan::{Base, Plan, StagePlan};
 
 /// A stage after lowering: its filesystem and image config.
 #[derive(Debug, Clone)]
@@ -295,14 +295,6 @@ impl Lowering<'_> {
                     position += 1;
                     let meta = self.meta(stage, position, total, &run.display, &run.span);
                     built.state = self.run(&built, run, meta);
-                }
-                Step::CreateUser { user, span } => {
-                    position += 1;
-                    if !built.state.is_scratch() {
-                        let run = system::create_user(user, span.clone());
-                        let meta = self.meta(stage, position, total, &run.display, span);
-                        built.state = self.run(&built, &run, meta);
-                    }
                 }
                 Step::RunAs(user) => runtime_user = Some(user.ids()),
                 Step::Copy(first) => {

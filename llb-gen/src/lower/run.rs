@@ -1,10 +1,9 @@
 //! Lowering a run step to an exec op: env from the image config, mounts from the plan.
 
 use super::{Built, Lowering};
+use crate::ir::{Mount, Network, RunStep, Sharing};
 use crate::llb::{Exec, ExecMount, OpMeta, SecretEnv, State};
 use crate::pb;
-use crate::plan::{MountPlan, Network, Sharing};
-use crate::recipes::RunStep;
 
 impl Lowering<'_> {
     /// Runs `run` on the built stage, seeded with its config's env, workdir and user.
@@ -25,7 +24,7 @@ impl Lowering<'_> {
         let mut ssh_count = 0;
         for mount in &run.mounts {
             match mount {
-                MountPlan::Cache {
+                Mount::Cache {
                     target,
                     id,
                     sharing,
@@ -38,7 +37,7 @@ impl Lowering<'_> {
                         Sharing::Locked => pb::CacheSharingOpt::Locked,
                     },
                 }),
-                MountPlan::Secret {
+                Mount::Secret {
                     id,
                     target,
                     env: var,
@@ -59,7 +58,7 @@ impl Lowering<'_> {
                         });
                     }
                 }
-                MountPlan::Ssh { id } => {
+                Mount::Ssh { id } => {
                     let dest = format!("/run/buildkit/ssh_agent.{ssh_count}");
                     if ssh_count == 0 {
                         set("SSH_AUTH_SOCK", dest.clone());
@@ -70,10 +69,10 @@ impl Lowering<'_> {
                         id: id.clone(),
                     });
                 }
-                MountPlan::Tmpfs { target } => mounts.push(ExecMount::Tmpfs {
+                Mount::Tmpfs { target } => mounts.push(ExecMount::Tmpfs {
                     dest: target.clone(),
                 }),
-                MountPlan::Context { target, path } => mounts.push(ExecMount::ReadOnly {
+                Mount::Context { target, path } => mounts.push(ExecMount::ReadOnly {
                     dest: target.clone(),
                     source: self.context.clone(),
                     selector: format!("/{}", path.trim_start_matches('/')),

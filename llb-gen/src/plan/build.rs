@@ -4,9 +4,10 @@ use std::collections::BTreeMap;
 
 use serde_spanned::Spanned;
 
-use super::{ArgPlan, Plan, Span, graph, stage};
+use super::{ArgPlan, Plan, graph, stage};
 use crate::diag::{Diagnostic, Diagnostics, SourceFile};
 use crate::interp::{self, Unknown};
+use crate::ir::Span;
 use crate::options::CompileOptions;
 use crate::spec::Spec;
 

@@ -1,7 +1,8 @@
 //! The stage graph: which stages a target needs, dependencies first.
 
-use super::{Base, CopyFrom, Plan, Span};
+use super::{Base, Plan};
 use crate::diag::Diagnostic;
+use crate::ir::{CopyFrom, Span};
 
 /// Stages a stage depends on (its base and the stages it copies from), with the span that
 /// creates each dependency. A stage replaced by a named context depends on nothing.

@@ -8,20 +8,12 @@ mod stage;
 mod user;
 
 use std::collections::BTreeMap;
-use std::ops::Range;
 
 pub use build::build;
 pub use outline::{ArgInfo, Outline, TargetInfo};
 
 use crate::diag::SourceFile;
-
-/// Byte range in the spec file.
-pub type Span = Range<usize>;
-
-/// Uid and gid of the user created for final images.
-pub const APP_UID: u32 = 10001;
-/// Name of the user created for final images.
-pub const APP_USER: &str = "app";
+use crate::ir::{FileCopy, Mount, Network, NewUser, Span};
 
 /// The validated spec, for one target.
 #[derive(Debug, Clone)]
@@ -75,9 +67,9 @@ pub struct StagePlan {
     /// Working directory, when the stage sets one (language stages default to `/app`).
     pub workdir: Option<String>,
     /// Context files copied after the dependencies, for language stages.
-    pub source: Option<CopyPlan>,
+    pub source: Option<FileCopy>,
     /// Copies, in order.
-    pub copies: Vec<CopyPlan>,
+    pub copies: Vec<FileCopy>,
     /// Commands, in order, after the copies.
     pub runs: Vec<RunPlan>,
     /// Paths (relative to the workdir) other stages copy by default.
@@ -227,47 +219,6 @@ pub struct PackagePlan {
     pub span: Span,
 }
 
-/// Where a copy reads from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CopyFrom {
-    /// The build context.
-    Context,
-    /// Another stage.
-    Stage(usize),
-    /// An image (normalized reference).
-    Image(String),
-}
-
-/// A copy, validated.
-#[derive(Debug, Clone)]
-pub struct CopyPlan {
-    /// Source of the files.
-    pub from: CopyFrom,
-    /// Paths in the source; empty for "the stage's outputs".
-    pub src: Vec<String>,
-    /// Destination (absolute).
-    pub dest: String,
-    /// Only these patterns.
-    pub include: Vec<String>,
-    /// Leave out these patterns.
-    pub exclude: Vec<String>,
-    /// Owner of the copied files.
-    pub owner: Option<Owner>,
-    /// File mode.
-    pub mode: Option<u32>,
-    /// Where it was written.
-    pub span: Span,
-}
-
-/// Who owns copied files.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Owner {
-    /// Numeric ids.
-    Ids(u32, u32),
-    /// Names looked up in the stage's `/etc/passwd` and `/etc/group`.
-    Names(String, Option<String>),
-}
-
 /// A command, validated.
 #[derive(Debug, Clone)]
 pub struct RunPlan {
@@ -276,7 +227,7 @@ pub struct RunPlan {
     /// How the command reads in progress output.
     pub display: String,
     /// Extra mounts.
-    pub mounts: Vec<MountPlan>,
+    pub mounts: Vec<Mount>,
     /// Extra env for this command.
     pub env: Vec<(String, String)>,
     /// Network mode.
@@ -289,86 +240,6 @@ pub struct RunPlan {
     pub before_source: bool,
     /// Where it was written.
     pub span: Span,
-}
-
-/// Network modes for commands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Network {
-    /// The sandbox's own network (default).
-    #[default]
-    Sandbox,
-    /// No network.
-    None,
-    /// The host's network (needs an entitlement).
-    Host,
-}
-
-/// A mount for a command.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum MountPlan {
-    /// A persistent cache directory.
-    Cache {
-        /// Mount point.
-        target: String,
-        /// Cache id.
-        id: String,
-        /// Sharing mode.
-        sharing: Sharing,
-    },
-    /// A secret file and/or env var.
-    Secret {
-        /// Secret id.
-        id: String,
-        /// File path, if mounted as a file.
-        target: Option<String>,
-        /// Env var name, if exposed as env.
-        env: Option<String>,
-        /// Whether a missing secret fails the build.
-        required: bool,
-    },
-    /// SSH agent socket.
-    Ssh {
-        /// SSH id (`default` for the default agent).
-        id: String,
-    },
-    /// A tmpfs.
-    Tmpfs {
-        /// Mount point.
-        target: String,
-    },
-    /// A read-only bind of a build-context path: files a step reads (e.g. vendored packages)
-    /// without copying them into a layer.
-    Context {
-        /// Mount point.
-        target: String,
-        /// Path in the build context, relative to its root.
-        path: String,
-    },
-}
-
-impl MountPlan {
-    /// Where it is mounted, if it is mounted at a path (an SSH socket and an env-only secret
-    /// are not).
-    pub fn target(&self) -> Option<&str> {
-        match self {
-            Self::Cache { target, .. } | Self::Tmpfs { target } | Self::Context { target, .. } => {
-                Some(target)
-            }
-            Self::Secret { target, .. } => target.as_deref(),
-            Self::Ssh { .. } => None,
-        }
-    }
-}
-
-/// Cache mount sharing modes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Sharing {
-    /// Concurrent writers share it.
-    Shared,
-    /// Each writer gets its own copy when busy.
-    Private,
-    /// Writers wait for each other.
-    Locked,
 }
 
 /// Image config settings of a stage.
@@ -396,40 +267,7 @@ pub enum UserSetting {
     /// Said in the spec: a user the base image has.
     Explicit(String),
     /// A user and group the stage creates and runs as.
-    Create(NewUserPlan),
-}
-
-/// A user (and its group) created by a stage.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewUserPlan {
-    /// User name.
-    pub name: String,
-    /// User id.
-    pub uid: u32,
-    /// Group name.
-    pub group: String,
-    /// Group id.
-    pub gid: u32,
-    /// Home directory, owned by the user.
-    pub home: String,
-}
-
-impl NewUserPlan {
-    /// The `app` user final images get unless they say otherwise.
-    pub fn app() -> Self {
-        Self {
-            name: APP_USER.into(),
-            uid: APP_UID,
-            group: APP_USER.into(),
-            gid: APP_UID,
-            home: format!("/home/{APP_USER}"),
-        }
-    }
-
-    /// `uid:gid`, as the image config's `User`.
-    pub fn ids(&self) -> String {
-        format!("{}:{}", self.uid, self.gid)
-    }
+    Create(NewUser),
 }
 
 impl Plan {

@@ -3,7 +3,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Base, CopyFrom, MountPlan, Plan};
+use super::{Base, Plan};
+use crate::ir::{CopyFrom, Mount};
 use crate::options::NamedContext;
 
 /// A stage that can be built with `--target`, for `--call=targets`.
@@ -104,11 +105,11 @@ impl Plan {
             for run in &self.stages[index].runs {
                 for mount in &run.mounts {
                     match mount {
-                        MountPlan::Secret { id, required, .. } => {
+                        Mount::Secret { id, required, .. } => {
                             let entry = secrets.entry(id.clone()).or_insert(false);
                             *entry |= *required;
                         }
-                        MountPlan::Ssh { id } => {
+                        Mount::Ssh { id } => {
                             ssh.insert(id.clone());
                         }
                         _ => {}

@@ -4,11 +4,12 @@ use serde_spanned::Spanned;
 
 use super::build::Checker;
 use super::{
-    Base, CopyFrom, CopyPlan, ImageSettings, Language, LanguagePlan, Manager, MountPlan, Network,
-    Owner, PackagePlan, PackageTool, RunPlan, Sharing, Span, StagePlan, UserSetting,
+    Base, ImageSettings, Language, LanguagePlan, Manager, PackagePlan, PackageTool, RunPlan,
+    StagePlan, UserSetting,
 };
 use crate::diag::Diagnostic;
 use crate::image::HealthConfig;
+use crate::ir::{CopyFrom, FileCopy, Mount, Network, Owner, Sharing, Span};
 use crate::options::CompileOptions;
 use crate::reference;
 use crate::spec::{self, MountList, OneOrMany, SourceSetting, SshSetting};
@@ -481,10 +482,10 @@ fn copy_from(checker: &mut Checker, from: &Spanned<String>) -> CopyFrom {
 
 fn copy_plan(
     checker: &mut Checker,
-    copy: &Spanned<spec::Copy>,
+    copy: &Spanned<spec::CopyTable>,
     workdir: Option<&str>,
     user: &UserSetting,
-) -> CopyPlan {
+) -> FileCopy {
     let c = copy.get_ref();
     let from = match &c.from {
         Some(from) => copy_from(checker, from),
@@ -556,7 +557,7 @@ fn copy_plan(
             }
         }
     });
-    CopyPlan {
+    FileCopy {
         from,
         src,
         dest,
@@ -588,8 +589,8 @@ fn parse_owner(
     if let Some(created) = super::user::created_owner(stage_user, &user, group.as_deref()) {
         return Some(created);
     }
-    if user == super::APP_USER && group.as_deref().is_none_or(|g| g == super::APP_USER) {
-        return Some(Owner::Ids(super::APP_UID, super::APP_UID));
+    if user == crate::ir::APP_USER && group.as_deref().is_none_or(|g| g == crate::ir::APP_USER) {
+        return Some(Owner::Ids(crate::ir::APP_UID, crate::ir::APP_UID));
     }
     match (user.parse::<u32>(), group.as_deref().map(str::parse::<u32>)) {
         (Ok(uid), None) => Some(Owner::Ids(uid, uid)),
@@ -598,7 +599,7 @@ fn parse_owner(
     }
 }
 
-fn run_plan(checker: &mut Checker, run: &Spanned<spec::RunStep>) -> RunPlan {
+fn run_plan(checker: &mut Checker, run: &Spanned<spec::RunEntry>) -> RunPlan {
     let table = &run.get_ref().0;
     let span = run.span();
     let (args, display) = match &table.cmd {
@@ -646,7 +647,7 @@ fn run_plan(checker: &mut Checker, run: &Spanned<spec::RunStep>) -> RunPlan {
                 .with_help("e.g. cache = [\"/root/.cache/pip\"]"),
             );
         }
-        mounts.push(MountPlan::Cache {
+        mounts.push(Mount::Cache {
             id: checker.command(cache.id.as_ref().unwrap_or(&cache.target)),
             target: checker.command(&cache.target),
             sharing,
@@ -669,7 +670,7 @@ fn run_plan(checker: &mut Checker, run: &Spanned<spec::RunStep>) -> RunPlan {
                 .with_help("use letters, digits and `_`"),
             );
         }
-        mounts.push(MountPlan::Secret {
+        mounts.push(Mount::Secret {
             id: secret.id.clone(),
             target,
             env: secret.env.clone(),
@@ -677,11 +678,11 @@ fn run_plan(checker: &mut Checker, run: &Spanned<spec::RunStep>) -> RunPlan {
         });
     }
     match &table.ssh {
-        Some(SshSetting::Default(true)) => mounts.push(MountPlan::Ssh {
+        Some(SshSetting::Default(true)) => mounts.push(Mount::Ssh {
             id: "default".into(),
         }),
         Some(SshSetting::Ids(ids)) => {
-            mounts.extend(ids.iter().map(|id| MountPlan::Ssh { id: id.clone() }))
+            mounts.extend(ids.iter().map(|id| Mount::Ssh { id: id.clone() }))
         }
         _ => {}
     }
@@ -696,7 +697,7 @@ fn run_plan(checker: &mut Checker, run: &Spanned<spec::RunStep>) -> RunPlan {
                 .with_help("e.g. tmpfs = [\"/tmp\"]"),
             );
         }
-        mounts.push(MountPlan::Tmpfs { target });
+        mounts.push(Mount::Tmpfs { target });
     }
     let network = match table.network.as_deref() {
         None | Some("default") | Some("sandbox") => Network::Sandbox,
@@ -735,7 +736,7 @@ fn source_plan(
     runs: &[RunPlan],
     image: &ImageSettings,
     workdir: Option<&str>,
-) -> Option<CopyPlan> {
+) -> Option<FileCopy> {
     language?;
     let dest = workdir.unwrap_or("/app").to_owned();
     // Bundler installs from `vendor/cache` through a mount; the `.gem` files stay out.
@@ -746,7 +747,7 @@ fn source_plan(
             exclude.push("vendor/cache".to_owned());
         }
         exclude.extend(extra);
-        CopyPlan {
+        FileCopy {
             from: CopyFrom::Context,
             src: vec![src],
             dest: dest.clone(),

@@ -2,10 +2,11 @@
 
 use serde_spanned::Spanned;
 
+use super::UserSetting;
 use super::build::Checker;
-use super::{APP_UID, NewUserPlan, Owner, UserSetting};
 use crate::diag::Diagnostic;
-use crate::spec::{NewUser, UserValue};
+use crate::ir::{APP_UID, NewUser, Owner};
+use crate::spec::{NewUserTable, UserValue};
 
 /// The stage's user setting; errors are reported to `checker`.
 pub(super) fn user_setting(
@@ -47,7 +48,7 @@ pub(super) fn created_owner(
         .then_some(Owner::Ids(created.uid, created.gid))
 }
 
-fn new_user(checker: &mut Checker, new: &NewUser, span: super::Span) -> Option<NewUserPlan> {
+fn new_user(checker: &mut Checker, new: &NewUserTable, span: super::Span) -> Option<NewUser> {
     let mut ok = true;
     let mut fail = |checker: &mut Checker, message: String, help: &str| {
         checker.error(Diagnostic::error(message, Some(span.clone())).with_help(help));
@@ -97,7 +98,7 @@ fn new_user(checker: &mut Checker, new: &NewUser, span: super::Span) -> Option<N
             "write an absolute path such as \"/home/svc\"",
         );
     }
-    ok.then(|| NewUserPlan {
+    ok.then(|| NewUser {
         name: new.name.clone(),
         uid,
         group,

@@ -9,106 +9,15 @@ mod detect;
 mod node;
 mod python;
 mod ruby;
-pub(crate) mod system;
+mod system;
 
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::plan::{
-    CopyFrom, CopyPlan, Language, MountPlan, Network, NewUserPlan, Plan, RunPlan, Span, StagePlan,
-};
+use crate::ir::{CopyFrom, FileCopy, RunStep, RunTools, Span, StageSteps, Step};
+use crate::plan::{Language, Plan, RunPlan, StagePlan};
 use crate::probe::ContextProbe;
 use accounts::Accounts;
 
 pub use detect::probe_paths;
-
-/// A step of a stage, in build order.
-#[derive(Debug, Clone)]
-pub enum Step {
-    /// Sets (and creates) the working directory.
-    Workdir {
-        /// Absolute path.
-        path: String,
-        /// Where it comes from.
-        span: Span,
-    },
-    /// Sets env entries for later steps and the image (values may refer to earlier env).
-    Env {
-        /// `(name, value)` pairs.
-        vars: Vec<(String, String)>,
-        /// Where they come from.
-        span: Span,
-    },
-    /// Runs a command.
-    Run(RunStep),
-    /// Copies files into the stage.
-    Copy(CopyPlan),
-    /// Creates a non-root user and its group (as root; later steps still run as root).
-    CreateUser {
-        /// The user and group.
-        user: NewUserPlan,
-        /// Where the decision comes from.
-        span: Span,
-    },
-    /// Makes the image run as this user (created here or in the stage it is built from).
-    RunAs(NewUserPlan),
-}
-
-/// A command with its mounts.
-#[derive(Debug, Clone)]
-pub struct RunStep {
-    /// Text shown in progress output.
-    pub display: String,
-    /// Program and arguments.
-    pub args: Vec<String>,
-    /// Extra env for this command only.
-    pub env: Vec<(String, String)>,
-    /// Working directory override.
-    pub cwd: Option<String>,
-    /// User override; recipe steps run as root.
-    pub user: Option<String>,
-    /// Mounts.
-    pub mounts: Vec<MountPlan>,
-    /// Network mode.
-    pub network: Network,
-    /// Where it comes from.
-    pub span: Span,
-}
-
-impl RunStep {
-    /// A recipe's shell command, run as root with the given cache mounts.
-    pub fn recipe(
-        display: impl Into<String>,
-        script: impl Into<String>,
-        mounts: Vec<MountPlan>,
-        span: Span,
-    ) -> Self {
-        Self {
-            display: display.into(),
-            args: vec!["/bin/sh".into(), "-c".into(), script.into()],
-            env: Vec::new(),
-            cwd: None,
-            user: Some("0:0".into()),
-            mounts,
-            network: Network::Sandbox,
-            span,
-        }
-    }
-
-    /// Adds env for this command.
-    pub fn with_env(mut self, vars: &[(&str, &str)]) -> Self {
-        self.env
-            .extend(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
-        self
-    }
-}
-
-/// The steps of one stage.
-#[derive(Debug, Clone)]
-pub struct StageSteps {
-    /// Index of the stage in the plan.
-    pub stage: usize,
-    /// Steps, in order.
-    pub steps: Vec<Step>,
-}
 
 /// Expands every stage the target needs into steps.
 pub fn expand(plan: &Plan, probe: &dyn ContextProbe) -> Result<Vec<StageSteps>, Diagnostics> {
@@ -154,10 +63,7 @@ fn expand_stage(
         steps.push(Step::Run(system::apt_install(stage)));
     }
     for (user, span) in accounts.created_in.get(&index).into_iter().flatten() {
-        steps.push(Step::CreateUser {
-            user: user.clone(),
-            span: span.clone(),
-        });
+        steps.push(Step::Run(system::create_user(user, span.clone())));
     }
     if let Some(user) = accounts.runs_as.get(&index) {
         steps.push(Step::RunAs(user.clone()));
@@ -252,15 +158,6 @@ fn expand_stage(
     }
 }
 
-/// Mounts and env a language adds to the stage's own `run` steps (its tools).
-#[derive(Debug, Clone, Default)]
-pub struct RunTools {
-    /// Mounts, before the step's own.
-    pub mounts: Vec<MountPlan>,
-    /// Env, before the step's own (which wins).
-    pub env: Vec<(String, String)>,
-}
-
 /// A stage's `run` entry as a step, with the language's tools.
 fn run_step(run: &RunPlan, tools: &RunTools) -> Step {
     // A mount the step declares itself at the same target takes the tool's place.
@@ -294,7 +191,7 @@ pub(crate) fn manifest_copies(stage: &StagePlan, files: &[String], span: &Span) 
     files
         .iter()
         .map(|file| {
-            Step::Copy(CopyPlan {
+            Step::Copy(FileCopy {
                 from: CopyFrom::Context,
                 src: vec![in_root(stage, file)],
                 dest: format!("{workdir}/{file}"),

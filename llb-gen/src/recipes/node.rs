@@ -1,12 +1,13 @@
 //! Node.js: npm, Yarn or pnpm chosen from the lockfile, frozen installs, the tool's cache as a
 //! (writable) cache mount.
 
-use super::{RunStep, RunTools, Step, in_root, manifest_copies};
-use crate::plan::{LanguagePlan, Manager, MountPlan, Sharing, StagePlan};
+use super::{in_root, manifest_copies};
+use crate::ir::{Mount, RunStep, RunTools, Sharing, Step};
+use crate::plan::{LanguagePlan, Manager, StagePlan};
 use crate::probe::ContextProbe;
 
-fn cache(target: &str, id: &str) -> MountPlan {
-    MountPlan::Cache {
+fn cache(target: &str, id: &str) -> Mount {
+    Mount::Cache {
         target: target.into(),
         id: id.into(),
         sharing: Sharing::Shared,
@@ -14,7 +15,7 @@ fn cache(target: &str, id: &str) -> MountPlan {
 }
 
 /// The corepack cache: where corepack keeps the pnpm or Yarn release a project pins.
-fn corepack_cache() -> MountPlan {
+fn corepack_cache() -> Mount {
     cache("/root/.cache/node/corepack", "stagefile-corepack")
 }
 

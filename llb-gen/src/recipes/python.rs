@@ -1,23 +1,24 @@
 //! Python: a virtualenv built from requirement files (pip), poetry.lock (Poetry) or uv.lock (uv),
 //! in a layer keyed only by those files, with the tool's download cache as a cache mount.
 
-use super::{RunStep, Step, manifest_copies};
-use crate::plan::{LanguagePlan, Manager, MountPlan, PackagePlan, PackageTool, Sharing, StagePlan};
+use super::manifest_copies;
+use crate::ir::{Mount, RunStep, Sharing, Step};
+use crate::plan::{LanguagePlan, Manager, PackagePlan, PackageTool, StagePlan};
 use crate::probe::ContextProbe;
 
 /// Where build tools (Poetry, uv) live: a cache mount, so they never reach a layer.
 const TOOLS: &str = "/opt/stagefile-tools";
 
-fn cache(target: &str, id: &str) -> MountPlan {
-    MountPlan::Cache {
+fn cache(target: &str, id: &str) -> Mount {
+    Mount::Cache {
         target: target.into(),
         id: id.into(),
         sharing: Sharing::Shared,
     }
 }
 
-fn tools_cache(language: &LanguagePlan) -> MountPlan {
-    MountPlan::Cache {
+fn tools_cache(language: &LanguagePlan) -> Mount {
+    Mount::Cache {
         target: TOOLS.into(),
         id: format!("stagefile-python{}-tools", language.version),
         sharing: Sharing::Locked,
@@ -155,7 +156,7 @@ pub fn package(
     let script = match package.tool {
         PackageTool::Pex => {
             mounts.push(cache("/root/.cache/pex", "stagefile-pex"));
-            mounts.push(MountPlan::Tmpfs {
+            mounts.push(Mount::Tmpfs {
                 target: "/tmp".into(),
             });
             let export = match manager {
@@ -191,7 +192,7 @@ pub fn package(
             )
         }
         PackageTool::Zipapp => {
-            mounts.push(MountPlan::Tmpfs {
+            mounts.push(Mount::Tmpfs {
                 target: "/tmp/stagefile-zipapp".into(),
             });
             let site = if manager.is_some() {

@@ -1,8 +1,9 @@
 //! Ruby: Bundler with Gemfile.lock in frozen mode, `vendor/cache` for offline or private gems,
 //! the download cache as a cache mount and no `.gem` files left in the layer.
 
-use super::{RunStep, Step, in_root, manifest_copies};
-use crate::plan::{LanguagePlan, Manager, MountPlan, Sharing, StagePlan};
+use super::{in_root, manifest_copies};
+use crate::ir::{Mount, RunStep, Sharing, Step};
+use crate::plan::{LanguagePlan, Manager, StagePlan};
 use crate::probe::ContextProbe;
 
 /// Steps of a Ruby stage: Gemfile, lock and vendored gems, then `bundle install`.
@@ -17,7 +18,7 @@ pub fn steps(
     }
     let span = language.span.clone();
     let files = ["Gemfile".to_owned(), "Gemfile.lock".to_owned()];
-    let mut mounts = vec![MountPlan::Cache {
+    let mut mounts = vec![Mount::Cache {
         target: "/root/.bundle/cache".into(),
         id: "stagefile-bundler".into(),
         sharing: Sharing::Shared,
@@ -27,7 +28,7 @@ pub fn steps(
     let vendored = probe.exists(&in_root(stage, "vendor/cache"));
     if vendored {
         let workdir = stage.workdir.as_deref().unwrap_or("/app");
-        mounts.push(MountPlan::Context {
+        mounts.push(Mount::Context {
             target: format!("{}/vendor/cache", workdir.trim_end_matches('/')),
             path: in_root(stage, "vendor/cache"),
         });

@@ -1,18 +1,18 @@
 //! OS-level recipes: apt packages with locked cache mounts, and the non-root runtime user.
 
-use super::RunStep;
-use crate::plan::{MountPlan, NewUserPlan, Sharing, Span, StagePlan};
+use crate::ir::{Mount, NewUser, RunStep, Sharing, Span};
+use crate::plan::StagePlan;
 
 /// Cache mounts for apt: downloaded packages and package lists, shared between builds but
 /// locked (apt cannot share them concurrently), so neither ends up in a layer.
-fn apt_caches() -> Vec<MountPlan> {
+fn apt_caches() -> Vec<Mount> {
     vec![
-        MountPlan::Cache {
+        Mount::Cache {
             target: "/var/cache/apt".into(),
             id: "stagefile-apt-cache".into(),
             sharing: Sharing::Locked,
         },
-        MountPlan::Cache {
+        Mount::Cache {
             target: "/var/lib/apt/lists".into(),
             id: "stagefile-apt-lists".into(),
             sharing: Sharing::Locked,
@@ -40,8 +40,8 @@ pub fn apt_install(stage: &StagePlan) -> RunStep {
 
 /// Creates a user and its group (a home it owns, no login shell), with `groupadd`/`useradd`
 /// where the image has them and plain `/etc/passwd` entries elsewhere (Alpine, BusyBox).
-pub fn create_user(user: &NewUserPlan, span: Span) -> RunStep {
-    let NewUserPlan {
+pub fn create_user(user: &NewUser, span: Span) -> RunStep {
+    let NewUser {
         name,
         uid,
         group,

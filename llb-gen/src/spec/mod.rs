@@ -12,8 +12,8 @@ use serde_spanned::Spanned;
 
 pub use parse::parse;
 pub use values::{
-    CacheMount, MountList, NewUser, OneOrMany, Port, RunStep, RunTable, SecretMount, SourceSetting,
-    SourceTable, SshSetting, UserValue,
+    CacheMount, MountList, NewUserTable, OneOrMany, Port, RunEntry, RunTable, SecretMount,
+    SourceSetting, SourceTable, SshSetting, UserValue,
 };
 
 /// The whole spec file.
@@ -65,10 +65,10 @@ pub struct Stage {
     pub source: Option<Spanned<SourceSetting>>,
     /// Copies from the context, other stages or images.
     #[serde(default)]
-    pub copy: Vec<Spanned<Copy>>,
+    pub copy: Vec<Spanned<CopyTable>>,
     /// Commands run after the copies.
     #[serde(default)]
-    pub run: Vec<Spanned<RunStep>>,
+    pub run: Vec<Spanned<RunEntry>>,
     /// Paths (relative to `workdir`) that other stages copy by default.
     #[serde(default)]
     pub outputs: Vec<Spanned<String>>,
@@ -97,7 +97,7 @@ pub struct Stage {
 /// A copy into the stage.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Copy {
+pub struct CopyTable {
     /// Where from: a stage name or an image; the build context when absent.
     pub from: Option<Spanned<String>>,
     /// Source path or paths (relative to the context, or absolute in a stage).

@@ -132,7 +132,7 @@ impl<'de> Deserialize<'de> for SourceSetting {
 
 /// A build command: `"npm run build"` or a table with mounts.
 #[derive(Debug, Clone, PartialEq)]
-pub struct RunStep(pub RunTable);
+pub struct RunEntry(pub RunTable);
 
 /// The long form of a run step.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -166,19 +166,19 @@ pub struct RunTable {
     pub before_source: bool,
 }
 
-impl<'de> Deserialize<'de> for RunStep {
+impl<'de> Deserialize<'de> for RunEntry {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct V;
         impl<'de> Visitor<'de> for V {
-            type Value = RunStep;
+            type Value = RunEntry;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("a command string or a table with `cmd`")
             }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<RunStep, E> {
-                Ok(RunStep(RunTable::shell(v)))
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RunEntry, E> {
+                Ok(RunEntry(RunTable::shell(v)))
             }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RunStep, A::Error> {
-                RunTable::deserialize(de::value::MapAccessDeserializer::new(map)).map(RunStep)
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RunEntry, A::Error> {
+                RunTable::deserialize(de::value::MapAccessDeserializer::new(map)).map(RunEntry)
             }
         }
         deserializer.deserialize_any(V)
@@ -316,13 +316,13 @@ pub enum UserValue {
     /// A user the base image has: a name, `uid` or `uid:gid`.
     Existing(String),
     /// `user = { name = "svc", uid = 1000, group = "svc", gid = 1000, home = "/svc" }`.
-    Create(NewUser),
+    Create(NewUserTable),
 }
 
 /// The long form of [`UserValue`]: a user and group the stage creates.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct NewUser {
+pub struct NewUserTable {
     /// User name.
     pub name: String,
     /// User id (default 10001).
@@ -347,7 +347,7 @@ impl<'de> Deserialize<'de> for UserValue {
                 Ok(UserValue::Existing(v.to_owned()))
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<UserValue, A::Error> {
-                NewUser::deserialize(de::value::MapAccessDeserializer::new(map))
+                NewUserTable::deserialize(de::value::MapAccessDeserializer::new(map))
                     .map(UserValue::Create)
             }
         }

@@ -1,0 +1,258 @@
+//! The vocabulary shared by the phases: spans, copies, mounts, users and the build steps that
+//! recipes produce and lowering turns into LLB. Plain data; no phase logic lives here.
+
+use std::ops::Range;
+
+/// Byte range in the spec file.
+pub type Span = Range<usize>;
+
+/// Uid and gid of the user created for final images.
+pub const APP_UID: u32 = 10001;
+/// Name of the user created for final images.
+pub const APP_USER: &str = "app";
+
+/// Where a copy reads from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CopyFrom {
+    /// The build context.
+    Context,
+    /// Another stage.
+    Stage(usize),
+    /// An image (normalized reference).
+    Image(String),
+}
+
+/// A copy, validated.
+#[derive(Debug, Clone)]
+pub struct FileCopy {
+    /// Source of the files.
+    pub from: CopyFrom,
+    /// Paths in the source; empty for "the stage's outputs".
+    pub src: Vec<String>,
+    /// Destination (absolute).
+    pub dest: String,
+    /// Only these patterns.
+    pub include: Vec<String>,
+    /// Leave out these patterns.
+    pub exclude: Vec<String>,
+    /// Owner of the copied files.
+    pub owner: Option<Owner>,
+    /// File mode.
+    pub mode: Option<u32>,
+    /// Where it was written.
+    pub span: Span,
+}
+
+/// Who owns copied files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Owner {
+    /// Numeric ids.
+    Ids(u32, u32),
+    /// Names looked up in the stage's `/etc/passwd` and `/etc/group`.
+    Names(String, Option<String>),
+}
+
+/// Network modes for commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Network {
+    /// The sandbox's own network (default).
+    #[default]
+    Sandbox,
+    /// No network.
+    None,
+    /// The host's network (needs an entitlement).
+    Host,
+}
+
+/// A mount for a command.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Mount {
+    /// A persistent cache directory.
+    Cache {
+        /// Mount point.
+        target: String,
+        /// Cache id.
+        id: String,
+        /// Sharing mode.
+        sharing: Sharing,
+    },
+    /// A secret file and/or env var.
+    Secret {
+        /// Secret id.
+        id: String,
+        /// File path, if mounted as a file.
+        target: Option<String>,
+        /// Env var name, if exposed as env.
+        env: Option<String>,
+        /// Whether a missing secret fails the build.
+        required: bool,
+    },
+    /// SSH agent socket.
+    Ssh {
+        /// SSH id (`default` for the default agent).
+        id: String,
+    },
+    /// A tmpfs.
+    Tmpfs {
+        /// Mount point.
+        target: String,
+    },
+    /// A read-only bind of a build-context path: files a step reads (e.g. vendored packages)
+    /// without copying them into a layer.
+    Context {
+        /// Mount point.
+        target: String,
+        /// Path in the build context, relative to its root.
+        path: String,
+    },
+}
+
+impl Mount {
+    /// Where it is mounted, if it is mounted at a path (an SSH socket and an env-only secret
+    /// are not).
+    pub fn target(&self) -> Option<&str> {
+        match self {
+            Self::Cache { target, .. } | Self::Tmpfs { target } | Self::Context { target, .. } => {
+                Some(target)
+            }
+            Self::Secret { target, .. } => target.as_deref(),
+            Self::Ssh { .. } => None,
+        }
+    }
+}
+
+/// Cache mount sharing modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Sharing {
+    /// Concurrent writers share it.
+    Shared,
+    /// Each writer gets its own copy when busy.
+    Private,
+    /// Writers wait for each other.
+    Locked,
+}
+
+/// A user (and its group) created by a stage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewUser {
+    /// User name.
+    pub name: String,
+    /// User id.
+    pub uid: u32,
+    /// Group name.
+    pub group: String,
+    /// Group id.
+    pub gid: u32,
+    /// Home directory, owned by the user.
+    pub home: String,
+}
+
+impl NewUser {
+    /// The `app` user final images get unless they say otherwise.
+    pub fn app() -> Self {
+        Self {
+            name: APP_USER.into(),
+            uid: APP_UID,
+            group: APP_USER.into(),
+            gid: APP_UID,
+            home: format!("/home/{APP_USER}"),
+        }
+    }
+
+    /// `uid:gid`, as the image config's `User`.
+    pub fn ids(&self) -> String {
+        format!("{}:{}", self.uid, self.gid)
+    }
+}
+
+/// A step of a stage, in build order.
+#[derive(Debug, Clone)]
+pub enum Step {
+    /// Sets (and creates) the working directory.
+    Workdir {
+        /// Absolute path.
+        path: String,
+        /// Where it comes from.
+        span: Span,
+    },
+    /// Sets env entries for later steps and the image (values may refer to earlier env).
+    Env {
+        /// `(name, value)` pairs.
+        vars: Vec<(String, String)>,
+        /// Where they come from.
+        span: Span,
+    },
+    /// Runs a command.
+    Run(RunStep),
+    /// Copies files into the stage.
+    Copy(FileCopy),
+    /// Makes the image run as this user (created here or in the stage it is built from).
+    RunAs(NewUser),
+}
+
+/// A command with its mounts.
+#[derive(Debug, Clone)]
+pub struct RunStep {
+    /// Text shown in progress output.
+    pub display: String,
+    /// Program and arguments.
+    pub args: Vec<String>,
+    /// Extra env for this command only.
+    pub env: Vec<(String, String)>,
+    /// Working directory override.
+    pub cwd: Option<String>,
+    /// User override; recipe steps run as root.
+    pub user: Option<String>,
+    /// Mounts.
+    pub mounts: Vec<Mount>,
+    /// Network mode.
+    pub network: Network,
+    /// Where it comes from.
+    pub span: Span,
+}
+
+impl RunStep {
+    /// A recipe's shell command, run as root with the given cache mounts.
+    pub fn recipe(
+        display: impl Into<String>,
+        script: impl Into<String>,
+        mounts: Vec<Mount>,
+        span: Span,
+    ) -> Self {
+        Self {
+            display: display.into(),
+            args: vec!["/bin/sh".into(), "-c".into(), script.into()],
+            env: Vec::new(),
+            cwd: None,
+            user: Some("0:0".into()),
+            mounts,
+            network: Network::Sandbox,
+            span,
+        }
+    }
+
+    /// Adds env for this command.
+    pub fn with_env(mut self, vars: &[(&str, &str)]) -> Self {
+        self.env
+            .extend(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        self
+    }
+}
+
+/// The steps of one stage.
+#[derive(Debug, Clone)]
+pub struct StageSteps {
+    /// Index of the stage in the plan.
+    pub stage: usize,
+    /// Steps, in order.
+    pub steps: Vec<Step>,
+}
+
+/// Mounts and env a language adds to the stage's own `run` steps (its tools).
+#[derive(Debug, Clone, Default)]
+pub struct RunTools {
+    /// Mounts, before the step's own.
+    pub mounts: Vec<Mount>,
+    /// Env, before the step's own (which wins).
+    pub env: Vec<(String, String)>,
+}
