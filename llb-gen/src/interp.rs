@@ -46,7 +46,7 @@ pub fn expand(
             continue;
         } else if let Some(inner) = after.strip_prefix('{') {
             match inner.find('}') {
-                Some(end) if is_name(&inner[..end]) => (&inner[..end], end + 3),
+                Some(end) if is_identifier(&inner[..end]) => (&inner[..end], end + 3),
                 _ => ("", 1),
             }
         } else {
@@ -54,7 +54,7 @@ pub fn expand(
                 .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
                 .unwrap_or(after.len());
             let name = &after[..len];
-            if bare && is_name(name) {
+            if bare && is_identifier(name) {
                 (name, len + 1)
             } else {
                 ("", 1)
@@ -89,7 +89,9 @@ fn advance(rest: &mut &str, offset: &mut usize, by: usize) {
     *offset += by;
 }
 
-fn is_name(text: &str) -> bool {
+/// Whether `text` is a name for args and env vars: letters, digits and `_`, not starting with
+/// a digit.
+pub fn is_identifier(text: &str) -> bool {
     let mut chars = text.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')

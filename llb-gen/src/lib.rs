@@ -12,6 +12,7 @@
 //!
 //! [`Compiler`] strings the phases together for the CLI and the gateway frontend.
 
+pub mod check;
 pub mod compile;
 pub mod diag;
 pub mod dump;

@@ -5,67 +5,11 @@ use std::collections::BTreeMap;
 use serde_spanned::Spanned;
 
 use super::{ArgPlan, Plan, graph, stage};
+use crate::check::Checker;
 use crate::diag::{Diagnostic, Diagnostics, SourceFile};
-use crate::interp::{self, Unknown};
-use crate::ir::Span;
+use crate::interp;
 use crate::options::CompileOptions;
 use crate::spec::Spec;
-
-/// Collects diagnostics and answers questions every stage asks (arg values, stage names).
-pub(super) struct Checker<'a> {
-    pub file: &'a SourceFile,
-    pub args: BTreeMap<String, String>,
-    pub stage_names: Vec<String>,
-    pub errors: Vec<Diagnostic>,
-}
-
-impl Checker<'_> {
-    /// Records an error.
-    pub fn error(&mut self, diagnostic: Diagnostic) {
-        self.errors.push(diagnostic);
-    }
-
-    /// Interpolates `${NAME}` args in a spec value; an unknown name is an error at its place.
-    pub fn value(&mut self, value: &Spanned<String>) -> String {
-        let lookup = |name: &str| self.args.get(name).cloned();
-        match interp::expand(value.get_ref(), &lookup, Unknown::Fail, false) {
-            Ok(text) => text,
-            Err(unknown) => {
-                let span = value.span();
-                let start = self.locate_in_value(&span, unknown.offset);
-                let names: Vec<&str> = self.args.keys().map(String::as_str).collect();
-                let diagnostic = Diagnostic::error(
-                    format!("`${{{}}}` names no build arg", unknown.name),
-                    Some(start..start + unknown.name.len() + 3),
-                )
-                .with_suggestion(&unknown.name, names.iter().copied());
-                let diagnostic = if diagnostic.help.is_none() {
-                    diagnostic.with_help(format!(
-                        "declare it under [args], e.g. `{} = \"...\"`, or write `$$` for a literal `$`",
-                        unknown.name
-                    ))
-                } else {
-                    diagnostic
-                };
-                self.error(diagnostic);
-                value.get_ref().clone()
-            }
-        }
-    }
-
-    /// Interpolates args in a run command, leaving other `$` uses to the shell.
-    pub fn command(&self, text: &str) -> String {
-        let lookup = |name: &str| self.args.get(name).cloned();
-        interp::expand(text, &lookup, Unknown::Keep, false).unwrap_or_else(|_| text.to_owned())
-    }
-
-    /// Byte offset of `offset` (in the value's text) within the file, assuming a basic string.
-    fn locate_in_value(&self, span: &Span, offset: usize) -> usize {
-        let raw = &self.file.text[span.clone()];
-        let quote = usize::from(raw.starts_with(['"', '\'']));
-        (span.start + quote + offset).min(span.end)
-    }
-}
 
 /// Validates a parsed spec into a plan for the options' target; all errors are reported at once.
 pub fn build(
@@ -166,7 +110,7 @@ fn build_args(checker: &mut Checker, spec: &Spec, options: &CompileOptions) -> V
                 continue;
             }
         };
-        if !is_arg_name(name.get_ref()) {
+        if !interp::is_identifier(name.get_ref()) {
             checker.error(
                 Diagnostic::error(
                     format!("`{}` is not a valid build arg name", name.get_ref()),
@@ -191,10 +135,4 @@ fn build_args(checker: &mut Checker, spec: &Spec, options: &CompileOptions) -> V
         });
     }
     args
-}
-
-fn is_arg_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }

@@ -2,8 +2,13 @@
 //! value keeps the span it came from. Recipes and lowering read only this.
 
 mod build;
+mod copy;
 mod graph;
+mod image;
+mod language;
 mod outline;
+mod run;
+mod source;
 mod stage;
 mod user;
 

@@ -3,7 +3,7 @@
 use serde_spanned::Spanned;
 
 use super::UserSetting;
-use super::build::Checker;
+use crate::check::Checker;
 use crate::diag::Diagnostic;
 use crate::ir::{APP_UID, NewUser, Owner};
 use crate::spec::{NewUserTable, UserValue};

@@ -1,0 +1,140 @@
+//! The diagnostic sink every validation shares: errors collected with their spans, `${ARG}`
+//! interpolation of spec values, and the checks of path values.
+
+use std::collections::BTreeMap;
+
+use serde_spanned::Spanned;
+
+use crate::diag::{Diagnostic, SourceFile};
+use crate::interp::{self, Unknown};
+use crate::ir::Span;
+use crate::spec::OneOrMany;
+
+/// Collects diagnostics and answers questions every stage asks (arg values, stage names).
+pub struct Checker<'a> {
+    /// The spec file.
+    pub file: &'a SourceFile,
+    /// Build args with their effective values.
+    pub args: BTreeMap<String, String>,
+    /// Every stage name, in spec order.
+    pub stage_names: Vec<String>,
+    /// Errors found so far.
+    pub errors: Vec<Diagnostic>,
+}
+
+impl Checker<'_> {
+    /// Records an error.
+    pub fn error(&mut self, diagnostic: Diagnostic) {
+        self.errors.push(diagnostic);
+    }
+
+    /// Interpolates `${NAME}` args in a spec value; an unknown name is an error at its place.
+    pub fn value(&mut self, value: &Spanned<String>) -> String {
+        let lookup = |name: &str| self.args.get(name).cloned();
+        match interp::expand(value.get_ref(), &lookup, Unknown::Fail, false) {
+            Ok(text) => text,
+            Err(unknown) => {
+                let span = value.span();
+                let start = self.locate_in_value(&span, unknown.offset);
+                let names: Vec<&str> = self.args.keys().map(String::as_str).collect();
+                let diagnostic = Diagnostic::error(
+                    format!("`${{{}}}` names no build arg", unknown.name),
+                    Some(start..start + unknown.name.len() + 3),
+                )
+                .with_suggestion(&unknown.name, names.iter().copied());
+                let diagnostic = if diagnostic.help.is_none() {
+                    diagnostic.with_help(format!(
+                        "declare it under [args], e.g. `{} = \"...\"`, or write `$$` for a literal `$`",
+                        unknown.name
+                    ))
+                } else {
+                    diagnostic
+                };
+                self.error(diagnostic);
+                value.get_ref().clone()
+            }
+        }
+    }
+
+    /// Interpolates args in a run command, leaving other `$` uses to the shell.
+    pub fn command(&self, text: &str) -> String {
+        let lookup = |name: &str| self.args.get(name).cloned();
+        interp::expand(text, &lookup, Unknown::Keep, false).unwrap_or_else(|_| text.to_owned())
+    }
+
+    /// Byte offset of `offset` (in the value's text) within the file, assuming a basic string.
+    fn locate_in_value(&self, span: &Span, offset: usize) -> usize {
+        let raw = &self.file.text[span.clone()];
+        let quote = usize::from(raw.starts_with(['"', '\'']));
+        (span.start + quote + offset).min(span.end)
+    }
+
+    /// A context-relative path, normalized (`./a/` is `a`, `.` is empty); `..` and `/` are refused.
+    pub fn context_path(&mut self, value: &Spanned<String>, key: &str) -> String {
+        let text = self.value(value);
+        let trimmed = text.trim_start_matches("./").trim_end_matches('/');
+        if text.starts_with('/') || trimmed.split('/').any(|part| part == "..") {
+            self.error(
+                Diagnostic::error(
+                    format!("`{key}` must be a path inside the build context"),
+                    Some(value.span()),
+                )
+                .with_help("write it relative to the context root, without `..`"),
+            );
+        }
+        if trimmed == "." {
+            String::new()
+        } else {
+            trimmed.to_owned()
+        }
+    }
+
+    /// An output: absolute, or relative to the workdir (normalized, without `..`).
+    pub fn output_path(&mut self, value: &Spanned<String>) -> String {
+        let text = self.value(value);
+        let trimmed = text.trim_start_matches("./").trim_end_matches('/');
+        if trimmed.is_empty() || trimmed == "." || trimmed.split('/').any(|part| part == "..") {
+            self.error(
+                Diagnostic::error(
+                    format!("`{text}` is not an output path"),
+                    Some(value.span()),
+                )
+                .with_help(
+                    "name a directory or file the stage produces, e.g. outputs = [\"dist/\"]",
+                ),
+            );
+        }
+        trimmed.to_owned()
+    }
+
+    pub fn absolute(&mut self, value: &Spanned<String>, key: &str) -> String {
+        let text = self.value(value);
+        if !text.starts_with('/') {
+            self.error(
+                Diagnostic::error(
+                    format!("`{key}` must be an absolute path"),
+                    Some(value.span()),
+                )
+                .with_help(format!(
+                    "e.g. {key} = \"/{}\"",
+                    text.trim_start_matches("./")
+                )),
+            );
+        }
+        text
+    }
+}
+
+/// The items of a one-or-many value, each with the span of the whole value.
+pub fn spanned_list(value: &Option<Spanned<OneOrMany<String>>>) -> Vec<Spanned<String>> {
+    value
+        .as_ref()
+        .map(|v| {
+            v.get_ref()
+                .to_vec()
+                .into_iter()
+                .map(|item| Spanned::new(v.span(), item))
+                .collect()
+        })
+        .unwrap_or_default()
+}

@@ -1,0 +1,139 @@
+//! `run` entries: the command, its mounts (cache, secret, ssh, tmpfs), env and network.
+
+use serde_spanned::Spanned;
+
+use super::RunPlan;
+use crate::check::Checker;
+use crate::diag::Diagnostic;
+use crate::interp::is_identifier;
+use crate::ir::{Mount, Network, Sharing};
+use crate::spec::{self, MountList, OneOrMany, SshSetting};
+
+pub(super) fn run_plan(checker: &mut Checker, run: &Spanned<spec::RunEntry>) -> RunPlan {
+    let table = &run.get_ref().0;
+    let span = run.span();
+    let (args, display) = match &table.cmd {
+        OneOrMany::One(shell) => {
+            let command = checker.command(shell);
+            (
+                vec!["/bin/sh".to_owned(), "-c".to_owned(), command.clone()],
+                command,
+            )
+        }
+        OneOrMany::Many(args) => {
+            let args: Vec<String> = args.iter().map(|a| checker.command(a)).collect();
+            (args.clone(), args.join(" "))
+        }
+    };
+    if args.is_empty() || display.trim().is_empty() {
+        checker.error(
+            Diagnostic::error("empty command", Some(span.clone()))
+                .with_help("write the command to run, e.g. \"npm run build\""),
+        );
+    }
+    let mut mounts = Vec::new();
+    for MountList(cache) in &table.cache {
+        let sharing = match cache.sharing.as_deref() {
+            None | Some("shared") => Sharing::Shared,
+            Some("private") => Sharing::Private,
+            Some("locked") => Sharing::Locked,
+            Some(other) => {
+                checker.error(
+                    Diagnostic::error(
+                        format!("unknown cache sharing `{other}`"),
+                        Some(span.clone()),
+                    )
+                    .with_suggestion(other, ["shared", "private", "locked"]),
+                );
+                Sharing::Shared
+            }
+        };
+        if !cache.target.starts_with('/') {
+            checker.error(
+                Diagnostic::error(
+                    format!("cache target `{}` must be an absolute path", cache.target),
+                    Some(span.clone()),
+                )
+                .with_help("e.g. cache = [\"/root/.cache/pip\"]"),
+            );
+        }
+        mounts.push(Mount::Cache {
+            id: checker.command(cache.id.as_ref().unwrap_or(&cache.target)),
+            target: checker.command(&cache.target),
+            sharing,
+        });
+    }
+    for MountList(secret) in &table.secret {
+        let target = match (&secret.target, &secret.env) {
+            (Some(t), _) => Some(t.clone()),
+            (None, Some(_)) => None,
+            (None, None) => Some(format!("/run/secrets/{}", secret.id)),
+        };
+        if let Some(env) = &secret.env
+            && !is_identifier(env)
+        {
+            checker.error(
+                Diagnostic::error(
+                    format!("`{env}` is not a valid env var name"),
+                    Some(span.clone()),
+                )
+                .with_help("use letters, digits and `_`"),
+            );
+        }
+        mounts.push(Mount::Secret {
+            id: secret.id.clone(),
+            target,
+            env: secret.env.clone(),
+            required: secret.required.unwrap_or(true),
+        });
+    }
+    match &table.ssh {
+        Some(SshSetting::Default(true)) => mounts.push(Mount::Ssh {
+            id: "default".into(),
+        }),
+        Some(SshSetting::Ids(ids)) => {
+            mounts.extend(ids.iter().map(|id| Mount::Ssh { id: id.clone() }))
+        }
+        _ => {}
+    }
+    for target in &table.tmpfs {
+        let target = checker.command(target);
+        if !target.starts_with('/') {
+            checker.error(
+                Diagnostic::error(
+                    format!("tmpfs target `{target}` must be an absolute path"),
+                    Some(span.clone()),
+                )
+                .with_help("e.g. tmpfs = [\"/tmp\"]"),
+            );
+        }
+        mounts.push(Mount::Tmpfs { target });
+    }
+    let network = match table.network.as_deref() {
+        None | Some("default") | Some("sandbox") => Network::Sandbox,
+        Some("none") => Network::None,
+        Some("host") => Network::Host,
+        Some(other) => {
+            checker.error(
+                Diagnostic::error(format!("unknown network `{other}`"), Some(span.clone()))
+                    .with_suggestion(other, ["default", "none", "host"]),
+            );
+            Network::Sandbox
+        }
+    };
+    RunPlan {
+        args,
+        display,
+        mounts,
+        env: table
+            .env
+            .iter()
+            .map(|(k, v)| (k.clone(), checker.command(v)))
+            .collect(),
+        network,
+        workdir: table.workdir.as_deref().map(|w| checker.command(w)),
+        user: table.user.as_deref().map(|u| checker.command(u)),
+        before_source: table.before_source,
+        span,
+    }
+}
