@@ -20,6 +20,7 @@ pub mod ignore;
 pub mod image;
 pub mod interp;
 pub mod ir;
+pub mod lang;
 pub mod llb;
 pub mod lower;
 pub mod options;

@@ -1,28 +1,43 @@
-//! A stage's language, its package manager and the language-only keys.
+//! A stage's language: which one (at most one key), its version, the package manager the
+//! spec names, and the keys that need a language, or another one. What each language accepts
+//! comes from `lang`; nothing here names a language.
 
 use serde_spanned::Spanned;
 
-use super::{Language, LanguagePlan, Manager, PackagePlan, PackageTool};
-use crate::check::{Checker, spanned_list};
+use super::LanguagePlan;
+use crate::check::Checker;
 use crate::diag::Diagnostic;
 use crate::ir::Span;
+use crate::lang::{Lang, StageContext};
 use crate::spec;
 
-pub(super) fn language(checker: &mut Checker, stage: &spec::Stage) -> Option<LanguagePlan> {
-    let declared: Vec<(Language, &Spanned<String>)> = [
-        (Language::Python, &stage.python),
-        (Language::Node, &stage.node),
-        (Language::Ruby, &stage.ruby),
-    ]
-    .into_iter()
-    .filter_map(|(lang, value)| value.as_ref().map(|v| (lang, v)))
-    .collect();
+/// Keys every language stage accepts and plain stages refuse.
+const LANGUAGE_STAGE_KEYS: [&str; 4] = ["package_manager", "install", "source", "root"];
+
+/// The language a stage declares, before its own keys are validated.
+pub(super) struct Declared {
+    /// The language.
+    pub lang: Lang,
+    /// Its version, interpolated.
+    pub version: String,
+    /// Span of the language key's value.
+    pub span: Span,
+    /// The package manager the spec names, if it is one of this language's.
+    pub manager: Option<&'static str>,
+}
+
+/// Which language the stage is, with the generic checks; `None` for a plain stage.
+pub(super) fn declared(checker: &mut Checker, stage: &spec::Stage) -> Option<Declared> {
+    let declared: Vec<(Lang, &Spanned<String>)> = Lang::ALL
+        .into_iter()
+        .filter_map(|lang| lang.value(stage).map(|value| (lang, value)))
+        .collect();
     if let [_, (second, value), ..] = declared.as_slice() {
         checker.error(
             Diagnostic::error(
                 format!(
                     "a stage has one language; `{}` is a second one",
-                    second.name()
+                    second.def().key
                 ),
                 Some(value.span()),
             )
@@ -31,208 +46,142 @@ pub(super) fn language(checker: &mut Checker, stage: &spec::Stage) -> Option<Lan
             ),
         );
     }
-    let manager = stage.package_manager.as_ref().and_then(|m| {
-        let found = Manager::ALL
-            .iter()
-            .find(|(_, name, _)| *name == m.get_ref().as_str());
-        if found.is_none() {
-            let names = Manager::ALL.iter().map(|(_, name, _)| *name);
-            checker.error(
-                Diagnostic::error(
-                    format!("unknown package manager `{}`", m.get_ref()),
-                    Some(m.span()),
-                )
-                .with_suggestion(m.get_ref(), names),
-            );
-        }
-        found.map(|(manager, _, lang)| (*manager, *lang, m.span()))
-    });
-    let Some((kind, version)) = declared.first().copied() else {
-        for (key, span) in python_only_keys(stage)
-            .into_iter()
-            .chain(language_only_keys(stage))
-        {
-            checker.error(
-                Diagnostic::error(format!("`{key}` needs a language stage"), Some(span)).with_help(
-                    "add `python = \"3.11\"`, `node = \"20\"` or `ruby = \"3.1\"` to this stage",
-                ),
-            );
+    let named = stage
+        .package_manager
+        .as_ref()
+        .and_then(|m| named_manager(checker, m));
+    let Some((lang, version)) = declared.first().copied() else {
+        let every_language_key = Lang::ALL.iter().flat_map(|l| l.def().keys);
+        for key in every_language_key.chain(&LANGUAGE_STAGE_KEYS) {
+            if let Some(span) = stage.key_span(key) {
+                checker.error(
+                    Diagnostic::error(format!("`{key}` needs a language stage"), Some(span))
+                        .with_help(format!("add {} to this stage", language_examples())),
+                );
+            }
         }
         return None;
     };
-    if kind != Language::Python {
-        for (key, span) in python_only_keys(stage) {
-            checker.error(
-                Diagnostic::error(
-                    format!(
-                        "`{key}` is for Python stages; this is a {} stage",
-                        kind.name()
-                    ),
-                    Some(span),
-                )
-                .with_help(format!("remove `{key}`, or move it to a Python stage")),
-            );
+    for other in Lang::ALL.into_iter().filter(|other| *other != lang) {
+        for key in other.def().keys {
+            if let Some(span) = stage.key_span(key) {
+                checker.error(
+                    Diagnostic::error(
+                        format!(
+                            "`{key}` is for {} stages; this is a {} stage",
+                            other.def().title,
+                            lang.def().key
+                        ),
+                        Some(span),
+                    )
+                    .with_help(format!(
+                        "remove `{key}`, or move it to a {} stage",
+                        other.def().title
+                    )),
+                );
+            }
         }
     }
-    let manager = match manager {
-        Some((manager, lang, span)) if lang != kind => {
+    let manager = match named {
+        Some((name, of, span)) if of != lang => {
             checker.error(
                 Diagnostic::error(
-                    format!(
-                        "`{}` is not a {} package manager",
-                        manager.name(),
-                        kind.name()
-                    ),
+                    format!("`{name}` is not a {} package manager", lang.def().key),
                     Some(span),
                 )
-                .with_help(format!(
-                    "use one of: {}",
-                    Manager::ALL
-                        .iter()
-                        .filter(|(_, _, l)| *l == kind)
-                        .map(|(_, n, _)| *n)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )),
+                .with_help(format!("use one of: {}", lang.manager_names().join(", "))),
             );
             None
         }
-        Some((manager, _, _)) => Some(manager),
+        Some((name, _, _)) => Some(name),
         None => None,
-    };
-    let requirements: Vec<String> = spanned_list(&stage.requirements)
-        .iter()
-        .map(|path| checker.context_path(path, "requirements"))
-        .collect();
-    let manager = match manager {
-        None if !requirements.is_empty() => Some(Manager::Pip),
-        Some(m) if m != Manager::Pip && !requirements.is_empty() => {
-            let span = stage.requirements.as_ref().map(|r| r.span());
-            checker.error(
-                Diagnostic::error(format!("`requirements` is for pip, but the package manager is `{}`", m.name()), span)
-                    .with_help("remove `requirements` (the lockfile lists the dependencies) or set package_manager = \"pip\""),
-            );
-            Some(m)
-        }
-        other => other,
     };
     let version_text = checker.value(version);
     if version_text.trim().is_empty() || version_text.contains(char::is_whitespace) {
+        let def = lang.def();
         checker.error(
             Diagnostic::error(
-                format!("`{}` needs a version such as \"3.11\"", kind.name()),
+                format!(
+                    "`{}` needs a version such as \"{}\"",
+                    def.key, def.example_version
+                ),
                 Some(version.span()),
             )
-            .with_help(
-                "the version picks the base image, e.g. python = \"3.11\" means python:3.11-slim",
-            ),
+            .with_help(format!(
+                "the version picks the base image, e.g. {} = \"{}\" means {}",
+                def.key,
+                def.example_version,
+                lang.image(def.example_version)
+            )),
         );
     }
-    Some(LanguagePlan {
-        kind,
+    Some(Declared {
+        lang,
         version: version_text,
         span: version.span(),
         manager,
-        deps_span: stage
-            .requirements
-            .as_ref()
-            .map_or(version.span(), |r| r.span()),
-        requirements,
-        install: stage.install.as_ref().is_none_or(|i| *i.get_ref()),
-        package: None,
-        venv: match &stage.venv {
-            Some(venv) => checker.absolute(venv, "venv"),
-            None => "/venv".to_owned(),
-        },
     })
 }
 
-fn python_only_keys(stage: &spec::Stage) -> Vec<(&'static str, Span)> {
-    let mut keys = Vec::new();
-    if let Some(r) = &stage.requirements {
-        keys.push(("requirements", r.span()));
-    }
-    if let Some(v) = &stage.venv {
-        keys.push(("venv", v.span()));
-    }
-    if let Some(p) = &stage.package {
-        keys.push(("package", p.span()));
-    }
-    keys
-}
-
-/// The executable file a Python stage packs, with its default output under the workdir.
-pub(super) fn package_plan(
+/// `package_manager`: a name from some language's rows.
+fn named_manager(
     checker: &mut Checker,
-    package: &Spanned<spec::Package>,
-    stage: &str,
-    workdir: &str,
-) -> Option<PackagePlan> {
-    let p = package.get_ref();
-    let tool = match p.tool.get_ref().as_str() {
-        "pex" => PackageTool::Pex,
-        "zipapp" => PackageTool::Zipapp,
-        other => {
-            let diagnostic = Diagnostic::error(
-                format!("unknown packaging tool `{other}`"),
-                Some(p.tool.span()),
-            )
-            .with_suggestion(other, ["pex", "zipapp"]);
-            let diagnostic = match diagnostic.help {
-                Some(_) => diagnostic,
-                None => diagnostic.with_help(
-                    "use \"pex\" (C extensions work) or \"zipapp\" (pure-Python dependencies only)",
-                ),
-            };
-            checker.error(diagnostic);
-            return None;
-        }
-    };
-    let entry = checker.value(&p.entry);
-    let valid_entry = !entry.is_empty()
-        && entry.split(':').count() <= 2
-        && entry.split([':', '.']).all(|part| {
-            !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        });
-    if !valid_entry {
+    value: &Spanned<String>,
+) -> Option<(&'static str, Lang, Span)> {
+    let rows: Vec<(&'static str, Lang)> = Lang::ALL
+        .into_iter()
+        .flat_map(|lang| {
+            lang.manager_names()
+                .into_iter()
+                .map(move |name| (name, lang))
+        })
+        .collect();
+    let found = rows
+        .iter()
+        .find(|(name, _)| *name == value.get_ref().as_str());
+    if found.is_none() {
         checker.error(
             Diagnostic::error(
-                format!("`{entry}` is not an entry point"),
-                Some(p.entry.span()),
+                format!("unknown package manager `{}`", value.get_ref()),
+                Some(value.span()),
             )
-            .with_help("write `module:function` (e.g. \"app.main:run\") or a module name"),
+            .with_suggestion(value.get_ref(), rows.iter().map(|(name, _)| *name)),
         );
     }
-    let extension = if tool == PackageTool::Pex {
-        "pex"
-    } else {
-        "pyz"
-    };
-    let output = match &p.output {
-        Some(output) => checker.absolute(output, "output"),
-        None => format!("{}/{stage}.{extension}", workdir.trim_end_matches('/')),
-    };
-    Some(PackagePlan {
-        tool,
-        entry,
-        output,
-        span: package.span(),
-    })
+    found.map(|(name, lang)| (*name, *lang, value.span()))
 }
 
-fn language_only_keys(stage: &spec::Stage) -> Vec<(&'static str, Span)> {
-    let mut keys = Vec::new();
-    if let Some(m) = &stage.package_manager {
-        keys.push(("package_manager", m.span()));
+/// `python = "3.11"`, `node = "20"` or `ruby = "3.1"`.
+fn language_examples() -> String {
+    let examples: Vec<String> = Lang::ALL
+        .iter()
+        .map(|lang| format!("`{} = \"{}\"`", lang.def().key, lang.def().example_version))
+        .collect();
+    match examples.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
     }
-    if let Some(i) = &stage.install {
-        keys.push(("install", i.span()));
+}
+
+/// The language plan: the language's own keys validated.
+pub(super) fn language_plan(
+    checker: &mut Checker,
+    stage: &spec::Stage,
+    declared: Declared,
+    name: &str,
+    workdir: &str,
+) -> LanguagePlan {
+    let context = StageContext {
+        name,
+        workdir,
+        named: declared.manager,
+    };
+    LanguagePlan {
+        settings: declared.lang.settings(checker, stage, &context),
+        version: declared.version,
+        span: declared.span,
+        manager: declared.manager,
+        install: stage.install.as_ref().is_none_or(|i| *i.get_ref()),
     }
-    if let Some(s) = &stage.source {
-        keys.push(("source", s.span()));
-    }
-    if let Some(r) = &stage.root {
-        keys.push(("root", r.span()));
-    }
-    keys
 }

@@ -19,6 +19,7 @@ pub use outline::{ArgInfo, Outline, TargetInfo};
 
 use crate::diag::SourceFile;
 use crate::ir::{FileCopy, Mount, Network, NewUser, Span};
+use crate::lang::Settings;
 
 /// The validated spec, for one target.
 #[derive(Debug, Clone)]
@@ -117,111 +118,19 @@ pub enum Base {
     },
 }
 
-/// Languages with recipes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Language {
-    /// CPython.
-    Python,
-    /// Node.js.
-    Node,
-    /// Ruby.
-    Ruby,
-}
-
-impl Language {
-    /// Lower-case name, as in the spec.
-    pub fn name(self) -> &'static str {
-        match self {
-            Language::Python => "python",
-            Language::Node => "node",
-            Language::Ruby => "ruby",
-        }
-    }
-}
-
-/// Dependency managers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Manager {
-    /// pip with requirement files.
-    Pip,
-    /// Poetry (pyproject.toml + poetry.lock).
-    Poetry,
-    /// uv (pyproject.toml + uv.lock).
-    Uv,
-    /// npm (package-lock.json).
-    Npm,
-    /// Yarn (yarn.lock).
-    Yarn,
-    /// pnpm (pnpm-lock.yaml).
-    Pnpm,
-    /// Bundler (Gemfile.lock).
-    Bundler,
-}
-
-impl Manager {
-    /// Every manager with its spec name and language.
-    pub const ALL: [(Manager, &'static str, Language); 7] = [
-        (Manager::Pip, "pip", Language::Python),
-        (Manager::Poetry, "poetry", Language::Python),
-        (Manager::Uv, "uv", Language::Python),
-        (Manager::Npm, "npm", Language::Node),
-        (Manager::Yarn, "yarn", Language::Node),
-        (Manager::Pnpm, "pnpm", Language::Node),
-        (Manager::Bundler, "bundler", Language::Ruby),
-    ];
-
-    /// The name used in the spec.
-    pub fn name(self) -> &'static str {
-        Self::ALL
-            .iter()
-            .find(|(m, _, _)| *m == self)
-            .map_or("?", |(_, name, _)| name)
-    }
-}
-
 /// A language stage's toolchain and dependencies.
 #[derive(Debug, Clone)]
 pub struct LanguagePlan {
-    /// The language.
-    pub kind: Language,
+    /// The language and the keys only it accepts.
+    pub settings: Settings,
     /// Version, e.g. `3.11`.
     pub version: String,
     /// Span of the language key's value.
     pub span: Span,
     /// Manager named in the spec (detected from lockfiles when `None`).
-    pub manager: Option<Manager>,
-    /// pip requirement files, relative to the root.
-    pub requirements: Vec<String>,
-    /// Span of the requirements value, or of the language key.
-    pub deps_span: Span,
+    pub manager: Option<&'static str>,
     /// Whether dependencies are installed.
     pub install: bool,
-    /// Python virtualenv location.
-    pub venv: String,
-    /// Python: the one-file executable to build.
-    pub package: Option<PackagePlan>,
-}
-
-/// Tools that pack a Python app into one executable file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PackageTool {
-    /// pex: resolves the locked dependencies as wheels.
-    Pex,
-    /// The standard library's zipapp, from the virtualenv's pure-Python packages.
-    Zipapp,
-}
-
-/// The executable file a Python stage builds.
-#[derive(Debug, Clone)]
-pub struct PackagePlan {
-    /// The tool.
-    pub tool: PackageTool,
-    /// `module:function` or `module`.
-    pub entry: String,
-    /// Absolute output path.
-    pub output: String,
-    /// Where it was written.
-    pub span: Span,
 }
 
 /// A command, validated.

@@ -2,23 +2,11 @@
 
 use serde_spanned::Spanned;
 
-use super::{ImageSettings, Language, LanguagePlan, RunPlan};
+use super::{ImageSettings, LanguagePlan, RunPlan};
 use crate::check::Checker;
 use crate::ir::{CopyFrom, FileCopy, Span};
+use crate::lang;
 use crate::spec::{self, SourceSetting};
-
-/// Files a language stage's default source copy leaves out.
-pub const DEFAULT_EXCLUDES: [&str; 9] = [
-    ".git",
-    "**/node_modules",
-    "**/__pycache__",
-    "**/*.pyc",
-    ".venv",
-    ".bundle",
-    "vendor/bundle",
-    "Stagefile.toml",
-    ".dockerignore",
-];
 
 pub(super) fn source_plan(
     checker: &mut Checker,
@@ -29,15 +17,15 @@ pub(super) fn source_plan(
     image: &ImageSettings,
     workdir: Option<&str>,
 ) -> Option<FileCopy> {
-    language?;
+    let language = language?;
     let dest = workdir.unwrap_or("/app").to_owned();
-    // Bundler installs from `vendor/cache` through a mount; the `.gem` files stay out.
-    let vendored_gems = language.is_some_and(|l| l.kind == Language::Ruby && l.install);
+    let mut defaults = lang::source_excludes();
+    if language.install {
+        // What the install reads through a mount (vendored gems) stays out of the layers.
+        defaults.extend(language.settings.mounted());
+    }
     let with_defaults = |src: String, include: Vec<String>, extra: Vec<String>, span: Span| {
-        let mut exclude: Vec<String> = DEFAULT_EXCLUDES.iter().map(|s| (*s).to_owned()).collect();
-        if vendored_gems {
-            exclude.push("vendor/cache".to_owned());
-        }
+        let mut exclude: Vec<String> = defaults.iter().map(|s| (*s).to_owned()).collect();
         exclude.extend(extra);
         FileCopy {
             from: CopyFrom::Context,
@@ -89,8 +77,8 @@ pub(super) fn source_plan(
             let needs_source = !runs.is_empty()
                 || image.cmd.is_some()
                 || image.entrypoint.is_some()
-                || stage.package.is_some();
-            let span = language.map_or(0..0, |l| l.span.clone());
+                || language.settings.needs_source();
+            let span = language.span.clone();
             needs_source.then(|| with_defaults(root_or_dot, Vec::new(), Vec::new(), span))
         }
     }

@@ -3,9 +3,7 @@
 
 use serde_spanned::Spanned;
 
-use super::{
-    Base, Language, LanguagePlan, RunPlan, StagePlan, copy, image, language, run, source, user,
-};
+use super::{Base, RunPlan, StagePlan, copy, image, language, run, source, user};
 use crate::check::Checker;
 use crate::diag::Diagnostic;
 use crate::interp::is_identifier;
@@ -23,22 +21,20 @@ pub(super) fn build(
 ) -> StagePlan {
     let stage = table.get_ref();
     check_stage_name(checker, name);
-    let mut language = language::language(checker, stage);
-    let base = base(checker, index, name, stage, language.as_ref());
+    let declared = language::declared(checker, stage);
+    let base = base(checker, index, name, stage, declared.as_ref());
     let root = match &stage.root {
         Some(root) => checker.context_path(root, "root"),
         None => String::new(),
     };
     let workdir = match &stage.workdir {
         Some(dir) => Some(checker.absolute(dir, "workdir")),
-        None => language.as_ref().map(|_| "/app".to_owned()),
+        None => declared.as_ref().map(|_| "/app".to_owned()),
     };
-    if let (Some(lang), Some(package)) = (language.as_mut(), &stage.package)
-        && lang.kind == Language::Python
-    {
+    let language = declared.map(|declared| {
         let workdir = workdir.as_deref().unwrap_or("/app");
-        lang.package = language::package_plan(checker, package, name.get_ref(), workdir);
-    }
+        language::language_plan(checker, stage, declared, name.get_ref(), workdir)
+    });
     let user = user::user_setting(checker, stage.user.as_ref());
     let copies = stage
         .copy
@@ -156,7 +152,7 @@ fn base(
     index: usize,
     name: &Spanned<String>,
     stage: &spec::Stage,
-    language: Option<&LanguagePlan>,
+    language: Option<&language::Declared>,
 ) -> Base {
     if let Some(from) = &stage.from {
         let text = checker.value(from);
@@ -164,7 +160,7 @@ fn base(
     }
     match language {
         Some(lang) => {
-            let written = format!("{}:{}-slim", lang.kind.name(), lang.version);
+            let written = lang.lang.image(&lang.version);
             let reference = reference::normalize(&written).unwrap_or_else(|_| written.clone());
             Base::Image {
                 reference,

@@ -2,22 +2,34 @@
 //! would write the Dockerfile: OS packages with cache mounts, a non-root user for final images,
 //! dependencies installed from manifest and lock files only, then sources, copies and commands.
 //!
-//! One file per language; recipes emit steps, never BuildKit types.
+//! What each language adds comes from `lang`; this module only places it among the stage's own
+//! steps. Recipes emit steps, never BuildKit types.
 
 mod accounts;
-mod detect;
-mod node;
-mod python;
-mod ruby;
 mod system;
 
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::ir::{CopyFrom, FileCopy, RunStep, RunTools, Span, StageSteps, Step};
-use crate::plan::{Language, Plan, RunPlan, StagePlan};
+use crate::ir::{CopyFrom, RunStep, RunTools, StageSteps, Step};
+use crate::lang::{self, Expansion};
+use crate::plan::{Plan, RunPlan, StagePlan};
 use crate::probe::ContextProbe;
 use accounts::Accounts;
 
-pub use detect::probe_paths;
+/// Context paths whose existence the target's language stages depend on (lockfiles,
+/// manifests, tool configuration, vendored packages): the only paths recipes ask about.
+pub fn probe_paths(plan: &Plan) -> Vec<String> {
+    let mut paths = std::collections::BTreeSet::new();
+    for &index in &plan.order {
+        let stage = &plan.stages[index];
+        if let Some(language) = &stage.language
+            && !stage.replaced
+            && language.install
+        {
+            paths.extend(language.settings.probe_paths(&stage.root));
+        }
+    }
+    paths.into_iter().collect()
+}
 
 /// Expands every stage the target needs into steps.
 pub fn expand(plan: &Plan, probe: &dyn ContextProbe) -> Result<Vec<StageSteps>, Diagnostics> {
@@ -78,23 +90,29 @@ fn expand_stage(
             span,
         });
     }
-    // The package manager, detected once: the install, the run steps and packaging use it.
-    let manager = match &stage.language {
-        Some(language) => detect::manager(stage, language, probe).map_err(|d| vec![d])?,
-        None => None,
-    };
-    let mut run_tools = RunTools::default();
-    if let Some(language) = &stage.language {
-        if language.kind == Language::Node {
-            run_tools = node::run_tools(manager);
+    // The language's part, with its package manager detected once: the install, the tools
+    // of the run steps and the build steps after them.
+    let Expansion {
+        install,
+        run_tools,
+        finish,
+    } = match &stage.language {
+        Some(language) => {
+            let input = lang::Input {
+                version: &language.version,
+                root: &stage.root,
+                workdir: stage.workdir.as_deref().unwrap_or("/app"),
+                span: language.span.clone(),
+                named: language.manager,
+                install: language.install,
+                has_runs: !stage.runs.is_empty(),
+                probe,
+            };
+            lang::expand(&language.settings, &input).map_err(|d| vec![d])?
         }
-        let recipe = match language.kind {
-            Language::Python => python::steps(stage, language, manager, probe),
-            Language::Node => node::steps(stage, language, manager, probe),
-            Language::Ruby => ruby::steps(stage, language, manager, probe),
-        };
-        steps.extend(recipe);
-    }
+        None => Expansion::default(),
+    };
+    steps.extend(install);
     if !stage.env.is_empty() {
         let span = stage.env.first().map(|e| e.2.start).unwrap_or(0)
             ..stage.env.last().map(|e| e.2.end).unwrap_or(0);
@@ -137,20 +155,12 @@ fn expand_stage(
         }
         steps.push(Step::Copy(copy.clone()));
     }
-    let package = stage
-        .language
-        .as_ref()
-        .and_then(|l| l.package.as_ref().map(|p| (l, p)));
     steps.extend(early.into_iter().map(|run| run_step(run, &run_tools)));
     if !source_first && let Some(source) = &stage.source {
         steps.push(Step::Copy(source.clone()));
     }
     steps.extend(late.into_iter().map(|run| run_step(run, &run_tools)));
-    if let Some((language, package)) = package {
-        steps.push(Step::Run(python::package(
-            stage, language, manager, package,
-        )));
-    }
+    steps.extend(finish);
     if errors.is_empty() {
         Ok(steps)
     } else {
@@ -178,38 +188,4 @@ fn run_step(run: &RunPlan, tools: &RunTools) -> Step {
         network: run.network,
         span: run.span.clone(),
     })
-}
-
-/// Copies of context files (relative to the stage's root) to the same relative paths under the
-/// working directory: the only inputs of a dependency install, so its layer is keyed on them.
-pub(crate) fn manifest_copies(stage: &StagePlan, files: &[String], span: &Span) -> Vec<Step> {
-    let workdir = stage
-        .workdir
-        .as_deref()
-        .unwrap_or("/app")
-        .trim_end_matches('/');
-    files
-        .iter()
-        .map(|file| {
-            Step::Copy(FileCopy {
-                from: CopyFrom::Context,
-                src: vec![in_root(stage, file)],
-                dest: format!("{workdir}/{file}"),
-                include: Vec::new(),
-                exclude: Vec::new(),
-                owner: None,
-                mode: None,
-                span: span.clone(),
-            })
-        })
-        .collect()
-}
-
-/// Context path of a file in the stage's root.
-pub(crate) fn in_root(stage: &StagePlan, file: &str) -> String {
-    if stage.root.is_empty() {
-        file.to_owned()
-    } else {
-        format!("{}/{file}", stage.root)
-    }
 }

@@ -146,3 +146,20 @@ pub struct Healthcheck {
     /// Failures before the container is unhealthy.
     pub retries: Option<Spanned<i64>>,
 }
+
+impl Stage {
+    /// The span of a key that language validation refers to by name, when the stage sets it;
+    /// `None` for keys it does not set (and for names that are not such keys).
+    pub fn key_span(&self, key: &str) -> Option<std::ops::Range<usize>> {
+        match key {
+            "requirements" => self.requirements.as_ref().map(Spanned::span),
+            "venv" => self.venv.as_ref().map(Spanned::span),
+            "package" => self.package.as_ref().map(Spanned::span),
+            "package_manager" => self.package_manager.as_ref().map(Spanned::span),
+            "install" => self.install.as_ref().map(Spanned::span),
+            "source" => self.source.as_ref().map(Spanned::span),
+            "root" => self.root.as_ref().map(Spanned::span),
+            _ => None,
+        }
+    }
+}

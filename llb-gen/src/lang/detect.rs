@@ -1,0 +1,122 @@
+//! Which package manager a language stage uses, from its language's rows: the one the spec
+//! names (its files must exist), else the first whose lockfile is in the project. The context
+//! paths this looks at are listed by [`probe_paths`] from the same rows, so the frontend (which
+//! probes only those) and the CLI (which reads the disk) see the same answers.
+
+use std::collections::BTreeSet;
+
+use super::{Input, Lang, Manager, in_root};
+use crate::diag::Diagnostic;
+
+/// A manager found for a stage, with the lockfile that is there.
+#[derive(Debug)]
+pub struct Found<H: 'static> {
+    /// The row.
+    pub manager: &'static Manager<H>,
+    /// The project files the install needs, relative to its root, in copy order: manifests,
+    /// the lockfile, then the optional files that exist.
+    pub files: Vec<String>,
+}
+
+/// The context paths detection and the install steps look at, for one language's rows.
+pub fn probe_paths<H>(managers: &[Manager<H>], lang: Lang, root: &str) -> Vec<String> {
+    let mut paths = BTreeSet::new();
+    for manager in managers {
+        let files = manager.lockfiles.iter().chain(manager.manifests);
+        let files = files.chain(manager.optional).chain(manager.mounted);
+        paths.extend(files.map(|file| in_root(root, file)));
+    }
+    for (manifest, _) in lang.def().unlocked {
+        paths.insert(in_root(root, manifest));
+    }
+    paths.into_iter().collect()
+}
+
+/// The stage's manager: the named one, else the first whose lockfile exists, else none (the
+/// project declares no dependencies). A manifest without a lockfile is an error.
+pub fn detect<H>(
+    managers: &'static [Manager<H>],
+    lang: Lang,
+    input: &Input,
+    deps_span: &std::ops::Range<usize>,
+) -> Result<Option<Found<H>>, Diagnostic> {
+    if !input.install {
+        return Ok(None);
+    }
+    let exists = |file: &str| input.probe.exists(&in_root(input.root, file));
+    if let Some(name) = input.named {
+        let Some(manager) = managers.iter().find(|m| m.name == name) else {
+            // The plan only lets names of this language's rows through.
+            return Err(Diagnostic::error(
+                format!("`{name}` is not a {} package manager", lang.def().key),
+                Some(deps_span.clone()),
+            ));
+        };
+        let missing_manifest = manager.manifests.iter().find(|file| !exists(file));
+        let lockfile = manager.lockfiles.iter().find(|file| exists(file));
+        let missing = match (missing_manifest, lockfile) {
+            (Some(manifest), _) => Some(*manifest),
+            (None, None) => manager.lockfiles.first().copied(),
+            (None, Some(_)) => None,
+        };
+        if let Some(file) = missing {
+            let file = in_root(input.root, file);
+            return Err(Diagnostic::error(
+                format!(
+                    "`{file}` is not in the build context, but {} needs it",
+                    manager.name
+                ),
+                Some(deps_span.clone()),
+            )
+            .with_help(format!(
+                "add `{file}` to the context (check .dockerignore), or change the package manager"
+            )));
+        }
+        return Ok(lockfile.map(|lockfile| found(manager, lockfile, input)));
+    }
+    for manager in managers {
+        let Some(lockfile) = manager.lockfiles.iter().find(|file| exists(file)) else {
+            continue;
+        };
+        if let Some(file) = manager.manifests.iter().find(|file| !exists(file)) {
+            return Err(Diagnostic::error(
+                format!(
+                    "found `{}` but not `{}`",
+                    in_root(input.root, lockfile),
+                    in_root(input.root, file)
+                ),
+                Some(input.span.clone()),
+            )
+            .with_help(format!(
+                "add `{}` to the build context so {} can install the dependencies",
+                in_root(input.root, file),
+                manager.name
+            )));
+        }
+        return Ok(Some(found(manager, lockfile, input)));
+    }
+    for (manifest, help) in lang.def().unlocked {
+        if exists(manifest) {
+            return Err(Diagnostic::error(
+                format!(
+                    "`{}` has no lockfile: installs must be frozen to be reproducible",
+                    in_root(input.root, manifest)
+                ),
+                Some(input.span.clone()),
+            )
+            .with_help(*help));
+        }
+    }
+    Ok(None)
+}
+
+fn found<H>(manager: &'static Manager<H>, lockfile: &str, input: &Input) -> Found<H> {
+    let mut files: Vec<String> = manager.manifests.iter().map(|f| (*f).to_owned()).collect();
+    files.push(lockfile.to_owned());
+    for optional in manager.optional {
+        if input.probe.exists(&in_root(input.root, optional)) {
+            files.push((*optional).to_owned());
+        }
+    }
+    Found { manager, files }
+}

@@ -1,0 +1,179 @@
+//! Node.js: npm, Yarn or pnpm chosen from the lockfile, frozen installs, the tool's cache as a
+//! (writable) cache mount.
+
+use super::detect;
+use super::{Cache, Expansion, Input, Lang, LanguageDef, Manager, in_root, manifest_copies};
+use crate::diag::Diagnostic;
+use crate::ir::{RunStep, RunTools, Span, Step};
+
+/// Node.js as data.
+pub const LANGUAGE: LanguageDef = LanguageDef {
+    title: "Node",
+    key: "node",
+    example_version: "20",
+    image_repository: "node",
+    excludes: &["**/node_modules"],
+    keys: &[],
+    unlocked: &[(
+        "package.json",
+        "run `npm install` to create package-lock.json and add it",
+    )],
+};
+
+/// Node stages have no keys of their own.
+#[derive(Debug, Clone)]
+pub struct Settings;
+
+/// Files every Node manager reads when they are there: registry and workspace configuration.
+const CONFIG_FILES: &[&str] = &[".npmrc", ".yarnrc.yml", ".yarnrc", "pnpm-workspace.yaml"];
+
+/// The corepack cache: where corepack keeps the pnpm or Yarn release a project pins.
+const COREPACK_CACHE: Cache = Cache {
+    target: "/root/.cache/node/corepack",
+    id: "stagefile-corepack",
+};
+
+/// Node's package managers, in detection preference.
+pub const MANAGERS: [Manager<Hooks>; 3] = [
+    Manager {
+        name: "pnpm",
+        lockfiles: &["pnpm-lock.yaml"],
+        manifests: &["package.json"],
+        optional: CONFIG_FILES,
+        mounted: &[],
+        caches: &[
+            Cache {
+                target: "/root/.cache/pnpm-store",
+                id: "stagefile-pnpm",
+            },
+            COREPACK_CACHE,
+        ],
+        hooks: Hooks {
+            install: pnpm_install,
+            run_tools: corepack_tools,
+        },
+    },
+    Manager {
+        name: "yarn",
+        lockfiles: &["yarn.lock"],
+        manifests: &["package.json"],
+        optional: CONFIG_FILES,
+        mounted: &[],
+        caches: &[
+            Cache {
+                target: "/root/.cache/yarn",
+                id: "stagefile-yarn",
+            },
+            COREPACK_CACHE,
+        ],
+        hooks: Hooks {
+            install: yarn_install,
+            run_tools: corepack_tools,
+        },
+    },
+    Manager {
+        name: "npm",
+        lockfiles: &["package-lock.json"],
+        manifests: &["package.json"],
+        optional: CONFIG_FILES,
+        mounted: &[],
+        caches: &[Cache {
+            target: "/root/.npm",
+            id: "stagefile-npm",
+        }],
+        hooks: Hooks {
+            install: npm_install,
+            run_tools: no_tools,
+        },
+    },
+];
+
+/// What a Node manager adds to its row.
+#[derive(Debug)]
+pub struct Hooks {
+    /// The frozen install.
+    pub install: fn(&Install) -> RunStep,
+    /// What the stage's own `run` steps need to find the manager.
+    pub run_tools: fn() -> RunTools,
+}
+
+/// What an install command is built from.
+pub struct Install<'a> {
+    /// The stage.
+    pub input: &'a Input<'a>,
+    /// The manager's row.
+    pub manager: &'static Manager<Hooks>,
+}
+
+impl Install<'_> {
+    fn recipe(&self, display: &str, script: &str) -> RunStep {
+        let mounts = self.manager.caches.iter().map(|c| c.mount()).collect();
+        RunStep::recipe(display, script, mounts, self.input.span.clone())
+    }
+}
+
+fn pnpm_install(install: &Install) -> RunStep {
+    install
+        .recipe(
+            "pnpm install --frozen-lockfile",
+            "corepack enable pnpm && pnpm install --frozen-lockfile --store-dir /root/.cache/pnpm-store",
+        )
+        .with_env(&[("COREPACK_ENABLE_DOWNLOAD_PROMPT", "0")])
+}
+
+fn yarn_install(install: &Install) -> RunStep {
+    // Yarn 2+ (Berry) is configured by `.yarnrc.yml` and refuses `--frozen-lockfile`.
+    let input = install.input;
+    let berry = input.probe.exists(&in_root(input.root, ".yarnrc.yml"));
+    let (display, script) = if berry {
+        (
+            "yarn install --immutable",
+            "corepack enable yarn && yarn install --immutable",
+        )
+    } else {
+        (
+            "yarn install --frozen-lockfile",
+            "corepack enable yarn && yarn install --frozen-lockfile",
+        )
+    };
+    install.recipe(display, script).with_env(&[
+        ("COREPACK_ENABLE_DOWNLOAD_PROMPT", "0"),
+        ("YARN_CACHE_FOLDER", "/root/.cache/yarn"),
+    ])
+}
+
+fn npm_install(install: &Install) -> RunStep {
+    install.recipe("npm ci", "npm ci --no-audit --no-fund")
+}
+
+/// For pnpm and Yarn: corepack's shims (made by the install step) and its cache, so
+/// `pnpm run build` uses the release the install used instead of failing or downloading it.
+fn corepack_tools() -> RunTools {
+    RunTools {
+        mounts: vec![COREPACK_CACHE.mount()],
+        env: vec![("COREPACK_ENABLE_DOWNLOAD_PROMPT".into(), "0".into())],
+    }
+}
+
+fn no_tools() -> RunTools {
+    RunTools::default()
+}
+
+/// Steps of a Node stage: manifests, then the frozen install.
+pub fn expand(input: &Input) -> Result<Expansion, Diagnostic> {
+    let span: Span = input.span.clone();
+    let Some(found) = detect::detect(&MANAGERS, Lang::Node, input, &span)? else {
+        return Ok(Expansion::default());
+    };
+    let install = Install {
+        input,
+        manager: found.manager,
+    };
+    let mut steps = manifest_copies(input, &found.files, &span);
+    steps.push(Step::Run((found.manager.hooks.install)(&install)));
+    Ok(Expansion {
+        install: steps,
+        run_tools: (found.manager.hooks.run_tools)(),
+        finish: Vec::new(),
+    })
+}
