@@ -15,7 +15,7 @@ use crate::diag::{Diagnostic, Diagnostics, SourceFile};
 use crate::image::ImageConfig;
 use crate::pb;
 use crate::plan::{self, Plan};
-use crate::probe::ContextProbe;
+use crate::probe::{ContextProbe, Declared};
 use crate::{lower, recipes, spec};
 
 pub use crate::options::{CompileOptions, ContextSource, NamedContext, ResolvedImage};
@@ -81,7 +81,8 @@ impl Prepared {
         probe: &dyn ContextProbe,
         images: &BTreeMap<String, ResolvedImage>,
     ) -> Result<Compiled, Diagnostics> {
-        let steps = recipes::expand(&self.plan, probe)?;
+        let answers = Declared::answer(self.probe_paths(), probe);
+        let steps = recipes::expand(&self.plan, &answers)?;
         let lowered = lower::lower(&self.plan, &steps, images, &self.options)?;
         Ok(Compiled {
             definition: lowered.definition,

@@ -55,3 +55,38 @@ impl ContextProbe for KnownPaths {
             .contains(path.trim_start_matches("./").trim_matches('/'))
     }
 }
+
+/// The answers for a declared set of paths (what [`crate::Prepared::probe_paths`] lists),
+/// taken from another probe once. Recipes are asked through it, so the CLI, which could read
+/// any path from disk, sees exactly what the frontend sees, which learns only the declared
+/// paths from BuildKit. Asking about an undeclared path is a bug: tests (debug builds) panic.
+#[derive(Debug, Clone, Default)]
+pub struct Declared {
+    declared: BTreeSet<String>,
+    present: BTreeSet<String>,
+}
+
+impl Declared {
+    /// The declared paths, with which of them `probe` says exist.
+    pub fn answer(declared: Vec<String>, probe: &dyn ContextProbe) -> Self {
+        let present = declared
+            .iter()
+            .filter(|p| probe.exists(p))
+            .cloned()
+            .collect();
+        Self {
+            declared: declared.into_iter().collect(),
+            present,
+        }
+    }
+}
+
+impl ContextProbe for Declared {
+    fn exists(&self, path: &str) -> bool {
+        debug_assert!(
+            self.declared.contains(path),
+            "a recipe asked about `{path}`, which the probe paths do not list"
+        );
+        self.present.contains(path)
+    }
+}

@@ -11,6 +11,7 @@
 mod detect;
 mod node;
 mod python;
+mod python_pack;
 mod ruby;
 
 use crate::check::Checker;
@@ -80,6 +81,11 @@ pub struct Cache {
 }
 
 impl Cache {
+    /// A cache shared by concurrent builds.
+    pub const fn shared(target: &'static str, id: &'static str) -> Self {
+        Self { target, id }
+    }
+
     /// The cache as a shared mount.
     pub fn mount(self) -> Mount {
         Mount::Cache {

@@ -1,15 +1,16 @@
-//! Python: a virtualenv built from the project's lock (uv, Poetry) or requirement files (pip),
-//! in a layer keyed only by those files, with the tool's download cache as a cache mount; and
-//! packing the app into one executable file (pex, zipapp).
-
-use serde_spanned::Spanned;
+//! Python: a virtualenv built from the project's lock (uv, Poetry, pdm, Pipenv) or requirement
+//! files (pip), in a layer keyed only by those files, with the tool's download cache as a cache
+//! mount. Packing the app into one file (`package`) is in `python_pack.rs`.
 
 use super::detect::{self, Found};
+use super::python_pack::{package_settings, package_steps};
 use super::{Cache, Expansion, Input, Lang, LanguageDef, Manager, StageContext, manifest_copies};
 use crate::check::{Checker, spanned_list};
 use crate::diag::Diagnostic;
 use crate::ir::{Mount, RunStep, Sharing, Span, Step};
 use crate::spec;
+
+pub use super::python_pack::{Package, PackageTool};
 
 /// Python as data.
 pub const LANGUAGE: LanguageDef = LanguageDef {
@@ -19,31 +20,24 @@ pub const LANGUAGE: LanguageDef = LanguageDef {
     image_repository: "python",
     excludes: &["**/__pycache__", "**/*.pyc", ".venv"],
     keys: &["requirements", "venv", "package"],
-    unlocked: &[(
-        "pyproject.toml",
-        "add requirements.txt, or lock with `uv lock` or `poetry lock`",
-    )],
+    unlocked: &[
+        (
+            "pyproject.toml",
+            "add requirements.txt, or lock with `uv lock`, `poetry lock` or `pdm lock`",
+        ),
+        (
+            "Pipfile",
+            "run `pipenv lock` to create Pipfile.lock and add it",
+        ),
+    ],
 };
 
-const PIP_CACHE: Cache = Cache {
-    target: "/root/.cache/pip",
-    id: "stagefile-pip",
-};
-const UV_CACHE: Cache = Cache {
-    target: "/root/.cache/uv",
-    id: "stagefile-uv",
-};
-const POETRY_CACHE: Cache = Cache {
-    target: "/root/.cache/pypoetry",
-    id: "stagefile-poetry",
-};
-const PEX_CACHE: Cache = Cache {
-    target: "/root/.cache/pex",
-    id: "stagefile-pex",
-};
+/// pip's download cache, which every tool that installs through pip shares.
+pub(super) const PIP_CACHE: Cache = Cache::shared("/root/.cache/pip", "stagefile-pip");
+const UV_CACHE: Cache = Cache::shared("/root/.cache/uv", "stagefile-uv");
 
 /// Python's package managers, in detection preference.
-pub const MANAGERS: [Manager<Hooks>; 3] = [
+pub const MANAGERS: [Manager<Hooks>; 5] = [
     Manager {
         name: "uv",
         lockfiles: &["uv.lock"],
@@ -63,11 +57,46 @@ pub const MANAGERS: [Manager<Hooks>; 3] = [
         manifests: &["pyproject.toml"],
         optional: &[],
         mounted: &[],
-        caches: &[PIP_CACHE, POETRY_CACHE],
+        caches: &[
+            PIP_CACHE,
+            Cache::shared("/root/.cache/pypoetry", "stagefile-poetry"),
+        ],
         hooks: Hooks {
             venv_first: true,
             install: poetry_install,
             export: poetry_export,
+        },
+    },
+    Manager {
+        name: "pdm",
+        lockfiles: &["pdm.lock"],
+        manifests: &["pyproject.toml"],
+        optional: &[],
+        mounted: &[],
+        caches: &[
+            PIP_CACHE,
+            Cache::shared("/root/.cache/pdm", "stagefile-pdm"),
+        ],
+        hooks: Hooks {
+            venv_first: true,
+            install: pdm_install,
+            export: pdm_export,
+        },
+    },
+    Manager {
+        name: "pipenv",
+        lockfiles: &["Pipfile.lock"],
+        manifests: &["Pipfile"],
+        optional: &[],
+        mounted: &[],
+        caches: &[
+            PIP_CACHE,
+            Cache::shared("/root/.cache/pipenv", "stagefile-pipenv"),
+        ],
+        hooks: Hooks {
+            venv_first: true,
+            install: pipenv_install,
+            export: pipenv_export,
         },
     },
     PIP,
@@ -137,32 +166,13 @@ pub struct Settings {
     pub package: Option<Package>,
 }
 
-/// Tools that pack a Python app into one executable file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PackageTool {
-    /// pex: resolves the locked dependencies as wheels.
-    Pex,
-    /// The standard library's zipapp, from the virtualenv's pure-Python packages.
-    Zipapp,
-}
-
-/// The executable file a Python stage builds.
-#[derive(Debug, Clone)]
-pub struct Package {
-    /// The tool.
-    pub tool: PackageTool,
-    /// `module:function` or `module`.
-    pub entry: String,
-    /// Absolute output path.
-    pub output: String,
-    /// Where it was written.
-    pub span: Span,
-}
-
-/// Where build tools (Poetry, uv, pex) live: a cache mount, so they never reach a layer.
+/// Where build tools (uv, Poetry, pdm, Pipenv, pex) live: a cache mount, so they never reach a
+/// layer.
 const TOOLS: &str = "/opt/stagefile-tools";
 
-fn tools_cache(version: &str) -> Mount {
+/// The tools cache of a Python version (a tool's venv runs only with the interpreter it was
+/// made by).
+pub(super) fn tools_cache(version: &str) -> Mount {
     Mount::Cache {
         target: TOOLS.into(),
         id: format!("stagefile-python{version}-tools"),
@@ -170,15 +180,57 @@ fn tools_cache(version: &str) -> Mount {
     }
 }
 
-/// Installs `requirement` into its own virtualenv under the tools cache unless one whose
-/// interpreter runs is there (a venv made by another base image's interpreter is replaced, not
-/// trusted; starting its interpreter is much cheaper than running the tool). Without writing
-/// bytecode: the interpreter's standard library is in the layer, not in the cache, and its
-/// `__pycache__` files would reach the image only when the tools cache happened to be empty.
-fn ensure_tool(name: &str, requirement: &str) -> String {
-    format!(
-        "if ! {{ [ -x {TOOLS}/{name}/bin/{name} ] && {TOOLS}/{name}/bin/python -c '' ; }} >/dev/null 2>&1; then rm -rf {TOOLS}/{name} && PYTHONDONTWRITEBYTECODE=1 python3 -m venv {TOOLS}/{name} && PYTHONDONTWRITEBYTECODE=1 {TOOLS}/{name}/bin/pip install --disable-pip-version-check '{requirement}'; fi"
-    )
+/// A Python build tool, installed from PyPI into its own virtualenv in the tools cache.
+pub(super) struct Tool {
+    /// Its name: its directory in the tools cache and its command.
+    pub name: &'static str,
+    /// What pip installs (the tool with its version range, and pins its dependencies need).
+    pub requirements: &'static [&'static str],
+}
+
+const UV: Tool = Tool {
+    name: "uv",
+    requirements: &["uv>=0.4,<1"],
+};
+const POETRY: Tool = Tool {
+    name: "poetry",
+    requirements: &["poetry>=1.8,<3"],
+};
+const PDM: Tool = Tool {
+    name: "pdm",
+    // hishel 2 removed what pdm 2.29 imports; pdm does not bound it.
+    requirements: &["pdm>=2.12,<3", "hishel<2"],
+};
+const PIPENV: Tool = Tool {
+    name: "pipenv",
+    requirements: &["pipenv>=2023.10.3"],
+};
+/// pex, which `package = { tool = "pex" }` runs.
+pub(super) const PEX: Tool = Tool {
+    name: "pex",
+    requirements: &["pex>=2.1,<3"],
+};
+
+impl Tool {
+    /// Installs the tool unless a venv whose interpreter runs holds it (a venv made by another
+    /// base image's interpreter is replaced, not trusted; starting its interpreter is much
+    /// cheaper than running the tool). Without writing bytecode: the interpreter's standard
+    /// library is in the layer, not in the cache, and its `__pycache__` files would reach the
+    /// image only when the tools cache happened to be empty. Ends with `&& `.
+    pub fn ensure(&self) -> String {
+        let name = self.name;
+        let requirements: Vec<String> =
+            self.requirements.iter().map(|r| format!("'{r}'")).collect();
+        format!(
+            "if ! {{ [ -x {TOOLS}/{name}/bin/{name} ] && {TOOLS}/{name}/bin/python -c '' ; }} >/dev/null 2>&1; then rm -rf {TOOLS}/{name} && PYTHONDONTWRITEBYTECODE=1 python3 -m venv {TOOLS}/{name} && PYTHONDONTWRITEBYTECODE=1 {TOOLS}/{name}/bin/pip install --disable-pip-version-check {}; fi && ",
+            requirements.join(" ")
+        )
+    }
+
+    /// The path of one of the tool's commands (its own by default).
+    pub fn bin(&self, command: &str) -> String {
+        format!("{TOOLS}/{}/bin/{command}", self.name)
+    }
 }
 
 fn mounts(install: &Install, extra: impl IntoIterator<Item = Mount>) -> Vec<Mount> {
@@ -186,17 +238,19 @@ fn mounts(install: &Install, extra: impl IntoIterator<Item = Mount>) -> Vec<Moun
     caches.chain(extra).collect()
 }
 
-fn uv_install(install: &Install) -> RunStep {
+/// A tool's install command into the virtualenv, with the manager's caches and the tools.
+fn tool_install(install: &Install, tool: &Tool, display: &str, command: &str) -> RunStep {
     RunStep::recipe(
-        "uv sync --frozen --no-dev",
-        format!(
-            "{} && {TOOLS}/uv/bin/uv sync --frozen --no-install-project --no-dev --no-editable",
-            ensure_tool("uv", "uv>=0.4,<1")
-        ),
+        display,
+        format!("{}{} {command}", tool.ensure(), tool.bin(tool.name)),
         mounts(install, [tools_cache(install.version)]),
         install.span.clone(),
     )
-    .with_env(&[
+}
+
+fn uv_install(install: &Install) -> RunStep {
+    let command = "sync --frozen --no-install-project --no-dev --no-editable";
+    tool_install(install, &UV, "uv sync --frozen --no-dev", command).with_env(&[
         ("UV_PROJECT_ENVIRONMENT", &install.settings.venv),
         ("UV_PYTHON_DOWNLOADS", "never"),
         ("UV_LINK_MODE", "copy"),
@@ -205,18 +259,38 @@ fn uv_install(install: &Install) -> RunStep {
 }
 
 fn poetry_install(install: &Install) -> RunStep {
-    RunStep::recipe(
-        "poetry install --only main",
-        format!(
-            "{} && {TOOLS}/poetry/bin/poetry install --no-root --only main --no-interaction --no-ansi",
-            ensure_tool("poetry", "poetry>=1.8,<3")
-        ),
-        mounts(install, [tools_cache(install.version)]),
-        install.span.clone(),
+    let command = "install --no-root --only main --no-interaction --no-ansi";
+    tool_install(install, &POETRY, "poetry install --only main", command).with_env(&[
+        ("VIRTUAL_ENV", &install.settings.venv),
+        ("POETRY_VIRTUALENVS_CREATE", "false"),
+    ])
+}
+
+/// `pdm install --check`: refuses a lock that no longer matches pyproject.toml (`pdm sync`
+/// would install it anyway), then installs the production dependencies, not the project.
+fn pdm_install(install: &Install) -> RunStep {
+    let command = "install --check --prod --no-self --no-editable";
+    tool_install(install, &PDM, "pdm install --check --prod", command).with_env(&[
+        ("VIRTUAL_ENV", &install.settings.venv),
+        ("PDM_CHECK_UPDATE", "false"),
+        ("PDM_CACHE_DIR", "/root/.cache/pdm"),
+    ])
+}
+
+/// `pipenv install --deploy`: refuses a Pipfile.lock that no longer matches the Pipfile, then
+/// installs its default packages into the active virtualenv.
+fn pipenv_install(install: &Install) -> RunStep {
+    tool_install(
+        install,
+        &PIPENV,
+        "pipenv install --deploy",
+        "install --deploy",
     )
     .with_env(&[
         ("VIRTUAL_ENV", &install.settings.venv),
-        ("POETRY_VIRTUALENVS_CREATE", "false"),
+        ("PIPENV_VERBOSITY", "-1"),
+        ("PIPENV_NOSPIN", "1"),
+        ("PIPENV_CACHE_DIR", "/root/.cache/pipenv"),
     ])
 }
 
@@ -239,28 +313,47 @@ fn pip_install(install: &Install) -> RunStep {
 }
 
 /// Where an exported lock is written for pex.
-const EXPORTED: &str = "/tmp/stagefile-requirements.txt";
+const EXPORTED_FOR_PEX: &str = "/tmp/stagefile-requirements.txt";
 
-fn uv_export(_: &Install) -> Export {
+fn exported(script: String, mounts: Vec<Mount>) -> Export {
     Export {
-        script: format!(
-            "{} && {TOOLS}/uv/bin/uv export --frozen --no-dev --no-hashes --no-emit-project -o {EXPORTED} && ",
-            ensure_tool("uv", "uv>=0.4,<1")
-        ),
-        files: vec![EXPORTED.to_owned()],
-        mounts: vec![UV_CACHE.mount()],
+        script,
+        files: vec![EXPORTED_FOR_PEX.to_owned()],
+        mounts,
     }
 }
 
+fn uv_export(_: &Install) -> Export {
+    let command = format!(
+        "{} export --frozen --no-dev --no-hashes --no-emit-project -o {EXPORTED_FOR_PEX} && ",
+        UV.bin("uv")
+    );
+    exported(UV.ensure() + &command, vec![UV_CACHE.mount()])
+}
+
 fn poetry_export(_: &Install) -> Export {
-    Export {
-        script: format!(
-            "{} && {TOOLS}/poetry/bin/pip install --disable-pip-version-check -q 'poetry-plugin-export>=1.8' && {TOOLS}/poetry/bin/poetry export --only main --without-hashes -o {EXPORTED} && ",
-            ensure_tool("poetry", "poetry>=1.8,<3")
-        ),
-        files: vec![EXPORTED.to_owned()],
-        mounts: Vec::new(),
-    }
+    let command = format!(
+        "{} install --disable-pip-version-check -q 'poetry-plugin-export>=1.8' && {} export --only main --without-hashes -o {EXPORTED_FOR_PEX} && ",
+        POETRY.bin("pip"),
+        POETRY.bin("poetry")
+    );
+    exported(POETRY.ensure() + &command, Vec::new())
+}
+
+fn pdm_export(_: &Install) -> Export {
+    let command = format!(
+        "PDM_CHECK_UPDATE=false {} export --prod --no-hashes -o {EXPORTED_FOR_PEX} && ",
+        PDM.bin("pdm")
+    );
+    exported(PDM.ensure() + &command, Vec::new())
+}
+
+fn pipenv_export(_: &Install) -> Export {
+    let command = format!(
+        "PIPENV_VERBOSITY=-1 {} requirements > {EXPORTED_FOR_PEX} && ",
+        PIPENV.bin("pipenv")
+    );
+    exported(PIPENV.ensure() + &command, Vec::new())
 }
 
 fn pip_export(install: &Install) -> Export {
@@ -300,67 +393,6 @@ pub fn settings(checker: &mut Checker, stage: &spec::Stage, context: &StageConte
         venv,
         package,
     }
-}
-
-/// The executable file a Python stage packs, with its default output under the workdir.
-fn package_settings(
-    checker: &mut Checker,
-    package: &Spanned<spec::Package>,
-    context: &StageContext,
-) -> Option<Package> {
-    let p = package.get_ref();
-    let tool = match p.tool.get_ref().as_str() {
-        "pex" => PackageTool::Pex,
-        "zipapp" => PackageTool::Zipapp,
-        other => {
-            let diagnostic = Diagnostic::error(
-                format!("unknown packaging tool `{other}`"),
-                Some(p.tool.span()),
-            )
-            .with_suggestion(other, ["pex", "zipapp"]);
-            let diagnostic = match diagnostic.help {
-                Some(_) => diagnostic,
-                None => diagnostic.with_help(
-                    "use \"pex\" (C extensions work) or \"zipapp\" (pure-Python dependencies only)",
-                ),
-            };
-            checker.error(diagnostic);
-            return None;
-        }
-    };
-    let entry = checker.value(&p.entry);
-    let valid_entry = !entry.is_empty()
-        && entry.split(':').count() <= 2
-        && entry.split([':', '.']).all(|part| {
-            !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        });
-    if !valid_entry {
-        checker.error(
-            Diagnostic::error(
-                format!("`{entry}` is not an entry point"),
-                Some(p.entry.span()),
-            )
-            .with_help("write `module:function` (e.g. \"app.main:run\") or a module name"),
-        );
-    }
-    let extension = match tool {
-        PackageTool::Pex => "pex",
-        PackageTool::Zipapp => "pyz",
-    };
-    let output = match &p.output {
-        Some(output) => checker.absolute(output, "output"),
-        None => format!(
-            "{}/{}.{extension}",
-            context.workdir.trim_end_matches('/'),
-            context.name
-        ),
-    };
-    Some(Package {
-        tool,
-        entry,
-        output,
-        span: package.span(),
-    })
 }
 
 impl Settings {
@@ -463,77 +495,6 @@ pub fn expand(settings: &Settings, input: &Input) -> Result<Expansion, Diagnosti
         finish: package_steps(settings, input, Some(&install)),
         ..Expansion::default()
     })
-}
-
-fn package_steps(settings: &Settings, input: &Input, install: Option<&Install>) -> Vec<Step> {
-    settings
-        .package
-        .as_ref()
-        .map(|package| Step::Run(package_step(settings, input, install, package)))
-        .into_iter()
-        .collect()
-}
-
-/// Packs the app (the workdir) and its dependencies into one executable file.
-///
-/// pex resolves the same locked dependencies as wheels (exported from the lock first), so C
-/// extensions work; zipapp zips the virtualenv's pure-Python packages with the app.
-fn package_step(
-    settings: &Settings,
-    input: &Input,
-    install: Option<&Install>,
-    package: &Package,
-) -> RunStep {
-    let venv = &settings.venv;
-    let output = &package.output;
-    let entry = &package.entry;
-    let mut mounts = vec![PIP_CACHE.mount(), tools_cache(input.version)];
-    let script = match package.tool {
-        PackageTool::Pex => {
-            mounts.push(PEX_CACHE.mount());
-            mounts.push(Mount::Tmpfs {
-                target: "/tmp".into(),
-            });
-            let export = install.map(|install| (install.manager.hooks.export)(install));
-            let (export_script, files) = match export {
-                Some(export) => {
-                    mounts.extend(export.mounts);
-                    (export.script, export.files)
-                }
-                None => (String::new(), Vec::new()),
-            };
-            let args: String = files.iter().map(|f| format!(" -r {f}")).collect();
-            format!(
-                "{} && {export_script}mkdir -p \"$(dirname {output})\" && PEX_ROOT=/root/.cache/pex {TOOLS}/pex/bin/pex{args} -D . -e {entry} --python-shebang '/usr/bin/env python3' -o {output}",
-                ensure_tool("pex", "pex>=2.1,<3")
-            )
-        }
-        PackageTool::Zipapp => {
-            mounts.push(Mount::Tmpfs {
-                target: "/tmp/stagefile-zipapp".into(),
-            });
-            let site = if install.is_some() {
-                format!(
-                    "cp -r \"$({venv}/bin/python -c 'import sysconfig; print(sysconfig.get_paths()[\"purelib\"])')\"/. /tmp/stagefile-zipapp/ && "
-                )
-            } else {
-                String::new()
-            };
-            format!(
-                "{site}cp -r . /tmp/stagefile-zipapp/ && mkdir -p \"$(dirname {output})\" && python3 -m zipapp /tmp/stagefile-zipapp -m {entry} -p '/usr/bin/env python3' -o {output}"
-            )
-        }
-    };
-    let tool = match package.tool {
-        PackageTool::Pex => "pex",
-        PackageTool::Zipapp => "zipapp",
-    };
-    RunStep::recipe(
-        format!("{tool} -> {output}"),
-        script,
-        mounts,
-        package.span.clone(),
-    )
 }
 
 /// A context path relative to the project's root.

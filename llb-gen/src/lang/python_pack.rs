@@ -1,0 +1,175 @@
+//! Packing a Python app and its dependencies into one executable file (`package` key): pex,
+//! which resolves the locked dependencies as wheels, or the standard library's zipapp. Part of
+//! the Python language (`python.rs`), in a file of its own for its size.
+
+use serde_spanned::Spanned;
+
+use super::StageContext;
+use super::python::{Install, PEX, PIP_CACHE, Settings, tools_cache};
+use crate::check::Checker;
+use crate::diag::Diagnostic;
+use crate::ir::{Mount, RunStep, Span, Step};
+use crate::lang::{Cache, Input};
+use crate::spec;
+
+const PEX_CACHE: Cache = Cache::shared("/root/.cache/pex", "stagefile-pex");
+
+/// Tools that pack a Python app into one executable file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PackageTool {
+    /// pex: resolves the locked dependencies as wheels.
+    Pex,
+    /// The standard library's zipapp, from the virtualenv's pure-Python packages.
+    Zipapp,
+}
+
+/// The executable file a Python stage builds.
+#[derive(Debug, Clone)]
+pub struct Package {
+    /// The tool.
+    pub tool: PackageTool,
+    /// `module:function` or `module`.
+    pub entry: String,
+    /// Absolute output path.
+    pub output: String,
+    /// Where it was written.
+    pub span: Span,
+}
+
+/// The executable file a Python stage packs, with its default output under the workdir.
+pub(super) fn package_settings(
+    checker: &mut Checker,
+    package: &Spanned<spec::Package>,
+    context: &StageContext,
+) -> Option<Package> {
+    let p = package.get_ref();
+    let tool = match p.tool.get_ref().as_str() {
+        "pex" => PackageTool::Pex,
+        "zipapp" => PackageTool::Zipapp,
+        other => {
+            let diagnostic = Diagnostic::error(
+                format!("unknown packaging tool `{other}`"),
+                Some(p.tool.span()),
+            )
+            .with_suggestion(other, ["pex", "zipapp"]);
+            let diagnostic = match diagnostic.help {
+                Some(_) => diagnostic,
+                None => diagnostic.with_help(
+                    "use \"pex\" (C extensions work) or \"zipapp\" (pure-Python dependencies only)",
+                ),
+            };
+            checker.error(diagnostic);
+            return None;
+        }
+    };
+    let entry = checker.value(&p.entry);
+    let valid_entry = !entry.is_empty()
+        && entry.split(':').count() <= 2
+        && entry.split([':', '.']).all(|part| {
+            !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        });
+    if !valid_entry {
+        checker.error(
+            Diagnostic::error(
+                format!("`{entry}` is not an entry point"),
+                Some(p.entry.span()),
+            )
+            .with_help("write `module:function` (e.g. \"app.main:run\") or a module name"),
+        );
+    }
+    let extension = match tool {
+        PackageTool::Pex => "pex",
+        PackageTool::Zipapp => "pyz",
+    };
+    let output = match &p.output {
+        Some(output) => checker.absolute(output, "output"),
+        None => format!(
+            "{}/{}.{extension}",
+            context.workdir.trim_end_matches('/'),
+            context.name
+        ),
+    };
+    Some(Package {
+        tool,
+        entry,
+        output,
+        span: package.span(),
+    })
+}
+
+/// The `package` step, when the stage packs one.
+pub(super) fn package_steps(
+    settings: &Settings,
+    input: &Input,
+    install: Option<&Install>,
+) -> Vec<Step> {
+    settings
+        .package
+        .as_ref()
+        .map(|package| Step::Run(package_step(settings, input, install, package)))
+        .into_iter()
+        .collect()
+}
+
+/// Packs the app (the workdir) and its dependencies into one executable file.
+///
+/// pex resolves the same locked dependencies as wheels (exported from the lock first), so C
+/// extensions work; zipapp zips the virtualenv's pure-Python packages with the app.
+fn package_step(
+    settings: &Settings,
+    input: &Input,
+    install: Option<&Install>,
+    package: &Package,
+) -> RunStep {
+    let venv = &settings.venv;
+    let output = &package.output;
+    let entry = &package.entry;
+    let mut mounts = vec![PIP_CACHE.mount(), tools_cache(input.version)];
+    let script = match package.tool {
+        PackageTool::Pex => {
+            mounts.push(PEX_CACHE.mount());
+            mounts.push(Mount::Tmpfs {
+                target: "/tmp".into(),
+            });
+            let export = install.map(|install| (install.manager.hooks.export)(install));
+            let (export_script, files) = match export {
+                Some(export) => {
+                    mounts.extend(export.mounts);
+                    (export.script, export.files)
+                }
+                None => (String::new(), Vec::new()),
+            };
+            let args: String = files.iter().map(|f| format!(" -r {f}")).collect();
+            format!(
+                "{}{export_script}mkdir -p \"$(dirname {output})\" && PEX_ROOT=/root/.cache/pex {}{args} -D . -e {entry} --python-shebang '/usr/bin/env python3' -o {output}",
+                PEX.ensure(),
+                PEX.bin("pex")
+            )
+        }
+        PackageTool::Zipapp => {
+            mounts.push(Mount::Tmpfs {
+                target: "/tmp/stagefile-zipapp".into(),
+            });
+            let site = if install.is_some() {
+                format!(
+                    "cp -r \"$({venv}/bin/python -c 'import sysconfig; print(sysconfig.get_paths()[\"purelib\"])')\"/. /tmp/stagefile-zipapp/ && "
+                )
+            } else {
+                String::new()
+            };
+            format!(
+                "{site}cp -r . /tmp/stagefile-zipapp/ && mkdir -p \"$(dirname {output})\" && python3 -m zipapp /tmp/stagefile-zipapp -m {entry} -p '/usr/bin/env python3' -o {output}"
+            )
+        }
+    };
+    let tool = match package.tool {
+        PackageTool::Pex => "pex",
+        PackageTool::Zipapp => "zipapp",
+    };
+    RunStep::recipe(
+        format!("{tool} -> {output}"),
+        script,
+        mounts,
+        package.span.clone(),
+    )
+}
