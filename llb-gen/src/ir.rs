@@ -199,6 +199,8 @@ pub struct RunStep {
     pub args: Vec<String>,
     /// Extra env for this command only.
     pub env: Vec<(String, String)>,
+    /// Directories put in front of `PATH` for this command only (tools in cache mounts).
+    pub path: Vec<String>,
     /// Working directory override.
     pub cwd: Option<String>,
     /// User override; recipe steps run as root.
@@ -223,6 +225,7 @@ impl RunStep {
             display: display.into(),
             args: vec!["/bin/sh".into(), "-c".into(), script.into()],
             env: Vec::new(),
+            path: Vec::new(),
             cwd: None,
             user: Some("0:0".into()),
             mounts,
@@ -255,4 +258,6 @@ pub struct RunTools {
     pub mounts: Vec<Mount>,
     /// Env, before the step's own (which wins).
     pub env: Vec<(String, String)>,
+    /// Directories put in front of `PATH` (where the tools' commands are).
+    pub path: Vec<String>,
 }

@@ -1,10 +1,10 @@
-//! Node.js: npm, Yarn or pnpm chosen from the lockfile, frozen installs, the tool's cache as a
-//! (writable) cache mount.
+//! Node.js: npm, Yarn, pnpm or Bun chosen from the lockfile, frozen installs, the tool's cache
+//! as a (writable) cache mount.
 
 use super::detect;
 use super::{Cache, Expansion, Input, Lang, LanguageDef, Manager, in_root, manifest_copies};
 use crate::diag::Diagnostic;
-use crate::ir::{RunStep, RunTools, Span, Step};
+use crate::ir::{Mount, RunStep, RunTools, Sharing, Span, Step};
 
 /// Node.js as data.
 pub const LANGUAGE: LanguageDef = LanguageDef {
@@ -33,8 +33,11 @@ const COREPACK_CACHE: Cache = Cache {
     id: "stagefile-corepack",
 };
 
+/// npm's download cache (npm also fetches Bun).
+const NPM_CACHE: Cache = Cache::shared("/root/.npm", "stagefile-npm");
+
 /// Node's package managers, in detection preference.
-pub const MANAGERS: [Manager<Hooks>; 3] = [
+pub const MANAGERS: [Manager<Hooks>; 4] = [
     Manager {
         name: "pnpm",
         lockfiles: &["pnpm-lock.yaml"],
@@ -72,15 +75,27 @@ pub const MANAGERS: [Manager<Hooks>; 3] = [
         },
     },
     Manager {
+        name: "bun",
+        lockfiles: &["bun.lock", "bun.lockb"],
+        manifests: &["package.json"],
+        optional: &[".npmrc", "bunfig.toml"],
+        mounted: &[],
+        caches: &[
+            Cache::shared("/root/.bun/install/cache", "stagefile-bun"),
+            NPM_CACHE,
+        ],
+        hooks: Hooks {
+            install: bun_install,
+            run_tools: bun_tools,
+        },
+    },
+    Manager {
         name: "npm",
         lockfiles: &["package-lock.json"],
         manifests: &["package.json"],
         optional: CONFIG_FILES,
         mounted: &[],
-        caches: &[Cache {
-            target: "/root/.npm",
-            id: "stagefile-npm",
-        }],
+        caches: &[NPM_CACHE],
         hooks: Hooks {
             install: npm_install,
             run_tools: no_tools,
@@ -146,12 +161,49 @@ fn npm_install(install: &Install) -> RunStep {
     install.recipe("npm ci", "npm ci --no-audit --no-fund")
 }
 
+/// Where Bun is kept: a cache mount, so neither it nor its download reaches a layer. The
+/// release the project pins in `packageManager` goes to `bun@<version>` (the latest 1.x
+/// without a pin), and `bun` links to the one the last install used.
+const BUN_TOOLS: &str = "/opt/stagefile-tools";
+
+fn bun_tools_cache() -> Mount {
+    Mount::Cache {
+        target: BUN_TOOLS.into(),
+        id: "stagefile-node-tools".into(),
+        sharing: Sharing::Locked,
+    }
+}
+
+/// Installs the pinned Bun with npm unless it is there, then `bun install --frozen-lockfile`
+/// (which refuses a lock that no longer matches package.json). Files are copied out of Bun's
+/// cache, not hard-linked: the cache is a mount, the modules go into the layer.
+fn bun_install(install: &Install) -> RunStep {
+    // The pin is read by node (never by the shell) and must look like a version.
+    let pin = r#"node -p 'const m=/^bun@([0-9][0-9A-Za-z.-]*)(\+.*)?$/.exec(require("./package.json").packageManager||"");m?m[1]:"1"'"#;
+    let script = format!(
+        "v=$({pin}) && t={BUN_TOOLS}/bun@$v && {{ [ -x \"$t/node_modules/.bin/bun\" ] || {{ rm -rf \"$t\" && npm install --prefix \"$t\" --no-save --no-audit --no-fund --loglevel=error \"bun@$v\"; }}; }} && ln -sfn \"bun@$v\" {BUN_TOOLS}/bun && {BUN_TOOLS}/bun/node_modules/.bin/bun install --frozen-lockfile --backend=copyfile"
+    );
+    let mut step = install.recipe("bun install --frozen-lockfile", &script);
+    step.mounts.push(bun_tools_cache());
+    step.with_env(&[("BUN_INSTALL_CACHE_DIR", "/root/.bun/install/cache")])
+}
+
+/// For Bun: the release the install used, on `PATH`, so `bun run build` works.
+fn bun_tools() -> RunTools {
+    RunTools {
+        mounts: vec![bun_tools_cache()],
+        env: Vec::new(),
+        path: vec![format!("{BUN_TOOLS}/bun/node_modules/.bin")],
+    }
+}
+
 /// For pnpm and Yarn: corepack's shims (made by the install step) and its cache, so
 /// `pnpm run build` uses the release the install used instead of failing or downloading it.
 fn corepack_tools() -> RunTools {
     RunTools {
         mounts: vec![COREPACK_CACHE.mount()],
         env: vec![("COREPACK_ENABLE_DOWNLOAD_PROMPT".into(), "0".into())],
+        path: Vec::new(),
     }
 }
 

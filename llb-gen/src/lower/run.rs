@@ -9,10 +9,21 @@ impl Lowering<'_> {
     /// Runs `run` on the built stage, seeded with its config's env, workdir and user.
     pub(super) fn run(&self, built: &Built, run: &RunStep, meta: OpMeta) -> State {
         let mut env = built.config.env_pairs();
+        let tools_path = (!run.path.is_empty()).then(|| {
+            let path = env
+                .iter()
+                .find(|(k, _)| k == "PATH")
+                .map(|(_, v)| v.as_str());
+            let path = path.unwrap_or(crate::image::DEFAULT_PATH);
+            format!("{}:{path}", run.path.join(":"))
+        });
         let mut set = |name: &str, value: String| match env.iter_mut().find(|(k, _)| k == name) {
             Some(entry) => entry.1 = value,
             None => env.push((name.to_owned(), value)),
         };
+        if let Some(path) = tools_path {
+            set("PATH", path);
+        }
         for (name, value) in &run.env {
             set(name, value.clone());
         }

@@ -182,6 +182,7 @@ fn run_step(run: &RunPlan, tools: &RunTools) -> Step {
         display: run.display.clone(),
         args: run.args.clone(),
         env: tools.env.iter().chain(&run.env).cloned().collect(),
+        path: tools.path.clone(),
         cwd: run.workdir.clone(),
         user: run.user.clone(),
         mounts,

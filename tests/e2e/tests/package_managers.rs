@@ -1,8 +1,11 @@
-//! Node's other package managers, pnpm and Yarn (through corepack), each found from its
-//! lockfile, built through the frontend and run. (No Poetry fixture: `poetry lock` fails on
-//! these machines, whose PyPI mirror answers 404 for the per-version JSON API it uses.)
+//! The package managers beyond each language's first: pnpm, Yarn (through corepack) and Bun
+//! for Node, pdm and Pipenv for Python. Each fixture is found from its lockfile, built through
+//! the frontend and run. (No Poetry fixture: `poetry lock` fails on these machines, whose PyPI
+//! mirror answers 404 for the per-version JSON API it uses.)
 
-use stagefile_e2e::{build, check_node_cli, fixture};
+use std::path::Path;
+
+use stagefile_e2e::{Scratch, build, build_leftovers, check_node_cli, fixture, root_sh, run, sh};
 
 /// A Node fixture installed with `manager` (pnpm or Yarn, found from its lockfile): its own
 /// `run` step calls the manager by name, and the runtime gets the build's output only.
@@ -25,4 +28,57 @@ fn pnpm_stage_installs_from_its_lockfile_and_runs_pnpm() {
 #[test]
 fn yarn_stage_installs_from_its_lockfile_and_runs_yarn() {
     node_manager_fixture_runs("yarn");
+}
+
+#[test]
+fn bun_stage_installs_from_bun_lock_and_runs_bun() {
+    node_manager_fixture_runs("bun");
+}
+
+/// Projects from before Bun 1.2 have a binary `bun.lockb`: the same fixture locked that way.
+#[test]
+fn bun_stage_installs_from_a_binary_bun_lockb() {
+    let dir = Scratch::copy_of(&fixture("node-bun"), "node-bun-lockb");
+    std::fs::remove_file(dir.path.join("bun.lock")).expect("rm bun.lock");
+    let lockb = fixture("node-bun-binary-lock").join("bun.lockb");
+    std::fs::copy(lockb, dir.path.join("bun.lockb")).expect("cp bun.lockb");
+    let built = build(&dir.path, "stagefile-e2e/node-bun-lockb", &[]).expect_ok();
+    assert!(
+        built.log.contains("bun install --frozen-lockfile"),
+        "{}",
+        built.log
+    );
+    check_node_cli(&built.tag, "/root/.cache /app/src");
+}
+
+/// A Python fixture installed by `manager` from its lock: the program runs as `app` with its
+/// dependency from the virtualenv, and neither the tool nor any cache is in the image.
+fn python_lock_fixture_runs(manager: &str, expected: &str) {
+    let dir: &Path = &fixture(&format!("python-{manager}"));
+    let image = build(dir, &format!("stagefile-e2e/python-{manager}"), &[])
+        .expect_ok()
+        .tag;
+    assert_eq!(
+        run(&image, &[]).trim(),
+        format!("{manager}: {expected}, uid 10001")
+    );
+    assert_eq!(sh(&image, "command -v python").trim(), "/venv/bin/python");
+    let tool = root_sh(
+        &image,
+        &format!(
+            "command -v {manager}; ls -d /opt/stagefile-tools /root/.cache/{manager} 2>/dev/null; true"
+        ),
+    );
+    assert_eq!(tool.trim(), "", "{manager} or its cache is in the image");
+    assert_eq!(build_leftovers(&image), Vec::<String>::new());
+}
+
+#[test]
+fn pdm_stage_installs_from_pdm_lock() {
+    python_lock_fixture_runs("pdm", "1,234,567");
+}
+
+#[test]
+fn pipenv_stage_installs_from_pipfile_lock() {
+    python_lock_fixture_runs("pipenv", "hello-stagefile-world");
 }
