@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use bollard_buildkit_proto::moby::buildkit::v1::frontend::Result as GwResult;
+use llb_gen::diag::UNSUPPORTED_OPTION;
 use llb_gen::image::ImageConfig;
 use llb_gen::{CompileOptions, ContextSource, Diagnostic, NamedContext, Platform, Prepared, pb};
 use tokio::task::JoinSet;
@@ -79,6 +80,7 @@ pub async fn run(client: &mut Bridge) -> Result<GwResult, FrontendError> {
         .iter()
         .map(|key| {
             Diagnostic::warning(
+                &UNSUPPORTED_OPTION,
                 format!(
                     "option `{key}` is not supported by the Stagefile frontend and was ignored"
                 ),

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_spanned::Spanned;
 
-use crate::diag::{Diagnostic, SourceFile};
+use crate::diag::{Code, Diagnostic, SourceFile};
 use crate::interp::{self, Unknown};
 use crate::ir::Span;
 use crate::spec::OneOrMany;
@@ -38,6 +38,7 @@ impl Checker<'_> {
                 let start = self.locate_in_value(&span, unknown.offset);
                 let names: Vec<&str> = self.args.keys().map(String::as_str).collect();
                 let diagnostic = Diagnostic::error(
+                    Code::UnknownArg,
                     format!("`${{{}}}` names no build arg", unknown.name),
                     Some(start..start + unknown.name.len() + 3),
                 )
@@ -76,6 +77,7 @@ impl Checker<'_> {
         if text.starts_with('/') || trimmed.split('/').any(|part| part == "..") {
             self.error(
                 Diagnostic::error(
+                    Code::InvalidPath,
                     format!("`{key}` must be a path inside the build context"),
                     Some(value.span()),
                 )
@@ -96,6 +98,7 @@ impl Checker<'_> {
         if trimmed.is_empty() || trimmed == "." || trimmed.split('/').any(|part| part == "..") {
             self.error(
                 Diagnostic::error(
+                    Code::InvalidPath,
                     format!("`{text}` is not an output path"),
                     Some(value.span()),
                 )
@@ -112,6 +115,7 @@ impl Checker<'_> {
         if !text.starts_with('/') {
             self.error(
                 Diagnostic::error(
+                    Code::InvalidPath,
                     format!("`{key}` must be an absolute path"),
                     Some(value.span()),
                 )

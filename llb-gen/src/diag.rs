@@ -73,11 +73,110 @@ pub enum Severity {
     Warning,
 }
 
+/// Defines [`Code`]: each variant with the one line the docs' error table gives it.
+macro_rules! codes {
+    ($($name:ident: $summary:literal,)*) => {
+        /// What kind of error a diagnostic is: a stable name, shown as `error[Name]`, that
+        /// tools and users can match on while the message wording changes.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+        pub enum Code {
+            $(#[doc = $summary] $name,)*
+        }
+
+        impl Code {
+            /// Every code, in the order `docs/stagefile.md` lists them.
+            pub const ALL: &'static [Code] = &[$(Code::$name),*];
+
+            /// The stable name.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Code::$name => stringify!($name),)*
+                }
+            }
+
+            /// One line on what the code means.
+            pub fn summary(self) -> &'static str {
+                match self {
+                    $(Code::$name => $summary,)*
+                }
+            }
+        }
+    };
+}
+
+codes! {
+    TomlSyntax: "The file is not valid TOML (or has a duplicate key).",
+    UnknownKey: "A table has a key it does not accept.",
+    MissingKey: "A table lacks a key it requires.",
+    WrongType: "A value has the wrong type (a string where a list belongs, say).",
+    NoStage: "The spec defines no stage.",
+    InvalidName: "A stage, build arg, env var or user name has characters it may not have.",
+    UnknownArg: "`${NAME}` names no build arg.",
+    InvalidArg: "A build arg's default is not a string, number or boolean.",
+    TwoDefaults: "More than one stage is marked `default = true`.",
+    UnknownTarget: "`--target` names no stage.",
+    DependencyCycle: "Stages use each other in a cycle, or a stage starts from itself.",
+    NoBase: "A stage has neither `from` nor a language.",
+    InvalidImage: "`from` is neither a stage nor a valid image reference.",
+    TwoLanguages: "A stage sets more than one language.",
+    MisplacedKey: "A key belongs to language stages, or to another language.",
+    InvalidVersion: "A language version is empty or has spaces.",
+    UnknownPackageManager: "`package_manager` names no manager, or one of another language.",
+    RequirementsNotPip: "`requirements` is set together with a manager other than pip.",
+    MissingFile: "A file the package manager needs is not in the build context.",
+    NoLockfile: "A project manifest has no lockfile, so the install could not be frozen.",
+    InvalidPath: "A path is relative where it must be absolute, or leaves the build context.",
+    InvalidPackage: "An `apt` entry is not a Debian package name.",
+    InvalidPort: "An `expose` entry is not a port.",
+    EmptyCommand: "A run step, `cmd` or `entrypoint` is empty.",
+    InvalidDuration: "A health check duration is not like `30s` or `1m30s`.",
+    InvalidCopy: "A copy lacks `src` or `dest`, or mixes `path` with them.",
+    UnknownStage: "A copy's `from` names no stage.",
+    NoOutputs: "A copy takes a stage's outputs, but the stage declares none.",
+    InvalidOwner: "A copy's `owner` is not `user`, `user:group` or `uid:gid`.",
+    InvalidMode: "A copy's `mode` is not an octal file mode.",
+    UnknownValue: "A value is not one of the words its key accepts.",
+    InvalidEntry: "A package's `entry` is not `module:function` or a module.",
+    InvalidUser: "`user` is empty, or the user to create has an invalid name, id or home.",
+    Internal: "Stagefile failed at something that should not fail: please report it.",
+}
+
+/// A warning rule: findings that do not stop the build, each with its name, its level and
+/// a section of `docs/stagefile.md` that explains it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rule {
+    /// Stable name, BuildKit's `ruleName` in `--call=check`.
+    pub name: &'static str,
+    /// One line on what it finds.
+    pub description: &'static str,
+    /// The anchor of its section in `docs/stagefile.md`.
+    pub docs: &'static str,
+}
+
+/// The warning rules, in the order `docs/stagefile.md` lists them.
+pub const RULES: [&Rule; 2] = [&RUNS_AS_ROOT, &UNSUPPORTED_OPTION];
+
+/// The target image runs as root.
+pub const RUNS_AS_ROOT: Rule = Rule {
+    name: "RunsAsRoot",
+    description: "The final image runs as root instead of the non-root user Stagefile creates.",
+    docs: "runsasroot",
+};
+
+/// A build option the frontend does not support was given and ignored.
+pub const UNSUPPORTED_OPTION: Rule = Rule {
+    name: "UnsupportedOption",
+    description: "A build option the Stagefile frontend does not support was ignored.",
+    docs: "unsupportedoption",
+};
+
 /// One problem found in a spec.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
     /// Error or warning.
     pub severity: Severity,
+    /// The error's [`Code`] or the warning's [`Rule`] name.
+    pub code: &'static str,
     /// What is wrong, in one sentence.
     pub message: String,
     /// Where (byte range in the spec); `None` for problems of the whole file or of the options.
@@ -89,10 +188,11 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    /// An error at a span.
-    pub fn error(message: impl Into<String>, span: Option<Range<usize>>) -> Self {
+    /// An error of a kind at a span.
+    pub fn error(code: Code, message: impl Into<String>, span: Option<Range<usize>>) -> Self {
         Self {
             severity: Severity::Error,
+            code: code.name(),
             message: message.into(),
             span,
             label: None,
@@ -100,11 +200,15 @@ impl Diagnostic {
         }
     }
 
-    /// A warning at a span.
-    pub fn warning(message: impl Into<String>, span: Option<Range<usize>>) -> Self {
+    /// A warning of a rule at a span.
+    pub fn warning(rule: &Rule, message: impl Into<String>, span: Option<Range<usize>>) -> Self {
         Self {
             severity: Severity::Warning,
-            ..Self::error(message, span)
+            code: rule.name,
+            message: message.into(),
+            span,
+            label: None,
+            help: None,
         }
     }
 
@@ -217,7 +321,8 @@ fn render_one(renderer: &Renderer, file: &SourceFile, item: &Diagnostic) -> Stri
         Severity::Error => Level::ERROR,
         Severity::Warning => Level::WARNING,
     };
-    let mut group = Group::with_title(level.primary_title(item.message.as_str()));
+    let title = level.primary_title(item.message.as_str()).id(item.code);
+    let mut group = Group::with_title(title);
     if let Some(span) = &item.span {
         let span = clamp_span(&file.text, span.clone());
         let mut annotation = AnnotationKind::Primary.span(span);
@@ -291,7 +396,7 @@ mod tests {
     #[test]
     fn renders_location_and_help() {
         let file = SourceFile::new("Stagefile.toml", "[stage.a]\npyton = \"3.11\"\n");
-        let diag = Diagnostic::error("unknown key `pyton`", Some(10..15))
+        let diag = Diagnostic::error(Code::UnknownKey, "unknown key `pyton`", Some(10..15))
             .with_suggestion("pyton", ["python"]);
         let text = Diagnostics::single(&file, diag).render(false);
         assert!(text.contains("Stagefile.toml:2:1"), "{text}");

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, ValueEnum};
 use llb_gen::compile::{CompileOptions, ContextSource, Prepared};
-use llb_gen::{LocalDirProbe, Platform, SourceFile, dump};
+use llb_gen::{Diagnostics, LocalDirProbe, Platform, SourceFile, dump};
 use prost::Message;
 
 /// Compile a Stagefile.toml into a BuildKit LLB definition.
@@ -95,7 +95,8 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         ..CompileOptions::default()
     };
     let color = std::io::stderr().is_terminal();
-    let compiled = Prepared::new(SourceFile::new(name, text), options)
+    let file = SourceFile::new(name, text);
+    let compiled = Prepared::new(file.clone(), options)
         .and_then(|prepared| prepared.compile(&LocalDirProbe::new(context_dir), &BTreeMap::new()));
     let compiled = match compiled {
         Ok(compiled) => compiled,
@@ -104,9 +105,12 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
     };
-    for warning in &compiled.warnings {
-        let file = SourceFile::new(cli.file.display().to_string(), String::new());
-        eprintln!("warning: {} ({})", warning.message, file.name);
+    if !compiled.warnings.is_empty() {
+        let warnings = Diagnostics {
+            file,
+            items: compiled.warnings.clone(),
+        };
+        eprint!("{}", warnings.render(color));
     }
     let mut stdout = std::io::stdout().lock();
     match cli.format {

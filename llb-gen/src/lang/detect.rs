@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 
 use super::{Input, Lang, Manager, in_root};
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 
 /// A manager found for a stage, with the lockfile that is there.
 #[derive(Debug)]
@@ -48,6 +48,7 @@ pub fn detect<H>(
         let Some(manager) = managers.iter().find(|m| m.name == name) else {
             // The plan only lets names of this language's rows through.
             return Err(Diagnostic::error(
+                Code::UnknownPackageManager,
                 format!("`{name}` is not a {} package manager", lang.def().key),
                 Some(deps_span.clone()),
             ));
@@ -62,6 +63,7 @@ pub fn detect<H>(
         if let Some(file) = missing {
             let file = in_root(input.root, file);
             return Err(Diagnostic::error(
+                Code::MissingFile,
                 format!(
                     "`{file}` is not in the build context, but {} needs it",
                     manager.name
@@ -80,6 +82,7 @@ pub fn detect<H>(
         };
         if let Some(file) = manager.manifests.iter().find(|file| !exists(file)) {
             return Err(Diagnostic::error(
+                Code::MissingFile,
                 format!(
                     "found `{}` but not `{}`",
                     in_root(input.root, lockfile),
@@ -98,6 +101,7 @@ pub fn detect<H>(
     for (manifest, help) in lang.def().unlocked {
         if exists(manifest) {
             return Err(Diagnostic::error(
+                Code::NoLockfile,
                 format!(
                     "`{}` has no lockfile: installs must be frozen to be reproducible",
                     in_root(input.root, manifest)

@@ -161,13 +161,18 @@ impl Lang {
         }
     }
 
+    /// Its package managers' rows without their hooks, in detection preference.
+    pub fn managers(self) -> Vec<Row> {
+        match self {
+            Lang::Python => rows(&python::MANAGERS),
+            Lang::Node => rows(&node::MANAGERS),
+            Lang::Ruby => rows(&ruby::MANAGERS),
+        }
+    }
+
     /// Its package managers' names, in detection preference.
     pub fn manager_names(self) -> Vec<&'static str> {
-        match self {
-            Lang::Python => names(&python::MANAGERS),
-            Lang::Node => names(&node::MANAGERS),
-            Lang::Ruby => names(&ruby::MANAGERS),
-        }
+        self.managers().iter().map(|row| row.name).collect()
     }
 
     /// Validates the keys of a stage of this language.
@@ -267,8 +272,24 @@ pub fn source_excludes() -> Vec<&'static str> {
     excludes
 }
 
-fn names<H>(managers: &[Manager<H>]) -> Vec<&'static str> {
-    managers.iter().map(|m| m.name).collect()
+/// A package manager's row without its language's hooks: what docs, schema and checks read.
+#[derive(Debug, Clone, Copy)]
+pub struct Row {
+    /// Name in the spec.
+    pub name: &'static str,
+    /// Files whose presence selects it.
+    pub lockfiles: &'static [&'static str],
+    /// Its download caches.
+    pub caches: &'static [Cache],
+}
+
+fn rows<H>(managers: &[Manager<H>]) -> Vec<Row> {
+    let row = |m: &Manager<H>| Row {
+        name: m.name,
+        lockfiles: m.lockfiles,
+        caches: m.caches,
+    };
+    managers.iter().map(row).collect()
 }
 
 fn mounted<H>(managers: &[Manager<H>]) -> Vec<&'static str> {

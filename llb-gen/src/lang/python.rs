@@ -6,7 +6,7 @@ use super::detect::{self, Found};
 use super::python_pack::{package_settings, package_steps};
 use super::{Cache, Expansion, Input, Lang, LanguageDef, Manager, StageContext, manifest_copies};
 use crate::check::{Checker, spanned_list};
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::ir::{Mount, RunStep, Sharing, Span, Step};
 use crate::spec;
 
@@ -375,7 +375,7 @@ pub fn settings(checker: &mut Checker, stage: &spec::Stage, context: &StageConte
     {
         let span = stage.requirements.as_ref().map(|r| r.span());
         checker.error(
-            Diagnostic::error(format!("`requirements` is for pip, but the package manager is `{named}`"), span)
+            Diagnostic::error(Code::RequirementsNotPip, format!("`requirements` is for pip, but the package manager is `{named}`"), span)
                 .with_help("remove `requirements` (the lockfile lists the dependencies) or set package_manager = \"pip\""),
         );
     }
@@ -429,6 +429,7 @@ fn find_manager(
         .find(|f| !input.probe.exists(f))
     {
         return Err(Diagnostic::error(
+            Code::MissingFile,
             format!("`{file}` is not in the build context, but pip needs it"),
             Some(span.clone()),
         )

@@ -7,7 +7,7 @@ use serde_spanned::Spanned;
 use super::StageContext;
 use super::python::{Install, PEX, PIP_CACHE, Settings, tools_cache};
 use crate::check::Checker;
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::ir::{Mount, RunStep, Span, Step};
 use crate::lang::{Cache, Input};
 use crate::spec;
@@ -48,6 +48,7 @@ pub(super) fn package_settings(
         "zipapp" => PackageTool::Zipapp,
         other => {
             let diagnostic = Diagnostic::error(
+                Code::UnknownValue,
                 format!("unknown packaging tool `{other}`"),
                 Some(p.tool.span()),
             )
@@ -71,6 +72,7 @@ pub(super) fn package_settings(
     if !valid_entry {
         checker.error(
             Diagnostic::error(
+                Code::InvalidEntry,
                 format!("`{entry}` is not an entry point"),
                 Some(p.entry.span()),
             )

@@ -7,7 +7,7 @@ mod run;
 
 use std::collections::BTreeMap;
 
-use crate::diag::{Diagnostic, Diagnostics, SourceFile};
+use crate::diag::{Code, Diagnostic, Diagnostics, SourceFile};
 use crate::image::ImageConfig;
 use crate::interp::{self, Unknown};
 use crate::ir::{Span, StageSteps, Step};
@@ -68,7 +68,7 @@ pub fn lower(
     let Some(target) = lowering.built.remove(&plan.target) else {
         return Err(Diagnostics::single(
             &plan.file,
-            Diagnostic::error("the target stage was not built", None),
+            Diagnostic::error(Code::Internal, "the target stage was not built", None),
         ));
     };
     let mut config = target.config;

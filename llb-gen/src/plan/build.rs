@@ -6,7 +6,7 @@ use serde_spanned::Spanned;
 
 use super::{ArgPlan, Plan, graph, stage};
 use crate::check::Checker;
-use crate::diag::{Diagnostic, Diagnostics, SourceFile};
+use crate::diag::{Code, Diagnostic, Diagnostics, SourceFile};
 use crate::interp;
 use crate::options::CompileOptions;
 use crate::spec::Spec;
@@ -26,7 +26,7 @@ pub fn build(
     let args = build_args(&mut checker, spec, options);
     if spec.stage.is_empty() {
         checker.error(
-            Diagnostic::error("the spec defines no stage", None)
+            Diagnostic::error(Code::NoStage, "the spec defines no stage", None)
                 .with_help("add a stage, e.g.\n[stage.app]\nfrom = \"python:3.11-slim\""),
         );
     }
@@ -43,6 +43,7 @@ pub fn build(
     if let [_, second, ..] = defaults.as_slice() {
         checker.error(
             Diagnostic::error(
+                Code::TwoDefaults,
                 "more than one stage is marked `default = true`",
                 Some(second.span()),
             )
@@ -63,8 +64,12 @@ pub fn build(
                 None => {
                     let names = plan.stages.iter().map(|s| s.name.as_str());
                     checker.error(
-                        Diagnostic::error(format!("target stage `{target}` is not defined"), None)
-                            .with_suggestion(target, names),
+                        Diagnostic::error(
+                            Code::UnknownTarget,
+                            format!("target stage `{target}` is not defined"),
+                            None,
+                        )
+                        .with_suggestion(target, names),
                     );
                     0
                 }
@@ -99,6 +104,7 @@ fn build_args(checker: &mut Checker, spec: &Spec, options: &CompileOptions) -> V
             _ => {
                 checker.error(
                     Diagnostic::error(
+                        Code::InvalidArg,
                         format!(
                             "build arg `{}` must be a string, number or boolean",
                             name.get_ref()
@@ -113,6 +119,7 @@ fn build_args(checker: &mut Checker, spec: &Spec, options: &CompileOptions) -> V
         if !interp::is_identifier(name.get_ref()) {
             checker.error(
                 Diagnostic::error(
+                    Code::InvalidName,
                     format!("`{}` is not a valid build arg name", name.get_ref()),
                     Some(name.span()),
                 )

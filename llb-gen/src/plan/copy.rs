@@ -4,7 +4,7 @@ use serde_spanned::Spanned;
 
 use super::UserSetting;
 use crate::check::{Checker, spanned_list};
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::ir::{CopyFrom, FileCopy, Owner};
 use crate::reference;
 use crate::spec;
@@ -19,6 +19,7 @@ fn copy_from(checker: &mut Checker, from: &Spanned<String>) -> CopyFrom {
         _ => {
             let names: Vec<&str> = checker.stage_names.iter().map(String::as_str).collect();
             let diagnostic = Diagnostic::error(
+                Code::UnknownStage,
                 format!("copy from `{text}`: no stage has this name"),
                 Some(from.span()),
             )
@@ -55,6 +56,7 @@ pub(super) fn copy_plan(
         if c.src.is_some() || c.dest.is_some() {
             checker.error(
                 Diagnostic::error(
+                    Code::InvalidCopy,
                     "`path` is shorthand for `src` and `dest`; give one or the other",
                     Some(path.span()),
                 )
@@ -67,15 +69,15 @@ pub(super) fn copy_plan(
     }
     match &from {
         CopyFrom::Context if src.is_empty() => checker.error(
-            Diagnostic::error("a copy from the build context needs `src`", Some(copy.span()))
+            Diagnostic::error(Code::InvalidCopy, "a copy from the build context needs `src`", Some(copy.span()))
                 .with_help("e.g. { src = \".\", dest = \"/app/\" }"),
         ),
         CopyFrom::Image(_) if src.is_empty() => checker.error(
-            Diagnostic::error("a copy from an image needs `src`", Some(copy.span()))
+            Diagnostic::error(Code::InvalidCopy, "a copy from an image needs `src`", Some(copy.span()))
                 .with_help("name the files to take, e.g. { from = \"busybox:1.36\", src = \"/bin/busybox\", dest = \"/bin/\" }"),
         ),
         CopyFrom::Context if src.iter().any(|s| s.split('/').any(|part| part == "..")) => checker.error(
-            Diagnostic::error("copies from the build context cannot leave it (`..`)", Some(copy.span()))
+            Diagnostic::error(Code::InvalidPath, "copies from the build context cannot leave it (`..`)", Some(copy.span()))
                 .with_help("move the files into the context, or pass another directory with --build-context"),
         ),
         _ => {}
@@ -89,7 +91,12 @@ pub(super) fn copy_plan(
         None if src.is_empty() => workdir.unwrap_or("/").to_owned(),
         None => {
             checker.error(
-                Diagnostic::error("this copy needs `dest`", Some(copy.span())).with_help(
+                Diagnostic::error(
+                    Code::InvalidCopy,
+                    "this copy needs `dest`",
+                    Some(copy.span()),
+                )
+                .with_help(
                     "add `dest = \"/app/\"` (or use `path` to copy a directory to the same place)",
                 ),
             );
@@ -103,6 +110,7 @@ pub(super) fn copy_plan(
             _ => {
                 checker.error(
                     Diagnostic::error(
+                        Code::InvalidMode,
                         format!("`{}` is not an octal file mode", m.get_ref()),
                         Some(m.span()),
                     )
@@ -136,8 +144,12 @@ fn parse_owner(
     };
     if user.is_empty() || group.as_deref() == Some("") {
         checker.error(
-            Diagnostic::error(format!("`{text}` is not an owner"), Some(owner.span()))
-                .with_help("write `user`, `user:group`, or numeric `uid:gid`"),
+            Diagnostic::error(
+                Code::InvalidOwner,
+                format!("`{text}` is not an owner"),
+                Some(owner.span()),
+            )
+            .with_help("write `user`, `user:group`, or numeric `uid:gid`"),
         );
         return None;
     }

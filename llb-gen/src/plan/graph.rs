@@ -1,7 +1,7 @@
 //! The stage graph: which stages a target needs, dependencies first.
 
 use super::{Base, Plan};
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::ir::{CopyFrom, Span};
 
 /// Stages a stage depends on (its base and the stages it copies from), with the span that
@@ -49,6 +49,7 @@ pub fn order(plan: &Plan, target: usize) -> Result<Vec<usize>, Diagnostic> {
                 names.push(&plan.stages[index].name);
                 let span = plan.stages[index].span.clone();
                 return Err(Diagnostic::error(
+                    Code::DependencyCycle,
                     format!(
                         "stages depend on each other in a cycle: {}",
                         names.join(" -> ")

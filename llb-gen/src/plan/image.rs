@@ -4,7 +4,7 @@ use serde_spanned::Spanned;
 
 use super::ImageSettings;
 use crate::check::Checker;
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::image::HealthConfig;
 use crate::spec;
 
@@ -18,7 +18,16 @@ pub(super) fn image_settings(checker: &mut Checker, stage: &spec::Stage) -> Imag
             match (number.parse::<u16>(), proto) {
                 (Ok(n), "tcp" | "udp" | "sctp") if n > 0 => Some(format!("{n}/{proto}")),
                 _ => {
-                    checker.error(Diagnostic::error(format!("`{text}` is not a port"), Some(port.span())).with_help("write a number from 1 to 65535, optionally with /tcp, /udp or /sctp"));
+                    checker.error(
+                        Diagnostic::error(
+                            Code::InvalidPort,
+                            format!("`{text}` is not a port"),
+                            Some(port.span()),
+                        )
+                        .with_help(
+                            "write a number from 1 to 65535, optionally with /tcp, /udp or /sctp",
+                        ),
+                    );
                     None
                 }
             }
@@ -27,7 +36,16 @@ pub(super) fn image_settings(checker: &mut Checker, stage: &spec::Stage) -> Imag
     let exec_form = |checker: &mut Checker, value: &Option<Spanned<Vec<String>>>, key: &str| {
         value.as_ref().map(|v| {
             if v.get_ref().is_empty() {
-                checker.error(Diagnostic::error(format!("`{key}` is empty"), Some(v.span())).with_help(format!("give the program and its arguments, e.g. {key} = [\"python\", \"app.py\"]")));
+                checker.error(
+                    Diagnostic::error(
+                        Code::EmptyCommand,
+                        format!("`{key}` is empty"),
+                        Some(v.span()),
+                    )
+                    .with_help(format!(
+                        "give the program and its arguments, e.g. {key} = [\"python\", \"app.py\"]"
+                    )),
+                );
             }
             v.get_ref().iter().map(|a| checker.command(a)).collect()
         })
@@ -44,6 +62,7 @@ pub(super) fn image_settings(checker: &mut Checker, stage: &spec::Stage) -> Imag
                     None => {
                         checker.error(
                             Diagnostic::error(
+                                Code::InvalidDuration,
                                 format!("`{}` is not a duration", v.get_ref()),
                                 Some(v.span()),
                             )

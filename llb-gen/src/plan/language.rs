@@ -6,7 +6,7 @@ use serde_spanned::Spanned;
 
 use super::LanguagePlan;
 use crate::check::Checker;
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::ir::Span;
 use crate::lang::{Lang, StageContext};
 use crate::spec;
@@ -35,6 +35,7 @@ pub(super) fn declared(checker: &mut Checker, stage: &spec::Stage) -> Option<Dec
     if let [_, (second, value), ..] = declared.as_slice() {
         checker.error(
             Diagnostic::error(
+                Code::TwoLanguages,
                 format!(
                     "a stage has one language; `{}` is a second one",
                     second.def().key
@@ -55,8 +56,12 @@ pub(super) fn declared(checker: &mut Checker, stage: &spec::Stage) -> Option<Dec
         for key in every_language_key.chain(&LANGUAGE_STAGE_KEYS) {
             if let Some(span) = stage.key_span(key) {
                 checker.error(
-                    Diagnostic::error(format!("`{key}` needs a language stage"), Some(span))
-                        .with_help(format!("add {} to this stage", language_examples())),
+                    Diagnostic::error(
+                        Code::MisplacedKey,
+                        format!("`{key}` needs a language stage"),
+                        Some(span),
+                    )
+                    .with_help(format!("add {} to this stage", language_examples())),
                 );
             }
         }
@@ -67,6 +72,7 @@ pub(super) fn declared(checker: &mut Checker, stage: &spec::Stage) -> Option<Dec
             if let Some(span) = stage.key_span(key) {
                 checker.error(
                     Diagnostic::error(
+                        Code::MisplacedKey,
                         format!(
                             "`{key}` is for {} stages; this is a {} stage",
                             other.def().title,
@@ -86,6 +92,7 @@ pub(super) fn declared(checker: &mut Checker, stage: &spec::Stage) -> Option<Dec
         Some((name, of, span)) if of != lang => {
             checker.error(
                 Diagnostic::error(
+                    Code::UnknownPackageManager,
                     format!("`{name}` is not a {} package manager", lang.def().key),
                     Some(span),
                 )
@@ -101,6 +108,7 @@ pub(super) fn declared(checker: &mut Checker, stage: &spec::Stage) -> Option<Dec
         let def = lang.def();
         checker.error(
             Diagnostic::error(
+                Code::InvalidVersion,
                 format!(
                     "`{}` needs a version such as \"{}\"",
                     def.key, def.example_version
@@ -142,6 +150,7 @@ fn named_manager(
     if found.is_none() {
         checker.error(
             Diagnostic::error(
+                Code::UnknownPackageManager,
                 format!("unknown package manager `{}`", value.get_ref()),
                 Some(value.span()),
             )
@@ -183,5 +192,34 @@ pub(super) fn language_plan(
         span: declared.span,
         manager: declared.manager,
         install: stage.install.as_ref().is_none_or(|i| *i.get_ref()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every key this module refers to by name is one `spec::Stage::key_span` answers for, so
+    /// a language key added without it cannot be silently accepted on the wrong stage.
+    #[test]
+    fn every_key_checked_by_name_has_a_span() {
+        let samples = [
+            ("requirements", "\"r.txt\""),
+            ("venv", "\"/v\""),
+            ("package", "{ tool = \"pex\", entry = \"a\" }"),
+            ("package_manager", "\"pip\""),
+            ("install", "false"),
+            ("source", "false"),
+            ("root", "\"r\""),
+        ];
+        let keys = Lang::ALL.iter().flat_map(|l| l.def().keys);
+        for key in keys.chain(&LANGUAGE_STAGE_KEYS) {
+            let (_, value) = samples
+                .iter()
+                .find(|(k, _)| k == key)
+                .unwrap_or_else(|| panic!("add `{key}` to spec::Stage::key_span and here"));
+            let stage: spec::Stage = toml::from_str(&format!("{key} = {value}")).unwrap();
+            assert!(stage.key_span(key).is_some(), "key_span does not know `{key}`");
+        }
     }
 }

@@ -4,7 +4,7 @@ use serde_spanned::Spanned;
 
 use super::RunPlan;
 use crate::check::Checker;
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::interp::is_identifier;
 use crate::ir::{Mount, Network, Sharing};
 use crate::spec::{self, MountList, OneOrMany, SshSetting};
@@ -27,7 +27,7 @@ pub(super) fn run_plan(checker: &mut Checker, run: &Spanned<spec::RunEntry>) -> 
     };
     if args.is_empty() || display.trim().is_empty() {
         checker.error(
-            Diagnostic::error("empty command", Some(span.clone()))
+            Diagnostic::error(Code::EmptyCommand, "empty command", Some(span.clone()))
                 .with_help("write the command to run, e.g. \"npm run build\""),
         );
     }
@@ -40,6 +40,7 @@ pub(super) fn run_plan(checker: &mut Checker, run: &Spanned<spec::RunEntry>) -> 
             Some(other) => {
                 checker.error(
                     Diagnostic::error(
+                        Code::UnknownValue,
                         format!("unknown cache sharing `{other}`"),
                         Some(span.clone()),
                     )
@@ -51,6 +52,7 @@ pub(super) fn run_plan(checker: &mut Checker, run: &Spanned<spec::RunEntry>) -> 
         if !cache.target.starts_with('/') {
             checker.error(
                 Diagnostic::error(
+                    Code::InvalidPath,
                     format!("cache target `{}` must be an absolute path", cache.target),
                     Some(span.clone()),
                 )
@@ -74,6 +76,7 @@ pub(super) fn run_plan(checker: &mut Checker, run: &Spanned<spec::RunEntry>) -> 
         {
             checker.error(
                 Diagnostic::error(
+                    Code::InvalidName,
                     format!("`{env}` is not a valid env var name"),
                     Some(span.clone()),
                 )
@@ -101,6 +104,7 @@ pub(super) fn run_plan(checker: &mut Checker, run: &Spanned<spec::RunEntry>) -> 
         if !target.starts_with('/') {
             checker.error(
                 Diagnostic::error(
+                    Code::InvalidPath,
                     format!("tmpfs target `{target}` must be an absolute path"),
                     Some(span.clone()),
                 )
@@ -115,8 +119,12 @@ pub(super) fn run_plan(checker: &mut Checker, run: &Spanned<spec::RunEntry>) -> 
         Some("host") => Network::Host,
         Some(other) => {
             checker.error(
-                Diagnostic::error(format!("unknown network `{other}`"), Some(span.clone()))
-                    .with_suggestion(other, ["default", "none", "host"]),
+                Diagnostic::error(
+                    Code::UnknownValue,
+                    format!("unknown network `{other}`"),
+                    Some(span.clone()),
+                )
+                .with_suggestion(other, ["default", "none", "host"]),
             );
             Network::Sandbox
         }

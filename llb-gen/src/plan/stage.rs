@@ -5,7 +5,7 @@ use serde_spanned::Spanned;
 
 use super::{Base, RunPlan, StagePlan, copy, image, language, run, source, user};
 use crate::check::Checker;
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::interp::is_identifier;
 use crate::ir::Span;
 use crate::options::CompileOptions;
@@ -65,6 +65,7 @@ pub(super) fn build(
         {
             checker.error(
                 Diagnostic::error(
+                    Code::InvalidPackage,
                     format!("`{package}` is not a Debian package name"),
                     Some(written.span()),
                 )
@@ -84,6 +85,7 @@ pub(super) fn build(
             if !is_identifier(key.get_ref()) {
                 checker.error(
                     Diagnostic::error(
+                        Code::InvalidName,
                         format!("`{}` is not a valid env var name", key.get_ref()),
                         Some(key.span()),
                     )
@@ -139,6 +141,7 @@ fn check_stage_name(checker: &mut Checker, name: &Spanned<String>) {
     if !valid {
         checker.error(
             Diagnostic::error(
+                Code::InvalidName,
                 format!("`{text}` is not a valid stage name"),
                 Some(name.span()),
             )
@@ -170,9 +173,11 @@ fn base(
         }
         None => {
             let message = format!("stage `{}` has no base", name.get_ref());
-            checker.error(Diagnostic::error(message, Some(name.span())).with_help(
-                "add `from = \"<image or stage>\"`, or a language such as `python = \"3.11\"`",
-            ));
+            checker.error(
+                Diagnostic::error(Code::NoBase, message, Some(name.span())).with_help(
+                    "add `from = \"<image or stage>\"`, or a language such as `python = \"3.11\"`",
+                ),
+            );
             Base::Scratch { span: 0..0 }
         }
     }
@@ -185,8 +190,12 @@ fn resolve_from(checker: &mut Checker, index: usize, text: &str, span: Span) -> 
     if let Some(found) = checker.stage_names.iter().position(|n| n == text) {
         if found == index {
             checker.error(
-                Diagnostic::error("a stage cannot start from itself", Some(span.clone()))
-                    .with_help("name another stage or an image in `from`"),
+                Diagnostic::error(
+                    Code::DependencyCycle,
+                    "a stage cannot start from itself",
+                    Some(span.clone()),
+                )
+                .with_help("name another stage or an image in `from`"),
             );
         }
         return Base::Stage { index: found, span };
@@ -200,6 +209,7 @@ fn resolve_from(checker: &mut Checker, index: usize, text: &str, span: Span) -> 
         Err(error) => {
             let names: Vec<&str> = checker.stage_names.iter().map(String::as_str).collect();
             let diagnostic = Diagnostic::error(
+                Code::InvalidImage,
                 format!(
                     "`{text}` is neither a stage nor a valid image: {}",
                     error.reason

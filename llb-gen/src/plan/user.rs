@@ -4,7 +4,7 @@ use serde_spanned::Spanned;
 
 use super::UserSetting;
 use crate::check::Checker;
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::ir::{APP_UID, NewUser, Owner};
 use crate::spec::{NewUserTable, UserValue};
 
@@ -19,7 +19,7 @@ pub(super) fn user_setting(
     match user.get_ref() {
         UserValue::Existing(name) if name.trim().is_empty() => {
             checker.error(
-                Diagnostic::error("`user` is empty", Some(user.span()))
+                Diagnostic::error(Code::InvalidUser, "`user` is empty", Some(user.span()))
                     .with_help("remove it to run as the created `app` user, or name a user"),
             );
             UserSetting::Default
@@ -51,7 +51,9 @@ pub(super) fn created_owner(
 fn new_user(checker: &mut Checker, new: &NewUserTable, span: super::Span) -> Option<NewUser> {
     let mut ok = true;
     let mut fail = |checker: &mut Checker, message: String, help: &str| {
-        checker.error(Diagnostic::error(message, Some(span.clone())).with_help(help));
+        checker.error(
+            Diagnostic::error(Code::InvalidUser, message, Some(span.clone())).with_help(help),
+        );
         ok = false;
     };
     let group = new.group.clone().unwrap_or_else(|| new.name.clone());

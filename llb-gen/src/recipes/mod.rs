@@ -8,7 +8,7 @@
 mod accounts;
 mod system;
 
-use crate::diag::{Diagnostic, Diagnostics};
+use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::ir::{CopyFrom, RunStep, RunTools, StageSteps, Step};
 use crate::lang::{self, Expansion};
 use crate::plan::{Plan, RunPlan, StagePlan};
@@ -141,6 +141,7 @@ fn expand_stage(
         {
             errors.push(
                 Diagnostic::error(
+                    Code::NoOutputs,
                     format!(
                         "stage `{}` declares no outputs to copy",
                         plan.stages[from].name

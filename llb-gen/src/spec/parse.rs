@@ -1,7 +1,7 @@
 //! Reading TOML into [`Spec`], with serde's errors turned into helpful diagnostics.
 
 use super::Spec;
-use crate::diag::{Diagnostic, Diagnostics, SourceFile, did_you_mean};
+use crate::diag::{Code, Diagnostic, Diagnostics, SourceFile, did_you_mean};
 
 /// Parses a spec file; a syntax error or an unknown key becomes a located diagnostic.
 pub fn parse(file: &SourceFile) -> Result<Spec, Diagnostics> {
@@ -94,17 +94,22 @@ fn explain(message: &str, span: Option<std::ops::Range<usize>>, key: Option<&str
             "i64" => "an integer",
             other => other,
         };
-        return Diagnostic::error(format!("{subject} must be {wanted}, not {found}"), span)
-            .with_help(format!(
-                "write it as {}",
-                example_for(key.unwrap_or("key"), expected)
-            ));
+        return Diagnostic::error(
+            Code::WrongType,
+            format!("{subject} must be {wanted}, not {found}"),
+            span,
+        )
+        .with_help(format!(
+            "write it as {}",
+            example_for(key.unwrap_or("key"), expected)
+        ));
     }
     if let Some(rest) = message.strip_prefix("unknown field `") {
         let (field, expected) = rest.split_once('`').unwrap_or((rest, ""));
         let known: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
-        let mut diagnostic = Diagnostic::error(format!("unknown key `{field}`"), span)
-            .with_label("not a key of this table");
+        let mut diagnostic =
+            Diagnostic::error(Code::UnknownKey, format!("unknown key `{field}`"), span)
+                .with_label("not a key of this table");
         diagnostic.help = Some(match suggest(field, &known) {
             Some(best) => format!("did you mean `{best}`?"),
             None if known.is_empty() => "remove this key".to_owned(),
@@ -114,7 +119,7 @@ fn explain(message: &str, span: Option<std::ops::Range<usize>>, key: Option<&str
     }
     if let Some(rest) = message.strip_prefix("missing field `") {
         let field = rest.split('`').next().unwrap_or(rest);
-        return Diagnostic::error(format!("missing key `{field}`"), span)
+        return Diagnostic::error(Code::MissingKey, format!("missing key `{field}`"), span)
             .with_help(format!("add `{field} = ...` to this table"));
     }
     let first_line = message.lines().next().unwrap_or(message);
@@ -125,7 +130,7 @@ fn explain(message: &str, span: Option<std::ops::Range<usize>>, key: Option<&str
     } else {
         "see docs/stagefile.md for the keys and value types each table accepts"
     };
-    Diagnostic::error(first_line.to_owned(), span).with_help(help)
+    Diagnostic::error(Code::TomlSyntax, first_line.to_owned(), span).with_help(help)
 }
 
 #[cfg(test)]

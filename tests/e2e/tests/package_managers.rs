@@ -1,38 +1,33 @@
 //! The package managers beyond each language's first: pnpm, Yarn (through corepack) and Bun
-//! for Node, pdm and Pipenv for Python. Each fixture is found from its lockfile, built through
-//! the frontend and run. (No Poetry fixture: `poetry lock` fails on these machines, whose PyPI
-//! mirror answers 404 for the per-version JSON API it uses.)
+//! for Node, Poetry, pdm and Pipenv for Python. Each fixture is found from its lockfile, built
+//! through the frontend and run.
 
 use std::path::Path;
 
 use stagefile_e2e::{Scratch, build, build_leftovers, check_node_cli, fixture, root_sh, run, sh};
 
-/// A Node fixture installed with `manager` (pnpm or Yarn, found from its lockfile): its own
+/// A Node fixture installed with its manager (found from its lockfile): its own
 /// `run` step calls the manager by name, and the runtime gets the build's output only.
-fn node_manager_fixture_runs(manager: &str) {
-    let image = build(
-        &fixture(&format!("node-{manager}")),
-        &format!("stagefile-e2e/node-{manager}"),
-        &[],
-    )
-    .expect_ok()
-    .tag;
+fn node_manager_fixture_runs(name: &str) {
+    let image = build(&fixture(name), &format!("stagefile-e2e/{name}"), &[])
+        .expect_ok()
+        .tag;
     check_node_cli(&image, "/root/.cache /app/src");
 }
 
 #[test]
 fn pnpm_stage_installs_from_its_lockfile_and_runs_pnpm() {
-    node_manager_fixture_runs("pnpm");
+    node_manager_fixture_runs("node-pnpm");
 }
 
 #[test]
 fn yarn_stage_installs_from_its_lockfile_and_runs_yarn() {
-    node_manager_fixture_runs("yarn");
+    node_manager_fixture_runs("node-yarn");
 }
 
 #[test]
 fn bun_stage_installs_from_bun_lock_and_runs_bun() {
-    node_manager_fixture_runs("bun");
+    node_manager_fixture_runs("node-bun");
 }
 
 /// Projects from before Bun 1.2 have a binary `bun.lockb`: the same fixture locked that way.
@@ -51,11 +46,11 @@ fn bun_stage_installs_from_a_binary_bun_lockb() {
     check_node_cli(&built.tag, "/root/.cache /app/src");
 }
 
-/// A Python fixture installed by `manager` from its lock: the program runs as `app` with its
+/// The Python fixture `name`, installed by `manager` from its lock: the program runs as `app` with its
 /// dependency from the virtualenv, and neither the tool nor any cache is in the image.
-fn python_lock_fixture_runs(manager: &str, expected: &str) {
-    let dir: &Path = &fixture(&format!("python-{manager}"));
-    let image = build(dir, &format!("stagefile-e2e/python-{manager}"), &[])
+fn python_lock_fixture_runs(name: &str, manager: &str, expected: &str) {
+    let dir: &Path = &fixture(name);
+    let image = build(dir, &format!("stagefile-e2e/{name}"), &[])
         .expect_ok()
         .tag;
     assert_eq!(
@@ -75,10 +70,15 @@ fn python_lock_fixture_runs(manager: &str, expected: &str) {
 
 #[test]
 fn pdm_stage_installs_from_pdm_lock() {
-    python_lock_fixture_runs("pdm", "1,234,567");
+    python_lock_fixture_runs("python-pdm", "pdm", "1,234,567");
 }
 
 #[test]
 fn pipenv_stage_installs_from_pipfile_lock() {
-    python_lock_fixture_runs("pipenv", "hello-stagefile-world");
+    python_lock_fixture_runs("python-pipenv", "pipenv", "hello-stagefile-world");
+}
+
+#[test]
+fn poetry_stage_installs_from_poetry_lock() {
+    python_lock_fixture_runs("python-poetry", "poetry", "a  1");
 }
