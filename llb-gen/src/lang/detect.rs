@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{Input, Lang, Manager, in_root};
+use super::row::{Input, LanguageDef, Manager, in_root};
 use crate::diag::{Code, Diagnostic};
 
 /// A manager found for a stage, with the lockfile that is there.
@@ -19,14 +19,14 @@ pub struct Found<H: 'static> {
 }
 
 /// The context paths detection and the install steps look at, for one language's rows.
-pub fn probe_paths<H>(managers: &[Manager<H>], lang: Lang, root: &str) -> Vec<String> {
+pub fn probe_paths<H>(managers: &[Manager<H>], lang: &LanguageDef, root: &str) -> Vec<String> {
     let mut paths = BTreeSet::new();
     for manager in managers {
         let files = manager.lockfiles.iter().chain(manager.manifests);
         let files = files.chain(manager.optional).chain(manager.mounted);
         paths.extend(files.map(|file| in_root(root, file)));
     }
-    for (manifest, _) in lang.def().unlocked {
+    for (manifest, _) in lang.unlocked {
         paths.insert(in_root(root, manifest));
     }
     paths.into_iter().collect()
@@ -36,7 +36,7 @@ pub fn probe_paths<H>(managers: &[Manager<H>], lang: Lang, root: &str) -> Vec<St
 /// project declares no dependencies). A manifest without a lockfile is an error.
 pub fn detect<H>(
     managers: &'static [Manager<H>],
-    lang: Lang,
+    lang: &LanguageDef,
     input: &Input,
     deps_span: &std::ops::Range<usize>,
 ) -> Result<Option<Found<H>>, Diagnostic> {
@@ -49,7 +49,7 @@ pub fn detect<H>(
             // The plan only lets names of this language's rows through.
             return Err(Diagnostic::error(
                 Code::UnknownPackageManager,
-                format!("`{name}` is not a {} package manager", lang.def().key),
+                format!("`{name}` is not a {} package manager", lang.key),
                 Some(deps_span.clone()),
             ));
         };
@@ -98,7 +98,7 @@ pub fn detect<H>(
         }
         return Ok(Some(found(manager, lockfile, input)));
     }
-    for (manifest, help) in lang.def().unlocked {
+    for (manifest, help) in lang.unlocked {
         if exists(manifest) {
             return Err(Diagnostic::error(
                 Code::NoLockfile,

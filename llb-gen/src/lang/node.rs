@@ -1,10 +1,10 @@
 //! Node.js: npm, Yarn, pnpm or Bun chosen from the lockfile, frozen installs, the tool's cache
 //! as a (writable) cache mount.
 
-use super::detect;
-use super::{Cache, Expansion, Input, Lang, LanguageDef, Manager, in_root, manifest_copies};
+use super::row::{Cache, Expansion, Input, LanguageDef, Manager, in_root, manifest_copies};
+use super::{detect, tools};
 use crate::diag::Diagnostic;
-use crate::ir::{Mount, RunStep, RunTools, Sharing, Span, Step};
+use crate::ir::{RunStep, RunTools, Span, Step};
 
 /// Node.js as data.
 pub const LANGUAGE: LanguageDef = LanguageDef {
@@ -161,39 +161,26 @@ fn npm_install(install: &Install) -> RunStep {
     install.recipe("npm ci", "npm ci --no-audit --no-fund")
 }
 
-/// Where Bun is kept: a cache mount, so neither it nor its download reaches a layer. The
-/// release the project pins in `packageManager` goes to `bun@<version>` (the latest 1.x
-/// without a pin), and `bun` links to the one the last install used.
-const BUN_TOOLS: &str = "/opt/stagefile-tools";
-
-fn bun_tools_cache() -> Mount {
-    Mount::Cache {
-        target: BUN_TOOLS.into(),
-        id: "stagefile-node-tools".into(),
-        sharing: Sharing::Locked,
-    }
-}
-
 /// Installs the pinned Bun with npm unless it is there, then `bun install --frozen-lockfile`
 /// (which refuses a lock that no longer matches package.json). Files are copied out of Bun's
 /// cache, not hard-linked: the cache is a mount, the modules go into the layer.
 fn bun_install(install: &Install) -> RunStep {
-    // The pin is read by node (never by the shell) and must look like a version.
-    let pin = r#"node -p 'const m=/^bun@([0-9][0-9A-Za-z.-]*)(\+.*)?$/.exec(require("./package.json").packageManager||"");m?m[1]:"1"'"#;
     let script = format!(
-        "v=$({pin}) && t={BUN_TOOLS}/bun@$v && {{ [ -x \"$t/node_modules/.bin/bun\" ] || {{ rm -rf \"$t\" && npm install --prefix \"$t\" --no-save --no-audit --no-fund --loglevel=error \"bun@$v\"; }}; }} && ln -sfn \"bun@$v\" {BUN_TOOLS}/bun && {BUN_TOOLS}/bun/node_modules/.bin/bun install --frozen-lockfile --backend=copyfile"
+        "{}{}/bun install --frozen-lockfile --backend=copyfile",
+        tools::ensure_bun(),
+        tools::bun_bin_dir()
     );
     let mut step = install.recipe("bun install --frozen-lockfile", &script);
-    step.mounts.push(bun_tools_cache());
+    step.mounts.push(tools::node_tools_cache());
     step.with_env(&[("BUN_INSTALL_CACHE_DIR", "/root/.bun/install/cache")])
 }
 
 /// For Bun: the release the install used, on `PATH`, so `bun run build` works.
 fn bun_tools() -> RunTools {
     RunTools {
-        mounts: vec![bun_tools_cache()],
+        mounts: vec![tools::node_tools_cache()],
         env: Vec::new(),
-        path: vec![format!("{BUN_TOOLS}/bun/node_modules/.bin")],
+        path: vec![tools::bun_bin_dir()],
     }
 }
 
@@ -214,7 +201,7 @@ fn no_tools() -> RunTools {
 /// Steps of a Node stage: manifests, then the frozen install.
 pub fn expand(input: &Input) -> Result<Expansion, Diagnostic> {
     let span: Span = input.span.clone();
-    let Some(found) = detect::detect(&MANAGERS, Lang::Node, input, &span)? else {
+    let Some(found) = detect::detect(&MANAGERS, &LANGUAGE, input, &span)? else {
         return Ok(Expansion::default());
     };
     let install = Install {

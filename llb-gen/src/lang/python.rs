@@ -3,11 +3,12 @@
 //! mount. Packing the app into one file (`package`) is in `python_pack.rs`.
 
 use super::detect::{self, Found};
-use super::python_pack::{package_settings, package_steps};
-use super::{Cache, Expansion, Input, Lang, LanguageDef, Manager, StageContext, manifest_copies};
+use super::python_pack::{Export, Installed, package_settings, package_step};
+use super::row::{Cache, Expansion, Input, LanguageDef, Manager, StageContext, manifest_copies};
+use super::tools::{PDM, PIP_CACHE, PIPENV, POETRY, PythonTool, UV, python_tools_cache};
 use crate::check::{Checker, spanned_list};
 use crate::diag::{Code, Diagnostic};
-use crate::ir::{Mount, RunStep, Sharing, Span, Step};
+use crate::ir::{Mount, RunStep, Span, Step};
 use crate::spec;
 
 pub use super::python_pack::{Package, PackageTool};
@@ -32,8 +33,6 @@ pub const LANGUAGE: LanguageDef = LanguageDef {
     ],
 };
 
-/// pip's download cache, which every tool that installs through pip shares.
-pub(super) const PIP_CACHE: Cache = Cache::shared("/root/.cache/pip", "stagefile-pip");
 const UV_CACHE: Cache = Cache::shared("/root/.cache/uv", "stagefile-uv");
 
 /// Python's package managers, in detection preference.
@@ -143,16 +142,6 @@ pub struct Install<'a> {
     pub span: Span,
 }
 
-/// The locked dependencies as requirement files, for pex.
-pub struct Export {
-    /// Shell commands writing them (ending in `&& `), or nothing.
-    pub script: String,
-    /// The requirement files pex reads.
-    pub files: Vec<String>,
-    /// Caches the commands use.
-    pub mounts: Vec<Mount>,
-}
-
 /// A Python stage's validated keys.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -166,84 +155,17 @@ pub struct Settings {
     pub package: Option<Package>,
 }
 
-/// Where build tools (uv, Poetry, pdm, Pipenv, pex) live: a cache mount, so they never reach a
-/// layer.
-const TOOLS: &str = "/opt/stagefile-tools";
-
-/// The tools cache of a Python version (a tool's venv runs only with the interpreter it was
-/// made by).
-pub(super) fn tools_cache(version: &str) -> Mount {
-    Mount::Cache {
-        target: TOOLS.into(),
-        id: format!("stagefile-python{version}-tools"),
-        sharing: Sharing::Locked,
-    }
-}
-
-/// A Python build tool, installed from PyPI into its own virtualenv in the tools cache.
-pub(super) struct Tool {
-    /// Its name: its directory in the tools cache and its command.
-    pub name: &'static str,
-    /// What pip installs (the tool with its version range, and pins its dependencies need).
-    pub requirements: &'static [&'static str],
-}
-
-const UV: Tool = Tool {
-    name: "uv",
-    requirements: &["uv>=0.4,<1"],
-};
-const POETRY: Tool = Tool {
-    name: "poetry",
-    requirements: &["poetry>=1.8,<3"],
-};
-const PDM: Tool = Tool {
-    name: "pdm",
-    // hishel 2 removed what pdm 2.29 imports; pdm does not bound it.
-    requirements: &["pdm>=2.12,<3", "hishel<2"],
-};
-const PIPENV: Tool = Tool {
-    name: "pipenv",
-    requirements: &["pipenv>=2023.10.3"],
-};
-/// pex, which `package = { tool = "pex" }` runs.
-pub(super) const PEX: Tool = Tool {
-    name: "pex",
-    requirements: &["pex>=2.1,<3"],
-};
-
-impl Tool {
-    /// Installs the tool unless a venv whose interpreter runs holds it (a venv made by another
-    /// base image's interpreter is replaced, not trusted; starting its interpreter is much
-    /// cheaper than running the tool). Without writing bytecode: the interpreter's standard
-    /// library is in the layer, not in the cache, and its `__pycache__` files would reach the
-    /// image only when the tools cache happened to be empty. Ends with `&& `.
-    pub fn ensure(&self) -> String {
-        let name = self.name;
-        let requirements: Vec<String> =
-            self.requirements.iter().map(|r| format!("'{r}'")).collect();
-        format!(
-            "if ! {{ [ -x {TOOLS}/{name}/bin/{name} ] && {TOOLS}/{name}/bin/python -c '' ; }} >/dev/null 2>&1; then rm -rf {TOOLS}/{name} && PYTHONDONTWRITEBYTECODE=1 python3 -m venv {TOOLS}/{name} && PYTHONDONTWRITEBYTECODE=1 {TOOLS}/{name}/bin/pip install --disable-pip-version-check {}; fi && ",
-            requirements.join(" ")
-        )
-    }
-
-    /// The path of one of the tool's commands (its own by default).
-    pub fn bin(&self, command: &str) -> String {
-        format!("{TOOLS}/{}/bin/{command}", self.name)
-    }
-}
-
 fn mounts(install: &Install, extra: impl IntoIterator<Item = Mount>) -> Vec<Mount> {
     let caches = install.manager.caches.iter().map(|c| c.mount());
     caches.chain(extra).collect()
 }
 
 /// A tool's install command into the virtualenv, with the manager's caches and the tools.
-fn tool_install(install: &Install, tool: &Tool, display: &str, command: &str) -> RunStep {
+fn tool_install(install: &Install, tool: &PythonTool, display: &str, command: &str) -> RunStep {
     RunStep::recipe(
         display,
         format!("{}{} {command}", tool.ensure(), tool.bin(tool.name)),
-        mounts(install, [tools_cache(install.version)]),
+        mounts(install, [python_tools_cache(install.version)]),
         install.span.clone(),
     )
 }
@@ -405,7 +327,7 @@ impl Settings {
 
     /// The rows' files and the requirement files.
     pub fn probe_paths(&self, root: &str) -> Vec<String> {
-        let mut paths = detect::probe_paths(&MANAGERS, Lang::Python, root);
+        let mut paths = detect::probe_paths(&MANAGERS, &LANGUAGE, root);
         paths.extend(self.requirements.iter().cloned());
         paths.sort();
         paths.dedup();
@@ -421,7 +343,7 @@ fn find_manager(
     span: &Span,
 ) -> Result<Option<Found<Hooks>>, Diagnostic> {
     if settings.requirements.is_empty() || !input.install {
-        return detect::detect(&MANAGERS, Lang::Python, input, span);
+        return detect::detect(&MANAGERS, &LANGUAGE, input, span);
     }
     if let Some(file) = settings
         .requirements
@@ -453,7 +375,7 @@ pub fn expand(settings: &Settings, input: &Input) -> Result<Expansion, Diagnosti
     let span = settings.deps_span(&input.span);
     let Some(found) = find_manager(settings, input, &span)? else {
         return Ok(Expansion {
-            finish: package_steps(settings, input, None),
+            finish: package(settings, input, None),
             ..Expansion::default()
         });
     };
@@ -493,9 +415,21 @@ pub fn expand(settings: &Settings, input: &Input) -> Result<Expansion, Diagnosti
     }
     Ok(Expansion {
         install: steps,
-        finish: package_steps(settings, input, Some(&install)),
+        finish: package(settings, input, Some(&install)),
         ..Expansion::default()
     })
+}
+
+/// The `package` step, when the stage packs one, with what the install left for it.
+fn package(settings: &Settings, input: &Input, install: Option<&Install>) -> Vec<Step> {
+    let Some(package) = &settings.package else {
+        return Vec::new();
+    };
+    let installed = install.map(|install| Installed {
+        venv: &settings.venv,
+        export: (install.manager.hooks.export)(install),
+    });
+    vec![Step::Run(package_step(package, input.version, installed))]
 }
 
 /// A context path relative to the project's root.

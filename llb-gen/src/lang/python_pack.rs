@@ -4,12 +4,11 @@
 
 use serde_spanned::Spanned;
 
-use super::StageContext;
-use super::python::{Install, PEX, PIP_CACHE, Settings, tools_cache};
+use super::row::{Cache, StageContext};
+use super::tools::{PEX, PIP_CACHE, python_tools_cache};
 use crate::check::Checker;
 use crate::diag::{Code, Diagnostic};
-use crate::ir::{Mount, RunStep, Span, Step};
-use crate::lang::{Cache, Input};
+use crate::ir::{Mount, RunStep, Span};
 use crate::spec;
 
 const PEX_CACHE: Cache = Cache::shared("/root/.cache/pex", "stagefile-pex");
@@ -99,43 +98,40 @@ pub(super) fn package_settings(
     })
 }
 
-/// The `package` step, when the stage packs one.
-pub(super) fn package_steps(
-    settings: &Settings,
-    input: &Input,
-    install: Option<&Install>,
-) -> Vec<Step> {
-    settings
-        .package
-        .as_ref()
-        .map(|package| Step::Run(package_step(settings, input, install, package)))
-        .into_iter()
-        .collect()
+/// The locked dependencies as requirement files, for pex: each manager's `export` hook.
+pub struct Export {
+    /// Shell commands writing them (ending in `&& `), or nothing.
+    pub script: String,
+    /// The requirement files pex reads.
+    pub files: Vec<String>,
+    /// Caches the commands use.
+    pub mounts: Vec<Mount>,
+}
+
+/// What the stage installed, for packing: the virtualenv and the exported lock, or nothing.
+pub struct Installed<'a> {
+    /// The virtualenv.
+    pub venv: &'a str,
+    /// The locked dependencies, as requirement files.
+    pub export: Export,
 }
 
 /// Packs the app (the workdir) and its dependencies into one executable file.
 ///
 /// pex resolves the same locked dependencies as wheels (exported from the lock first), so C
 /// extensions work; zipapp zips the virtualenv's pure-Python packages with the app.
-fn package_step(
-    settings: &Settings,
-    input: &Input,
-    install: Option<&Install>,
-    package: &Package,
-) -> RunStep {
-    let venv = &settings.venv;
+pub fn package_step(package: &Package, version: &str, installed: Option<Installed>) -> RunStep {
     let output = &package.output;
     let entry = &package.entry;
-    let mut mounts = vec![PIP_CACHE.mount(), tools_cache(input.version)];
+    let mut mounts = vec![PIP_CACHE.mount(), python_tools_cache(version)];
     let script = match package.tool {
         PackageTool::Pex => {
             mounts.push(PEX_CACHE.mount());
             mounts.push(Mount::Tmpfs {
                 target: "/tmp".into(),
             });
-            let export = install.map(|install| (install.manager.hooks.export)(install));
-            let (export_script, files) = match export {
-                Some(export) => {
+            let (export_script, files) = match installed {
+                Some(Installed { export, .. }) => {
                     mounts.extend(export.mounts);
                     (export.script, export.files)
                 }
@@ -152,7 +148,7 @@ fn package_step(
             mounts.push(Mount::Tmpfs {
                 target: "/tmp/stagefile-zipapp".into(),
             });
-            let site = if install.is_some() {
+            let site = if let Some(Installed { venv, .. }) = installed {
                 format!(
                     "cp -r \"$({venv}/bin/python -c 'import sysconfig; print(sysconfig.get_paths()[\"purelib\"])')\"/. /tmp/stagefile-zipapp/ && "
                 )

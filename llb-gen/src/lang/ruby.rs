@@ -2,7 +2,7 @@
 //! the download cache as a cache mount and no `.gem` files left in the layer.
 
 use super::detect;
-use super::{Cache, Expansion, Input, Lang, LanguageDef, Manager, in_root, manifest_copies};
+use super::row::{Cache, Expansion, Input, LanguageDef, Manager, in_root, manifest_copies};
 use crate::diag::Diagnostic;
 use crate::ir::{Mount, RunStep, Step};
 
@@ -75,7 +75,7 @@ fn bundle_install(
 /// Steps of a Ruby stage: Gemfile and lock, the env `bundle exec` needs, then the install.
 pub fn expand(input: &Input) -> Result<Expansion, Diagnostic> {
     let span = input.span.clone();
-    let Some(found) = detect::detect(&MANAGERS, Lang::Ruby, input, &span)? else {
+    let Some(found) = detect::detect(&MANAGERS, &LANGUAGE, input, &span)? else {
         return Ok(Expansion::default());
     };
     let vendored = found

@@ -219,7 +219,10 @@ mod tests {
                 .find(|(k, _)| k == key)
                 .unwrap_or_else(|| panic!("add `{key}` to spec::Stage::key_span and here"));
             let stage: spec::Stage = toml::from_str(&format!("{key} = {value}")).unwrap();
-            assert!(stage.key_span(key).is_some(), "key_span does not know `{key}`");
+            assert!(
+                stage.key_span(key).is_some(),
+                "key_span does not know `{key}`"
+            );
         }
     }
 }

@@ -1,0 +1,163 @@
+//! The shapes every language file fills in: a language as data ([`LanguageDef`]), a package
+//! manager as one row ([`Manager`]), what a stage gives its language ([`Input`]) and what the
+//! language gives back ([`Expansion`]), and the copies of manifests an install is keyed on.
+
+use crate::ir::{CopyFrom, FileCopy, Mount, RunTools, Sharing, Span, Step};
+use crate::probe::ContextProbe;
+
+/// What a language is, as data.
+#[derive(Debug)]
+pub struct LanguageDef {
+    /// Its name in messages (`Python`).
+    pub title: &'static str,
+    /// The stage key that makes a stage of this language and gives its version (`python`).
+    pub key: &'static str,
+    /// A version for examples and help texts (`3.11`).
+    pub example_version: &'static str,
+    /// The image repository of the language's official images (`python`).
+    pub image_repository: &'static str,
+    /// What the project's tools make that a source copy leaves out (`**/__pycache__`).
+    pub excludes: &'static [&'static str],
+    /// Keys of `[stage.NAME]` that only this language accepts.
+    pub keys: &'static [&'static str],
+    /// Manifests that mean "a project with dependencies", with how to lock them: one without
+    /// any manager's lockfile is an error, not an install of nothing.
+    pub unlocked: &'static [(&'static str, &'static str)],
+}
+
+/// A package manager: one row of its language's table.
+#[derive(Debug)]
+pub struct Manager<H: 'static> {
+    /// Name in the spec (`package_manager = "pdm"`).
+    pub name: &'static str,
+    /// Files whose presence selects it, any one of them (the first is named in errors).
+    pub lockfiles: &'static [&'static str],
+    /// Files it needs besides the lockfile, copied before the install.
+    pub manifests: &'static [&'static str],
+    /// Files copied with the manifests when they exist (tool configuration).
+    pub optional: &'static [&'static str],
+    /// Directories the install reads through a read-only mount when they exist (vendored
+    /// packages), left out of the source copy.
+    pub mounted: &'static [&'static str],
+    /// Its download caches, mounted for the install.
+    pub caches: &'static [Cache],
+    /// The language's own hooks: the install command and what else the language asks of it.
+    pub hooks: H,
+}
+
+/// A cache mount of a package manager.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cache {
+    /// Where it is mounted.
+    pub target: &'static str,
+    /// Cache id, shared by every build that uses the tool.
+    pub id: &'static str,
+}
+
+impl Cache {
+    /// A cache shared by concurrent builds.
+    pub const fn shared(target: &'static str, id: &'static str) -> Self {
+        Self { target, id }
+    }
+
+    /// The cache as a shared mount.
+    pub fn mount(self) -> Mount {
+        Mount::Cache {
+            target: self.target.into(),
+            id: self.id.into(),
+            sharing: Sharing::Shared,
+        }
+    }
+}
+
+/// What a language's keys are validated against.
+pub struct StageContext<'a> {
+    /// The stage's name.
+    pub name: &'a str,
+    /// The stage's working directory.
+    pub workdir: &'a str,
+    /// The package manager the spec names (one of this language's).
+    pub named: Option<&'a str>,
+}
+
+/// What a stage tells its language when asked for steps.
+pub struct Input<'a> {
+    /// Language version (`3.11`).
+    pub version: &'a str,
+    /// The project's directory in the context (`""` for its root).
+    pub root: &'a str,
+    /// The stage's working directory.
+    pub workdir: &'a str,
+    /// The language key's span.
+    pub span: Span,
+    /// The manager the spec names, if any (validated against the language's rows).
+    pub named: Option<&'a str>,
+    /// Whether the stage installs its dependencies.
+    pub install: bool,
+    /// Whether the stage has `run` steps of its own.
+    pub has_runs: bool,
+    /// Answers whether context files exist.
+    pub probe: &'a dyn ContextProbe,
+}
+
+/// A language's steps for one stage, placed by `recipes` around the stage's own.
+#[derive(Debug, Default)]
+pub struct Expansion {
+    /// Dependency install: after the workdir, before the stage's env and source.
+    pub install: Vec<Step>,
+    /// What the stage's own `run` steps need to use the manager.
+    pub run_tools: RunTools,
+    /// Build steps after the stage's own `run` steps (packing an executable).
+    pub finish: Vec<Step>,
+}
+
+/// A package manager's row without its language's hooks: what docs, schema and checks read.
+#[derive(Debug, Clone, Copy)]
+pub struct Row {
+    /// Name in the spec.
+    pub name: &'static str,
+    /// Files whose presence selects it.
+    pub lockfiles: &'static [&'static str],
+    /// Its download caches.
+    pub caches: &'static [Cache],
+}
+
+/// The rows of a language's managers without their hooks.
+pub fn rows<H>(managers: &[Manager<H>]) -> Vec<Row> {
+    let row = |m: &Manager<H>| Row {
+        name: m.name,
+        lockfiles: m.lockfiles,
+        caches: m.caches,
+    };
+    managers.iter().map(row).collect()
+}
+
+/// Context path of a file in the project's directory.
+pub fn in_root(root: &str, file: &str) -> String {
+    if root.is_empty() {
+        file.to_owned()
+    } else {
+        format!("{root}/{file}")
+    }
+}
+
+/// Copies of project files (relative to its root) to the same relative paths under the working
+/// directory: the only inputs of a dependency install, so its layer is keyed on them.
+pub fn manifest_copies(input: &Input, files: &[String], span: &Span) -> Vec<Step> {
+    let workdir = input.workdir.trim_end_matches('/');
+    files
+        .iter()
+        .map(|file| {
+            Step::Copy(FileCopy {
+                from: CopyFrom::Context,
+                src: vec![in_root(input.root, file)],
+                dest: format!("{workdir}/{file}"),
+                include: Vec::new(),
+                exclude: Vec::new(),
+                owner: None,
+                mode: None,
+                span: span.clone(),
+            })
+        })
+        .collect()
+}
