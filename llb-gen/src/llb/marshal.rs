@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use sha2::{Digest, Sha256};
 
-use super::{Node, Output, State};
+use super::state::{Node, Output, State};
 use crate::pb;
 
 /// The build file a definition's source map points into.

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Node, OpMeta, State};
+use super::state::{Node, OpMeta, State};
 use crate::pb;
 
 /// Options of a local source (`local://NAME`).

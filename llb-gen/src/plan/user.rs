@@ -48,7 +48,7 @@ pub(super) fn created_owner(
         .then_some(Owner::Ids(created.uid, created.gid))
 }
 
-fn new_user(checker: &mut Checker, new: &NewUserTable, span: super::Span) -> Option<NewUser> {
+fn new_user(checker: &mut Checker, new: &NewUserTable, span: crate::ir::Span) -> Option<NewUser> {
     let mut ok = true;
     let mut fail = |checker: &mut Checker, message: String, help: &str| {
         checker.error(

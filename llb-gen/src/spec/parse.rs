@@ -1,6 +1,6 @@
 //! Reading TOML into [`Spec`], with serde's errors turned into helpful diagnostics.
 
-use super::Spec;
+use super::tables::Spec;
 use crate::diag::{Code, Diagnostic, Diagnostics, SourceFile, did_you_mean};
 
 /// Parses a spec file; a syntax error or an unknown key becomes a located diagnostic.
