@@ -10,10 +10,12 @@ use super::values::{OneOrMany, Port, RunEntry, SourceSetting, UserValue};
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Spec {
-    /// Build arguments and their defaults, overridable with `--build-arg`.
+    /// Build arguments and their defaults, overridable with `--build-arg NAME=VALUE`. Use them in
+    /// values as `${NAME}`. Never put secrets here: values end up in the build definition.
     #[serde(default)]
     pub args: IndexMap<Spanned<String>, Spanned<toml::Value>>,
-    /// Stages in the order written.
+    /// The stages, in the order written. `[stage.NAME]`: lower-case letters, digits, `-`, `_`, `.`.
+    /// The default target is the stage with `default = true`, else the last one.
     #[serde(default)]
     pub stage: IndexMap<Spanned<String>, Spanned<Stage>>,
 }
@@ -22,58 +24,78 @@ pub struct Spec {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Stage {
-    /// One-line description, shown by `--call=targets`.
+    /// One-line description, shown by `docker buildx build --call targets`.
     pub description: Option<Spanned<String>>,
-    /// Marks the default target (otherwise the last stage).
+    /// Makes this stage the default target (otherwise the last stage is). At most one stage may set
+    /// it.
     pub default: Option<Spanned<bool>>,
-    /// Base: an image reference or another stage's name.
+    /// Base: another stage's name, an image reference (`python:3.11-slim`,
+    /// `ghcr.io/org/img@sha256:...`) or `scratch`. Overrides the language's default base image.
     pub from: Option<Spanned<String>>,
-    /// Python version: makes this a Python stage (base `python:<version>-slim`).
+    /// Python version: makes this a Python stage based on `python:<version>-slim`, with
+    /// dependencies installed into a virtualenv (uv.lock > poetry.lock > pdm.lock > Pipfile.lock >
+    /// requirements.txt).
     pub python: Option<Spanned<String>>,
-    /// Node.js version: makes this a Node stage (base `node:<version>-slim`).
+    /// Node.js version: makes this a Node stage based on `node:<version>-slim`, with a frozen
+    /// install (pnpm-lock.yaml > yarn.lock > bun.lock or bun.lockb > package-lock.json).
     pub node: Option<Spanned<String>>,
-    /// Ruby version: makes this a Ruby stage (base `ruby:<version>-slim`).
+    /// Ruby version: makes this a Ruby stage based on `ruby:<version>-slim`, with `bundle install`
+    /// from Gemfile.lock (`--local` when vendor/cache exists).
     pub ruby: Option<Spanned<String>>,
-    /// Directory of the project inside the build context (manifests, lockfiles, sources).
+    /// Language stages: the project's directory in the build context (where the manifests,
+    /// lockfiles and sources are). Default: the context root.
     pub root: Option<Spanned<String>>,
-    /// Debian packages to install with apt.
+    /// Debian packages installed with apt-get (no recommends, apt caches in cache mounts), first
+    /// step after the base.
     #[serde(default)]
     pub apt: Vec<Spanned<String>>,
-    /// Working directory inside the image.
+    /// Working directory (absolute). Default `/app` for language stages; plain stages keep the base
+    /// image's.
     pub workdir: Option<Spanned<String>>,
-    /// Dependency tool: pip, poetry, uv, npm, yarn, pnpm or bundler (detected when absent).
+    /// Language stages: the dependency tool, when detection from lockfiles is not wanted. Its files
+    /// must exist.
     pub package_manager: Option<Spanned<String>>,
-    /// pip requirement files (relative to `root`).
+    /// Python stages: pip requirement files, relative to the build context (implies package_manager
+    /// = "pip").
     pub requirements: Option<Spanned<OneOrMany<String>>>,
-    /// Whether to install dependencies (default true for language stages).
+    /// Language stages: whether to install the dependencies.
     pub install: Option<Spanned<bool>>,
-    /// Python: where the virtualenv lives (default `/venv`).
+    /// Python stages: where the virtualenv is created (absolute).
     pub venv: Option<Spanned<String>>,
-    /// Python: pack the app and its dependencies into one executable file.
+    /// Python only: pack the app and its dependencies into one executable file, built after the
+    /// stage's run steps.
     pub package: Option<Spanned<Package>>,
-    /// Which context files to bring in after dependencies (default: the project, when needed).
+    /// Language stages: the context files copied after the dependency install (default excludes
+    /// always apply). Default: the project (`root`) when the stage has `run`, `cmd` or
+    /// `entrypoint`, nothing otherwise. `false`: nothing. A string: that context directory. A
+    /// table: `src`, `include`, `exclude`.
     pub source: Option<Spanned<SourceSetting>>,
-    /// Copies from the context, other stages or images.
+    /// Copies from the build context, other stages or images, applied after the source. Consecutive
+    /// copies are independent layers merged together (like COPY --link).
     #[serde(default)]
     pub copy: Vec<Spanned<CopyTable>>,
-    /// Commands run after the copies.
+    /// Commands run after the copies, in order: a string (run with /bin/sh -c) or a table with
+    /// `cmd` and mounts.
     #[serde(default)]
     pub run: Vec<Spanned<RunEntry>>,
-    /// Paths (relative to `workdir`) that other stages copy by default.
+    /// Paths (relative to this stage's workdir, or absolute) that `copy = [{ from = "<this stage>"
+    /// }]` takes when it gives no `src`.
     #[serde(default)]
     pub outputs: Vec<Spanned<String>>,
-    /// Environment of the image and of later steps.
+    /// Environment of the image and of later steps (run steps, later stages `from` this one).
+    /// Values may use `$NAME`/`${NAME}` of earlier env and `${ARG}` of build args.
     #[serde(default)]
     pub env: IndexMap<Spanned<String>, Spanned<String>>,
-    /// User the image runs as: an existing user, or a table creating one (default: a
-    /// non-root user created for final images).
+    /// User the image runs as: an existing user (`name`, `uid` or `uid:gid`), or a table that
+    /// creates a user and group. Default: the final stage gets a created non-root user `app`
+    /// (10001:10001); other stages keep the base's.
     pub user: Option<Spanned<UserValue>>,
-    /// Ports the app listens on: `8000` or `"53/udp"`.
+    /// Ports the app listens on.
     #[serde(default)]
     pub expose: Vec<Spanned<Port>>,
-    /// Entrypoint, in exec form.
+    /// Entrypoint, in exec form. Setting it without `cmd` clears the inherited command.
     pub entrypoint: Option<Spanned<Vec<String>>>,
-    /// Default command, in exec form.
+    /// Default command, in exec form (a list).
     pub cmd: Option<Spanned<Vec<String>>>,
     /// Image labels.
     #[serde(default)]
@@ -88,13 +110,17 @@ pub struct Stage {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CopyTable {
-    /// Where from: a stage name or an image; the build context when absent.
+    /// Where from: a stage name, or an image reference with a tag, digest or registry
+    /// (`nginx:1.27`). Default: the build context.
     pub from: Option<Spanned<String>>,
-    /// Source path or paths (relative to the context, or absolute in a stage).
+    /// Source path(s): relative to the context root, or absolute in a stage or image. A directory's
+    /// contents are copied. Omit it with `from = "<stage>"` to copy that stage's `outputs`.
+    /// Wildcards allowed.
     pub src: Option<Spanned<OneOrMany<String>>>,
-    /// Destination (relative paths are under `workdir`).
+    /// Destination; relative paths are under the stage's workdir. Default (copying outputs): the
+    /// workdir.
     pub dest: Option<Spanned<String>>,
-    /// Shorthand for `src = dest = path` (e.g. a virtualenv).
+    /// Shorthand for `src = dest = path` (absolute), e.g. a virtualenv.
     pub path: Option<Spanned<String>>,
     /// Only copy files matching these patterns.
     #[serde(default)]
@@ -102,9 +128,10 @@ pub struct CopyTable {
     /// Skip files matching these patterns.
     #[serde(default)]
     pub exclude: Vec<Spanned<String>>,
-    /// Owner of the copied files (`user[:group]`); root when absent.
+    /// Owner of the copied files: `user`, `user:group` or `uid:gid` (`app` is 10001:10001).
+    /// Default: root.
     pub owner: Option<Spanned<String>>,
-    /// File mode, as octal text (e.g. `"0755"`).
+    /// File mode as octal text.
     pub mode: Option<Spanned<String>>,
 }
 
@@ -112,12 +139,12 @@ pub struct CopyTable {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Package {
-    /// `pex` (dependencies resolved as wheels, C extensions work) or `zipapp` (standard
-    /// library; pure-Python dependencies only).
+    /// pex (locked dependencies as wheels; C extensions work) or zipapp (standard library;
+    /// pure-Python dependencies only).
     pub tool: Spanned<String>,
-    /// Entry point, `module:function` (or `module` to run it as a script).
+    /// Entry point: module:function, or a module to run as a script.
     pub entry: Spanned<String>,
-    /// Where the file is written (default `<workdir>/<stage>.pex` or `.pyz`).
+    /// Absolute path of the file (default <workdir>/<stage>.pex or .pyz).
     pub output: Option<Spanned<String>>,
 }
 
@@ -127,11 +154,11 @@ pub struct Package {
 pub struct Healthcheck {
     /// Command in exec form.
     pub cmd: Spanned<Vec<String>>,
-    /// Time between checks, e.g. `"30s"`.
+    /// Time between checks. A duration such as "30s", "1m30s" or "500ms" (units ms, s, m, h).
     pub interval: Option<Spanned<String>>,
-    /// Time one check may take.
+    /// Time one check may take. A duration such as "30s", "1m30s" or "500ms" (units ms, s, m, h).
     pub timeout: Option<Spanned<String>>,
-    /// Grace period after start.
+    /// Grace period after start. A duration such as "30s", "1m30s" or "500ms" (units ms, s, m, h).
     pub start_period: Option<Spanned<String>>,
     /// Failures before the container is unhealthy.
     pub retries: Option<Spanned<i64>>,

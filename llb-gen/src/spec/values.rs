@@ -98,7 +98,7 @@ pub struct SourceTable {
     /// Only these patterns.
     #[serde(default)]
     pub include: Vec<String>,
-    /// Patterns to leave out, added to the defaults.
+    /// Patterns to leave out, added to the default excludes.
     #[serde(default)]
     pub exclude: Vec<String>,
 }
@@ -138,30 +138,35 @@ pub struct RunEntry(pub RunTable);
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RunTable {
-    /// The command: a string runs in `/bin/sh -c`, an array runs as is.
+    /// The command: a string runs in `/bin/sh -c`, an array runs as is (exec form). `${ARG}` of
+    /// build args is replaced; other `$` are left to the shell.
     pub cmd: OneOrMany<String>,
-    /// Cache mounts: target paths, or tables with `target`, `id`, `sharing`.
+    /// Cache mounts kept between builds and never in a layer: a target path (the id is the path) or
+    /// a table.
     #[serde(default)]
     pub cache: Vec<MountList<CacheMount>>,
-    /// Secret mounts: ids, or tables with `id`, `target`, `env`, `required`.
+    /// Secrets given with `--secret id=...`: an id (mounted at /run/secrets/<id>) or a table. Never
+    /// written to a layer.
     #[serde(default)]
     pub secret: Vec<MountList<SecretMount>>,
-    /// SSH agent forwarding: `true` for the default agent, or a list of ids.
+    /// SSH agent forwarding (`--ssh default`): `true` for the default agent, or a list of ssh ids.
+    /// Sets SSH_AUTH_SOCK.
     pub ssh: Option<SshSetting>,
-    /// Directories mounted as tmpfs.
+    /// Directories mounted as tmpfs for this command.
     #[serde(default)]
     pub tmpfs: Vec<String>,
     /// Extra env for this command only.
     #[serde(default)]
     pub env: IndexMap<String, String>,
-    /// Network: `default`, `none` or `host`.
+    /// Network: `default` (the sandbox's), `none`, or `host` (needs `--allow network.host`).
     pub network: Option<String>,
-    /// Working directory for this command.
+    /// Working directory for this command (default: the stage's).
     pub workdir: Option<String>,
-    /// User for this command.
+    /// User for this command (default: the base image's, usually root; the stage's `user` only
+    /// applies to the image).
     pub user: Option<String>,
-    /// Runs before the stage's source is copied (after its copies): for commands that do not
-    /// read the source, so a source edit does not run them again.
+    /// Run before the stage's source is copied (after its copies): for commands that do not read
+    /// the source, so a source edit does not run them again.
     #[serde(default)]
     pub before_source: bool,
 }
@@ -236,11 +241,11 @@ impl<'de, T: Deserialize<'de> + Shorthand> Deserialize<'de> for MountList<T> {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CacheMount {
-    /// Where it is mounted.
+    /// Where it is mounted (absolute).
     pub target: String,
-    /// Cache id shared across builds (default: the target path).
+    /// Cache id shared across builds and stages (default: the target path).
     pub id: Option<String>,
-    /// `shared`, `private` or `locked`.
+    /// How concurrent builds share it.
     pub sharing: Option<String>,
 }
 
@@ -258,13 +263,13 @@ impl Shorthand for CacheMount {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SecretMount {
-    /// Secret id.
+    /// Secret id, as given with `--secret id=...`.
     pub id: String,
-    /// File path (default `/run/secrets/<id>`).
+    /// File path (default `/run/secrets/<id>` unless `env` is given).
     pub target: Option<String>,
-    /// Expose it as this env var for the command instead of (or besides) a file.
+    /// Also (or only, without `target`) expose it as this env var for the command.
     pub env: Option<String>,
-    /// Fail when the secret is not given (default true).
+    /// Fail the build when the secret is not given.
     pub required: Option<bool>,
 }
 
@@ -323,15 +328,15 @@ pub enum UserValue {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewUserTable {
-    /// User name.
+    /// User name (lower case).
     pub name: String,
-    /// User id (default 10001).
+    /// User id.
     pub uid: Option<i64>,
     /// Group name (default: the user name).
     pub group: Option<String>,
     /// Group id (default: the uid).
     pub gid: Option<i64>,
-    /// Home directory, created and owned by the user (default `/home/<name>`).
+    /// Home directory, created and owned by the user (default /home/<name>).
     pub home: Option<String>,
 }
 
