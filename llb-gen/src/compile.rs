@@ -72,6 +72,13 @@ impl Prepared {
         self.plan.outline(&self.options.build_args)
     }
 
+    /// The recipes' steps for every stage the target needs, as text (`llb-gen --format steps`).
+    pub fn steps_text(&self, probe: &dyn ContextProbe) -> Result<String, Diagnostics> {
+        let answers = Declared::answer(self.probe_paths(), probe);
+        let steps = recipes::expand(&self.plan, &answers)?;
+        Ok(recipes::dump::text(&self.plan, &steps))
+    }
+
     /// Expands recipes and lowers the target to LLB.
     ///
     /// `images` maps each reference from [`Self::images_to_resolve`] to its resolution; a

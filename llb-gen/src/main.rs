@@ -21,7 +21,8 @@ struct Cli {
     /// Build context directory (default: the spec file's directory).
     #[arg(long)]
     context: Option<PathBuf>,
-    /// Output format: the marshalled definition (for `buildctl build`), text or JSON.
+    /// Output format: the marshalled definition (for `buildctl build`), text or JSON of its
+    /// ops, or the recipes' steps before lowering.
     #[arg(long, value_enum, default_value_t = Format::Pb)]
     format: Format,
     /// Stage to build (default: the spec's default target).
@@ -46,6 +47,8 @@ enum Format {
     Text,
     /// Decoded ops as JSON.
     Json,
+    /// The recipes' steps per stage, before they become LLB.
+    Steps,
 }
 
 fn parse_key_value(text: &str) -> Result<(String, String), String> {
@@ -96,9 +99,28 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     };
     let color = std::io::stderr().is_terminal();
     let file = SourceFile::new(name, text);
-    let compiled = Prepared::new(file.clone(), options)
-        .and_then(|prepared| prepared.compile(&LocalDirProbe::new(context_dir), &BTreeMap::new()));
-    let compiled = match compiled {
+    let probe = LocalDirProbe::new(context_dir);
+    let prepared = match Prepared::new(file.clone(), options) {
+        Ok(prepared) => prepared,
+        Err(diagnostics) => {
+            eprint!("{}", diagnostics.render(color));
+            return Ok(ExitCode::from(1));
+        }
+    };
+    if let Format::Steps = cli.format {
+        // The recipes' output, before lowering: nothing of LLB in it.
+        return match prepared.steps_text(&probe) {
+            Ok(text) => {
+                std::io::stdout().lock().write_all(text.as_bytes())?;
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(diagnostics) => {
+                eprint!("{}", diagnostics.render(color));
+                Ok(ExitCode::from(1))
+            }
+        };
+    }
+    let compiled = match prepared.compile(&probe, &BTreeMap::new()) {
         Ok(compiled) => compiled,
         Err(diagnostics) => {
             eprint!("{}", diagnostics.render(color));
@@ -117,6 +139,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Format::Pb => stdout.write_all(&compiled.definition.encode_to_vec())?,
         Format::Text => stdout.write_all(dump::text(&compiled.definition)?.as_bytes())?,
         Format::Json => writeln!(stdout, "{}", dump::json(&compiled.definition)?)?,
+        Format::Steps => {}
     }
     stdout.flush()?;
     Ok(ExitCode::SUCCESS)

@@ -1,12 +1,13 @@
 //! Snapshots of the LLB (`llb_gen::dump::text`) and image config of every example and of the
-//! specs under `tests/specs/`. Review changes with `cargo insta review`, or accept them with
-//! `INSTA_UPDATE=always cargo test -p llb-gen --test snapshots`.
+//! specs under `tests/specs/`, and of the recipes' steps before lowering (`llb-gen --format
+//! steps`), where a recipe change reads as a small diff. Review changes with `cargo insta
+//! review`, or accept them with `INSTA_UPDATE=always cargo test -p llb-gen --test snapshots`.
 
 mod common;
 
 use std::path::Path;
 
-use common::{compile_dir, example_dirs, name_of, spec_dirs};
+use common::{compile_dir, example_dirs, name_of, spec_dirs, steps_of_dir};
 
 fn snapshot(name: &str, dir: &Path, target: Option<&str>) {
     let compiled = compile_dir(dir, target);
@@ -21,6 +22,7 @@ fn snapshot(name: &str, dir: &Path, target: Option<&str>) {
         text.push_str(&format!("\n# warning: {}\n", warning.message));
     }
     insta::assert_snapshot!(name, text);
+    insta::assert_snapshot!(format!("{name}--steps"), steps_of_dir(dir, target));
 }
 
 #[test]

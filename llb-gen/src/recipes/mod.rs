@@ -6,6 +6,7 @@
 //! steps. Recipes emit steps, never BuildKit types.
 
 mod accounts;
+pub mod dump;
 mod system;
 
 use crate::diag::{Code, Diagnostic, Diagnostics};

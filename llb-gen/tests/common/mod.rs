@@ -53,6 +53,18 @@ pub fn compile_dir(dir: &Path, target: Option<&str>) -> Compiled {
     compile_text(&text, &LocalDirProbe::new(dir), options)
 }
 
+/// The recipes' steps for `dir/Stagefile.toml` (`llb-gen --format steps`), `dir` the context.
+pub fn steps_of_dir(dir: &Path, target: Option<&str>) -> String {
+    let text = fs::read_to_string(dir.join("Stagefile.toml")).unwrap();
+    let options = CompileOptions {
+        target: target.map(str::to_owned),
+        ..CompileOptions::default()
+    };
+    Prepared::new(SourceFile::new("Stagefile.toml", text), options)
+        .and_then(|prepared| prepared.steps_text(&LocalDirProbe::new(dir)))
+        .unwrap_or_else(|diagnostics| panic!("does not compile:\n{}", diagnostics.render(false)))
+}
+
 /// Every op of a definition, decoded.
 pub fn ops(definition: &pb::Definition) -> Vec<pb::Op> {
     definition
