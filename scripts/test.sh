@@ -22,9 +22,10 @@ else
 fi
 export DOCKER_HOST=unix:///var/run/docker.sock
 
-echo "== cargo fmt, clippy"
+echo "== cargo fmt, clippy, doc"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
+RUSTDOCFLAGS="-D warnings" cargo doc -p llb-gen -p stagefile-frontend --no-deps --locked --quiet
 
 echo "== cargo test (unit, snapshots, corpus, end to end; registry.rs and platforms.rs also use the side engines)"
 cargo test --workspace --locked -- --test-threads=2 "${SKIP[@]}"

@@ -110,6 +110,7 @@ impl Checker<'_> {
         trimmed.to_owned()
     }
 
+    /// An absolute path; a relative one is an error whose help gives the absolute form.
     pub fn absolute(&mut self, value: &Spanned<String>, key: &str) -> String {
         let text = self.value(value);
         if !text.starts_with('/') {

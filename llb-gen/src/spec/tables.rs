@@ -144,7 +144,7 @@ pub struct Package {
     pub tool: Spanned<String>,
     /// Entry point: module:function, or a module to run as a script.
     pub entry: Spanned<String>,
-    /// Absolute path of the file (default <workdir>/<stage>.pex or .pyz).
+    /// Absolute path of the file (default `<workdir>/<stage>.pex` or `.pyz`).
     pub output: Option<Spanned<String>>,
 }
 

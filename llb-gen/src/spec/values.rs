@@ -145,7 +145,7 @@ pub struct RunTable {
     /// a table.
     #[serde(default)]
     pub cache: Vec<MountList<CacheMount>>,
-    /// Secrets given with `--secret id=...`: an id (mounted at /run/secrets/<id>) or a table. Never
+    /// Secrets given with `--secret id=...`: an id (mounted at `/run/secrets/<id>`) or a table. Never
     /// written to a layer.
     #[serde(default)]
     pub secret: Vec<MountList<SecretMount>>,
@@ -336,7 +336,7 @@ pub struct NewUserTable {
     pub group: Option<String>,
     /// Group id (default: the uid).
     pub gid: Option<i64>,
-    /// Home directory, created and owned by the user (default /home/<name>).
+    /// Home directory, created and owned by the user (default `/home/<name>`).
     pub home: Option<String>,
 }
 
