@@ -20,6 +20,8 @@ pub enum CopyFrom {
     Stage(usize),
     /// An image (normalized reference).
     Image(String),
+    /// This stage's builder (the steps before [`Step::Runtime`]).
+    Builder,
 }
 
 /// A copy, validated.
@@ -105,6 +107,35 @@ pub enum Mount {
         /// Path in the build context, relative to its root.
         path: String,
     },
+    /// What a scan of `roots` in a stage (or this stage's builder) found their ELF files need
+    /// (`recipes/needs.sh`): its `stagefile/needs/` directory, read-only. Only that directory
+    /// is mounted, so a change that needs nothing new leaves the step cached.
+    Scanned {
+        /// Mount point.
+        target: String,
+        /// Whose filesystem.
+        of: StageFs,
+        /// The paths scanned there.
+        roots: Vec<String>,
+    },
+    /// A directory of another stage (or of this stage's builder), read-only.
+    Stage {
+        /// Mount point.
+        target: String,
+        /// Whose filesystem.
+        of: StageFs,
+        /// The directory there (absolute).
+        path: String,
+    },
+}
+
+/// Whose filesystem a [`Mount::Scanned`] or [`Mount::Stage`] shows.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum StageFs {
+    /// This stage's builder.
+    Builder,
+    /// Another stage.
+    Stage(usize),
 }
 
 impl Mount {
@@ -112,9 +143,11 @@ impl Mount {
     /// are not).
     pub fn target(&self) -> Option<&str> {
         match self {
-            Self::Cache { target, .. } | Self::Tmpfs { target } | Self::Context { target, .. } => {
-                Some(target)
-            }
+            Self::Cache { target, .. }
+            | Self::Tmpfs { target }
+            | Self::Context { target, .. }
+            | Self::Scanned { target, .. }
+            | Self::Stage { target, .. } => Some(target),
             Self::Secret { target, .. } => target.as_deref(),
             Self::Ssh { .. } => None,
         }
@@ -188,6 +221,13 @@ pub enum Step {
     Copy(FileCopy),
     /// Makes the image run as this user (created here or in the stage it is built from).
     RunAs(NewUser),
+    /// Ends the stage's builder: the next steps start again from the stage's base (keeping the
+    /// image config so far), and reach the builder's files through [`CopyFrom::Builder`] and
+    /// [`StageFs::Builder`].
+    Runtime {
+        /// Where the split comes from.
+        span: Span,
+    },
 }
 
 /// A command with its mounts.
@@ -232,6 +272,30 @@ impl RunStep {
             network: Network::Sandbox,
             span,
         }
+    }
+
+    /// A recipe's shell script kept in a file of its own: its comment lines are left out of
+    /// the build definition (they would be in every op's bytes).
+    pub fn script_file(
+        display: impl Into<String>,
+        text: &str,
+        mounts: Vec<Mount>,
+        span: Span,
+    ) -> Self {
+        let script: Vec<&str> = text
+            .lines()
+            .filter(|line| !line.trim_start().starts_with('#'))
+            .collect();
+        Self::recipe(display, script.join("\n"), mounts, span)
+    }
+
+    /// Passes arguments to the recipe's script (`$1`...): data the shell never parses.
+    pub fn with_args(mut self, args: impl IntoIterator<Item = String>) -> Self {
+        if self.args.len() == 3 {
+            self.args.push("stagefile".into());
+        }
+        self.args.extend(args);
+        self
     }
 
     /// Adds env for this command.

@@ -435,6 +435,12 @@ customize_node() {
   { [ -x /usr/bin/node ] && [ -d /usr/lib/node_modules/npm ]; } || die "no host Node (/usr/bin/node, /usr/lib/node_modules/npm) to copy"
   mkdir -p "$d/usr/local/bin" "$d/usr/local/lib/node_modules"
   cp -a /usr/bin/node "$d/usr/local/bin/node"
+  # Node's headers, as the official images have them: native addons build against them.
+  if [ -d /usr/include/node ]; then
+    mkdir -p "$d/usr/local/include"
+    rm -rf "$d/usr/local/include/node"
+    cp -a /usr/include/node "$d/usr/local/include/node"
+  fi
   rm -rf "$d/usr/local/lib/node_modules/npm" "$d/usr/local/lib/node_modules/corepack"
   cp -a /usr/lib/node_modules/npm "$d/usr/local/lib/node_modules/npm"
   ln -sfn ../lib/node_modules/npm/bin/npm-cli.js "$d/usr/local/bin/npm"

@@ -1,7 +1,9 @@
 //! Node.js: npm, Yarn, pnpm or Bun chosen from the lockfile, frozen installs, the tool's cache
 //! as a (writable) cache mount.
 
-use super::row::{Cache, Expansion, Input, LanguageDef, Manager, in_root, manifest_copies};
+use super::row::{
+    Cache, Expansion, Input, Interpreter, LanguageDef, Manager, in_root, manifest_copies,
+};
 use super::{detect, tools};
 use crate::diag::Diagnostic;
 use crate::ir::{RunStep, RunTools, Span, Step};
@@ -18,6 +20,10 @@ pub const LANGUAGE: LanguageDef = LanguageDef {
         "package.json",
         "run `npm install` to create package-lock.json and add it",
     )],
+    interpreter: Some(Interpreter {
+        scan: &["/usr/local/bin/node"],
+        copy: "mkdir -p /usr/local/bin && cp -a /stagefile/from/usr/local/bin/node /usr/local/bin/node",
+    }),
 };
 
 /// Node stages have no keys of their own.
@@ -214,5 +220,6 @@ pub fn expand(input: &Input) -> Result<Expansion, Diagnostic> {
         install: steps,
         run_tools: (found.manager.hooks.run_tools)(),
         finish: Vec::new(),
+        installed: Vec::new(),
     })
 }

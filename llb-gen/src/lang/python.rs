@@ -4,7 +4,9 @@
 
 use super::detect::{self, Found};
 use super::python_pack::{Export, Installed, package_settings, package_step};
-use super::row::{Cache, Expansion, Input, LanguageDef, Manager, StageContext, manifest_copies};
+use super::row::{
+    Cache, Expansion, Input, Interpreter, LanguageDef, Manager, StageContext, manifest_copies,
+};
 use super::tools::{PDM, PIP_CACHE, PIPENV, POETRY, PythonTool, UV, python_tools_cache};
 use crate::check::{Checker, spanned_list};
 use crate::diag::{Code, Diagnostic};
@@ -31,6 +33,12 @@ pub const LANGUAGE: LanguageDef = LanguageDef {
             "run `pipenv lock` to create Pipfile.lock and add it",
         ),
     ],
+    interpreter: Some(Interpreter {
+        scan: &["/usr/local/bin", "/usr/local/lib"],
+        // The executable, libpython and the standard library, without pip and setuptools,
+        // build configuration, self-tests and the Tk GUI modules.
+        copy: "cd /stagefile/from/usr/local && tar -cf - --exclude='bin/*-config' --exclude='lib/python3.*/site-packages' --exclude='lib/python3.*/ensurepip' --exclude='lib/python3.*/config-*' --exclude='lib/python3.*/test' --exclude='lib/python3.*/idlelib' --exclude='lib/python3.*/tkinter' --exclude='lib/python3.*/turtledemo' bin/python3 bin/python3.[0-9]* lib/libpython3* lib/python3.* | tar -C /usr/local -xf -",
+    }),
 };
 
 const UV_CACHE: Cache = Cache::shared("/root/.cache/uv", "stagefile-uv");
@@ -416,6 +424,11 @@ pub fn expand(settings: &Settings, input: &Input) -> Result<Expansion, Diagnosti
     Ok(Expansion {
         install: steps,
         finish: package(settings, input, Some(&install)),
+        installed: if pex_alone {
+            Vec::new()
+        } else {
+            vec![venv.clone()]
+        },
         ..Expansion::default()
     })
 }

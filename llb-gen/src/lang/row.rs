@@ -23,6 +23,17 @@ pub struct LanguageDef {
     /// Manifests that mean "a project with dependencies", with how to lock them: one without
     /// any manager's lockfile is an error, not an install of nothing.
     pub unlocked: &'static [(&'static str, &'static str)],
+    /// How its interpreter is carried into an image of another family, where it can be.
+    pub interpreter: Option<Interpreter>,
+}
+
+/// A language's interpreter as files of its official image, to carry into another image.
+#[derive(Debug)]
+pub struct Interpreter {
+    /// What to scan for the shared libraries it needs (its executables and libraries).
+    pub scan: &'static [&'static str],
+    /// Shell commands copying it from its stage, mounted at `/stagefile/from`, into `/`.
+    pub copy: &'static str,
 }
 
 /// A package manager: one row of its language's table.
@@ -109,6 +120,9 @@ pub struct Expansion {
     pub run_tools: RunTools,
     /// Build steps after the stage's own `run` steps (packing an executable).
     pub finish: Vec<Step>,
+    /// Absolute paths outside the workdir that the install fills (a virtualenv, a gem
+    /// directory): what an image built from the stage's builder must get.
+    pub installed: Vec<String>,
 }
 
 /// A package manager's row without its language's hooks: what docs, schema and checks read.

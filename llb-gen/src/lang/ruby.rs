@@ -18,6 +18,7 @@ pub const LANGUAGE: LanguageDef = LanguageDef {
         "Gemfile",
         "run `bundle lock` to create Gemfile.lock and add it",
     )],
+    interpreter: None,
 };
 
 /// Ruby stages have no keys of their own.
@@ -100,6 +101,8 @@ pub fn expand(input: &Input) -> Result<Expansion, Diagnostic> {
     )));
     Ok(Expansion {
         install: steps,
+        // GEM_HOME of the official images, where `bundle install` puts the gems.
+        installed: vec!["/usr/local/bundle".to_owned()],
         ..Expansion::default()
     })
 }

@@ -13,6 +13,7 @@ impl Lowering<'_> {
             CopyFrom::Context => String::new(),
             CopyFrom::Stage(index) => format!("--from={} ", self.plan.stages[*index].name),
             CopyFrom::Image(reference) => format!("--from={reference} "),
+            CopyFrom::Builder => "--from=<builder> ".to_owned(),
         };
         let src = if copy.src.is_empty() {
             "<outputs>".to_owned()
@@ -36,6 +37,10 @@ impl Lowering<'_> {
                         .clone()
                         .unwrap_or_else(|| "/".into()),
                 ),
+                None => (State::scratch(), "/".into()),
+            },
+            CopyFrom::Builder => match &self.builder {
+                Some(built) => (built.state.clone(), "/".into()),
                 None => (State::scratch(), "/".into()),
             },
             CopyFrom::Image(reference) => {

@@ -31,6 +31,8 @@ pub(crate) struct Lowering<'a> {
     pub platform: pb::Platform,
     pub context: State,
     pub built: BTreeMap<usize, Built>,
+    /// The builder of the stage being lowered, once its steps reach [`Step::Runtime`].
+    pub builder: Option<Built>,
     pub warnings: Vec<Diagnostic>,
 }
 
@@ -59,6 +61,7 @@ pub fn lower(
         platform: options.platform.to_pb(),
         context: context_state(&options.context),
         built: BTreeMap::new(),
+        builder: None,
         warnings: Vec::new(),
     };
     for stage_steps in stages {
@@ -132,7 +135,7 @@ fn op_count(steps: &[Step]) -> usize {
     let mut in_copies = false;
     for step in steps {
         match step {
-            Step::Env { .. } | Step::RunAs(_) => {}
+            Step::Env { .. } | Step::RunAs(_) | Step::Runtime { .. } => {}
             Step::Copy(_) => {
                 if !in_copies {
                     count += 1;
@@ -255,6 +258,7 @@ impl Lowering<'_> {
         if stage.replaced {
             return built;
         }
+        self.builder = None;
         let mut position = 1;
         // Build steps run as root; the created user is who the image runs as afterwards.
         let mut runtime_user = None;
@@ -297,6 +301,13 @@ impl Lowering<'_> {
                     built.state = self.run(&built, run, meta);
                 }
                 Step::RunAs(user) => runtime_user = Some(user.ids()),
+                Step::Runtime { .. } => {
+                    // The image starts again from the base; the builder stays reachable.
+                    let fresh = self.base(stage, total).state;
+                    let state = std::mem::replace(&mut built.state, fresh);
+                    let config = built.config.clone();
+                    self.builder = Some(Built { state, config });
+                }
                 Step::Copy(first) => {
                     position += 1;
                     let mut group = vec![first];

@@ -1,7 +1,7 @@
 //! Lowering a run step to an exec op: env from the image config, mounts from the plan.
 
 use super::{Built, Lowering};
-use crate::ir::{Mount, Network, RunStep, Sharing};
+use crate::ir::{Mount, Network, RunStep, Sharing, StageFs};
 use crate::llb::{Exec, ExecMount, OpMeta, SecretEnv, State};
 use crate::pb;
 
@@ -88,6 +88,18 @@ impl Lowering<'_> {
                     source: self.context.clone(),
                     selector: format!("/{}", path.trim_start_matches('/')),
                 }),
+                Mount::Scanned { target, of, roots } => mounts.push(ExecMount::ReadOnly {
+                    dest: target.clone(),
+                    source: self.scanned(of, roots),
+                    selector: "/stagefile/needs".into(),
+                }),
+                Mount::Stage { target, of, path } => mounts.push(ExecMount::ReadOnly {
+                    dest: target.clone(),
+                    source: self
+                        .stage_fs(of)
+                        .map_or_else(State::scratch, |b| b.state.clone()),
+                    selector: path.clone(),
+                }),
             }
         }
         let cwd = run
@@ -120,3 +132,55 @@ impl Lowering<'_> {
         )
     }
 }
+
+impl Lowering<'_> {
+    /// A stage's (or the builder's) filesystem after `needs.sh` scanned `roots` in it: an op of
+    /// its own, so the stage itself stays as it was.
+    fn scanned(&self, of: &StageFs, roots: &[String]) -> State {
+        let Some(source) = self.stage_fs(of) else {
+            return State::scratch();
+        };
+        let script: Vec<&str> = NEEDS
+            .lines()
+            .filter(|line| !line.trim_start().starts_with('#'))
+            .collect();
+        let mut args = vec![
+            "/bin/sh".into(),
+            "-c".into(),
+            script.join("\n"),
+            "needs".into(),
+        ];
+        args.extend(roots.iter().cloned());
+        let env = source.config.env_pairs();
+        let meta = OpMeta::named(format!(
+            "[internal] find the shared libraries {} need",
+            roots.join(" ")
+        ));
+        source.state.run(
+            Exec {
+                args,
+                env: env.into_iter().map(|(k, v)| format!("{k}={v}")).collect(),
+                cwd: "/".into(),
+                user: "0:0".into(),
+                network: pb::NetMode::None,
+                mounts: Vec::new(),
+                secret_env: Vec::new(),
+                platform: Some(self.platform.clone()),
+            },
+            meta,
+        )
+    }
+}
+
+impl Lowering<'_> {
+    /// The builder of the stage being lowered, or a stage built before.
+    fn stage_fs(&self, of: &StageFs) -> Option<&Built> {
+        match of {
+            StageFs::Builder => self.builder.as_ref(),
+            StageFs::Stage(index) => self.built.get(index),
+        }
+    }
+}
+
+/// The scan `Mount::Scanned` stands for.
+const NEEDS: &str = include_str!("../recipes/needs.sh");

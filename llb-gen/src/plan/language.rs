@@ -12,7 +12,8 @@ use crate::lang::{Lang, StageContext};
 use crate::spec;
 
 /// Keys every language stage accepts and plain stages refuse.
-const LANGUAGE_STAGE_KEYS: [&str; 4] = ["package_manager", "install", "source", "root"];
+const LANGUAGE_STAGE_KEYS: [&str; 5] =
+    ["package_manager", "install", "source", "root", "build_apt"];
 
 /// The language a stage declares, before its own keys are validated.
 pub(super) struct Declared {
@@ -211,6 +212,7 @@ mod tests {
             ("install", "false"),
             ("source", "false"),
             ("root", "\"r\""),
+            ("build_apt", "[\"gcc\"]"),
         ];
         let keys = Lang::ALL.iter().flat_map(|l| l.def().keys);
         for key in keys.chain(&LANGUAGE_STAGE_KEYS) {

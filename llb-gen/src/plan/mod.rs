@@ -16,5 +16,5 @@ mod user;
 pub use build::build;
 pub use outline::{ArgInfo, Outline, TargetInfo};
 pub use types::{
-    ArgPlan, Base, ImageSettings, LanguagePlan, Plan, RunPlan, StagePlan, UserSetting,
+    ArgPlan, Base, Carry, ImageSettings, LanguagePlan, Plan, RunPlan, StagePlan, UserSetting,
 };

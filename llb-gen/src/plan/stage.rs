@@ -3,11 +3,11 @@
 
 use serde_spanned::Spanned;
 
-use super::{Base, RunPlan, StagePlan, copy, image, language, run, source, user};
+use super::{Base, Carry, RunPlan, StagePlan, copy, image, language, run, source, user};
 use crate::check::Checker;
 use crate::diag::{Code, Diagnostic};
 use crate::interp::is_identifier;
-use crate::ir::Span;
+use crate::ir::{CopyFrom, FileCopy, Span};
 use crate::options::CompileOptions;
 use crate::reference;
 use crate::spec;
@@ -36,7 +36,7 @@ pub(super) fn build(
         language::language_plan(checker, stage, declared, name.get_ref(), workdir)
     });
     let user = user::user_setting(checker, stage.user.as_ref());
-    let copies = stage
+    let copies: Vec<FileCopy> = stage
         .copy
         .iter()
         .map(|copy| copy::copy_plan(checker, copy, workdir.as_deref(), &user))
@@ -56,23 +56,9 @@ pub(super) fn build(
         &image,
         workdir.as_deref(),
     );
-    let apt: Vec<String> = stage.apt.iter().map(|p| checker.value(p)).collect();
-    for (package, written) in apt.iter().zip(&stage.apt) {
-        if package.is_empty()
-            || !package
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "+-.:=~_*".contains(c))
-        {
-            checker.error(
-                Diagnostic::error(
-                    Code::InvalidPackage,
-                    format!("`{package}` is not a Debian package name"),
-                    Some(written.span()),
-                )
-                .with_help("write one package per string, e.g. apt = [\"libpq5\", \"curl\"]"),
-            );
-        }
-    }
+    let apt = apt_packages(checker, &stage.apt);
+    let build_apt = apt_packages(checker, &stage.build_apt);
+    let carried = carried(checker, stage, &copies);
     let outputs = stage
         .outputs
         .iter()
@@ -110,9 +96,10 @@ pub(super) fn build(
         language,
         root,
         apt,
-        apt_span: stage.apt.first().map_or(name.span(), |first| {
-            first.span().start..stage.apt.last().map_or(first.span().end, |l| l.span().end)
-        }),
+        apt_span: list_span(&stage.apt).unwrap_or_else(|| name.span()),
+        build_apt,
+        build_apt_span: list_span(&stage.build_apt).unwrap_or_else(|| name.span()),
+        carried,
         workdir,
         source,
         copies,
@@ -127,6 +114,61 @@ pub(super) fn build(
             .as_ref()
             .is_some_and(|stages| stages.is_empty() || stages.contains(name.get_ref())),
     }
+}
+
+/// Debian package names, interpolated and checked.
+fn apt_packages(checker: &mut Checker, written: &[Spanned<String>]) -> Vec<String> {
+    let packages: Vec<String> = written.iter().map(|p| checker.value(p)).collect();
+    for (package, written) in packages.iter().zip(written) {
+        if package.is_empty()
+            || !package
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+-.:=~_*".contains(c))
+        {
+            checker.error(
+                Diagnostic::error(
+                    Code::InvalidPackage,
+                    format!("`{package}` is not a Debian package name"),
+                    Some(written.span()),
+                )
+                .with_help("write one package per string, e.g. apt = [\"libpq5\", \"curl\"]"),
+            );
+        }
+    }
+    packages
+}
+
+/// From the first item of a list to its last.
+fn list_span(items: &[Spanned<String>]) -> Option<Span> {
+    let first = items.first()?.span();
+    let last = items.last()?.span();
+    Some(first.start..last.end)
+}
+
+/// The interpreters the stage's copies bring (`interpreter = true`), from the stages named.
+fn carried(checker: &mut Checker, stage: &spec::Stage, copies: &[FileCopy]) -> Vec<Carry> {
+    let mut carried = Vec::new();
+    for (written, copy) in stage.copy.iter().zip(copies) {
+        let Some(flag) = &written.get_ref().interpreter else {
+            continue;
+        };
+        match (copy.from.clone(), *flag.get_ref()) {
+            (_, false) => {}
+            (CopyFrom::Stage(from), true) => carried.push(Carry {
+                from,
+                span: flag.span(),
+            }),
+            (_, true) => checker.error(
+                Diagnostic::error(
+                    Code::InvalidCopy,
+                    "`interpreter = true` needs `from` naming a Python or Node stage",
+                    Some(flag.span()),
+                )
+                .with_help("e.g. { from = \"tool\", path = \"/venv\", interpreter = true }"),
+            ),
+        }
+    }
+    carried
 }
 
 fn check_stage_name(checker: &mut Checker, name: &Spanned<String>) {

@@ -21,6 +21,15 @@ pub struct Plan {
     pub args: Vec<ArgPlan>,
 }
 
+/// An interpreter a copy brings from another stage (`interpreter = true`).
+#[derive(Debug, Clone)]
+pub struct Carry {
+    /// The stage it comes from.
+    pub from: usize,
+    /// Where it was asked for.
+    pub span: Span,
+}
+
 /// A build argument.
 #[derive(Debug, Clone)]
 pub struct ArgPlan {
@@ -55,6 +64,13 @@ pub struct StagePlan {
     pub apt: Vec<String>,
     /// Span of the `apt` key's value.
     pub apt_span: Span,
+    /// Debian packages only the build needs: when there are any, the stage builds in a builder
+    /// and its image starts again from the base with the results.
+    pub build_apt: Vec<String>,
+    /// Span of the `build_apt` key's value.
+    pub build_apt_span: Span,
+    /// Interpreters the stage's copies bring from other stages.
+    pub carried: Vec<Carry>,
     /// Working directory, when the stage sets one (language stages default to `/app`).
     pub workdir: Option<String>,
     /// Context files copied after the dependencies, for language stages.

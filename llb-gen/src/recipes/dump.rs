@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use crate::ir::{CopyFrom, FileCopy, Mount, Network, RunStep, Sharing, StageSteps, Step};
+use crate::ir::{CopyFrom, FileCopy, Mount, Network, RunStep, Sharing, StageFs, StageSteps, Step};
 use crate::plan::{Base, Plan};
 
 /// The steps of every stage, in build order.
@@ -33,18 +33,23 @@ fn step_line(plan: &Plan, step: &Step) -> String {
             let vars: Vec<String> = vars.iter().map(|(k, v)| format!("{k}={v}")).collect();
             format!("env {}", vars.join(" "))
         }
-        Step::Run(run) => run_line(run),
+        Step::Run(run) => run_line(plan, run),
         Step::Copy(copy) => copy_line(plan, copy),
         Step::RunAs(user) => format!("run as {} ({})", user.name, user.ids()),
+        Step::Runtime { .. } => "runtime: from the base again, the builder's files by copy".into(),
     }
 }
 
-fn run_line(run: &RunStep) -> String {
+fn run_line(plan: &Plan, run: &RunStep) -> String {
     let mut line = match run.args.as_slice() {
         [sh, c, script] if sh == "/bin/sh" && c == "-c" => format!("run {script}"),
+        // A script kept in a file of its own (`recipes/*.sh`): its name and its arguments.
+        [sh, c, _, _, args @ ..] if sh == "/bin/sh" && c == "-c" => {
+            format!("run script `{}` with [{}]", run.display, args.join(", "))
+        }
         args => format!("run [{}]", args.join(", ")),
     };
-    let mut details: Vec<String> = run.mounts.iter().map(mount_text).collect();
+    let mut details: Vec<String> = run.mounts.iter().map(|m| mount_text(plan, m)).collect();
     details.extend(run.env.iter().map(|(k, v)| format!("env {k}={v}")));
     if !run.path.is_empty() {
         details.push(format!("path {}", run.path.join(":")));
@@ -67,7 +72,7 @@ fn run_line(run: &RunStep) -> String {
     line
 }
 
-fn mount_text(mount: &Mount) -> String {
+fn mount_text(plan: &Plan, mount: &Mount) -> String {
     match mount {
         Mount::Cache {
             target,
@@ -94,6 +99,20 @@ fn mount_text(mount: &Mount) -> String {
         Mount::Ssh { id } => format!("ssh {id}"),
         Mount::Tmpfs { target } => format!("tmpfs {target}"),
         Mount::Context { target, path } => format!("context {path} at {target}"),
+        Mount::Scanned { target, of, roots } => {
+            let of = match of {
+                StageFs::Builder => "builder".to_owned(),
+                StageFs::Stage(index) => format!("stage {}", plan.stages[*index].name),
+            };
+            format!("{of}: libraries needed by {} at {target}", roots.join(" "))
+        }
+        Mount::Stage { target, of, path } => {
+            let of = match of {
+                StageFs::Builder => "builder".to_owned(),
+                StageFs::Stage(index) => format!("stage {}", plan.stages[*index].name),
+            };
+            format!("{of}:{path} at {target}")
+        }
     }
 }
 
@@ -102,6 +121,7 @@ fn copy_line(plan: &Plan, copy: &FileCopy) -> String {
         CopyFrom::Context => "context".to_owned(),
         CopyFrom::Stage(index) => format!("stage {}", plan.stages[*index].name),
         CopyFrom::Image(reference) => reference.clone(),
+        CopyFrom::Builder => "builder".to_owned(),
     };
     let src = if copy.src.is_empty() {
         "<outputs>".to_owned()

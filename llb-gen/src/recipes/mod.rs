@@ -7,12 +7,13 @@
 
 mod accounts;
 pub mod dump;
+mod runtime;
 mod system;
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::ir::{CopyFrom, RunStep, RunTools, StageSteps, Step};
 use crate::lang::{self, Expansion};
-use crate::plan::{Plan, RunPlan, StagePlan};
+use crate::plan::{Carry, Plan, RunPlan, StagePlan};
 use crate::probe::ContextProbe;
 use accounts::Accounts;
 
@@ -71,23 +72,36 @@ fn expand_stage(
     accounts: &Accounts,
     probe: &dyn ContextProbe,
 ) -> Result<Vec<Step>, Vec<Diagnostic>> {
+    let mut errors = Vec::new();
     let mut steps = Vec::new();
-    if !stage.apt.is_empty() {
-        steps.push(Step::Run(system::apt_install(stage)));
+    // A stage with build-only packages builds in a builder; its image starts again after it.
+    let split = !stage.build_apt.is_empty() && stage.language.is_some();
+    let mut packages = stage.apt.clone();
+    let mut apt_span = stage.apt_span.clone();
+    if split {
+        packages.extend(stage.build_apt.iter().cloned());
+        apt_span = stage.build_apt_span.clone();
     }
-    for (user, span) in accounts.created_in.get(&index).into_iter().flatten() {
-        steps.push(Step::Run(system::create_user(user, span.clone())));
+    if !packages.is_empty() {
+        steps.push(Step::Run(system::apt_install(&packages, apt_span)));
     }
-    if let Some(user) = accounts.runs_as.get(&index) {
-        steps.push(Step::RunAs(user.clone()));
+    for carry in &stage.carried {
+        match carry_step(plan, stage, carry) {
+            Ok(step) => steps.push(Step::Run(step)),
+            Err(diagnostic) => errors.push(diagnostic),
+        }
     }
-    if let Some(workdir) = &stage.workdir {
+    if !split {
+        steps.extend(users(accounts, index));
+    }
+    let workdir = stage.workdir.as_deref().unwrap_or("/app");
+    if let Some(path) = &stage.workdir {
         let span = stage
             .language
             .as_ref()
             .map_or(stage.span.clone(), |l| l.span.clone());
         steps.push(Step::Workdir {
-            path: workdir.clone(),
+            path: path.clone(),
             span,
         });
     }
@@ -97,12 +111,13 @@ fn expand_stage(
         install,
         run_tools,
         finish,
+        installed,
     } = match &stage.language {
         Some(language) => {
             let input = lang::Input {
                 version: &language.version,
                 root: &stage.root,
-                workdir: stage.workdir.as_deref().unwrap_or("/app"),
+                workdir,
                 span: language.span.clone(),
                 named: language.manager,
                 install: language.install,
@@ -134,7 +149,6 @@ fn expand_stage(
     if source_first && let Some(source) = &stage.source {
         steps.push(Step::Copy(source.clone()));
     }
-    let mut errors = Vec::new();
     for copy in &stage.copies {
         if let CopyFrom::Stage(from) = copy.from
             && copy.src.is_empty()
@@ -163,11 +177,74 @@ fn expand_stage(
     }
     steps.extend(late.into_iter().map(|run| run_step(run, &run_tools)));
     steps.extend(finish);
+    if split {
+        let span = stage.build_apt_span.clone();
+        let results = runtime::results(&installed, &stage.copies, workdir, &span);
+        steps.push(Step::Runtime { span: span.clone() });
+        let roots = runtime::roots(&results);
+        steps.push(Step::Run(runtime::provide(&stage.apt, roots, span)));
+        steps.extend(users(accounts, index));
+        steps.extend(results);
+    }
     if errors.is_empty() {
         Ok(steps)
     } else {
         Err(errors)
     }
+}
+
+/// The users the stage creates, and who its image runs as.
+fn users(accounts: &Accounts, index: usize) -> Vec<Step> {
+    let created = accounts.created_in.get(&index).into_iter().flatten();
+    let mut steps: Vec<Step> = created
+        .map(|(user, span)| Step::Run(system::create_user(user, span.clone())))
+        .collect();
+    if let Some(user) = accounts.runs_as.get(&index) {
+        steps.push(Step::RunAs(user.clone()));
+    }
+    steps
+}
+
+/// The step that brings another stage's interpreter (`interpreter = true` on a copy).
+fn carry_step(plan: &Plan, stage: &StagePlan, carry: &Carry) -> Result<RunStep, Diagnostic> {
+    let from = &plan.stages[carry.from];
+    let interpreter = from
+        .language
+        .as_ref()
+        .and_then(|l| l.settings.lang().def().interpreter.as_ref());
+    let Some(interpreter) = interpreter else {
+        let what = from.language.as_ref().map_or_else(
+            || "not a language stage".to_owned(),
+            |l| {
+                format!(
+                    "a {} stage, whose interpreter cannot be carried yet",
+                    l.settings.lang().def().title
+                )
+            },
+        );
+        return Err(Diagnostic::error(
+            Code::InvalidCopy,
+            format!("`interpreter = true`: stage `{}` is {what}", from.name),
+            Some(carry.span.clone()),
+        )
+        .with_help(
+            "carry a Python or Node stage's interpreter, or copy what you need with `src`",
+        ));
+    };
+    let copied: Vec<String> = stage
+        .copies
+        .iter()
+        .filter(|copy| copy.from == CopyFrom::Stage(carry.from))
+        .flat_map(|copy| copy.src.iter().cloned())
+        .filter(|src| src.starts_with('/'))
+        .collect();
+    Ok(runtime::carry(
+        interpreter,
+        carry.from,
+        &from.name,
+        &copied,
+        carry.span.clone(),
+    ))
 }
 
 /// A stage's `run` entry as a step, with the language's tools.

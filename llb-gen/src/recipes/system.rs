@@ -1,11 +1,10 @@
 //! OS-level recipes: apt packages with locked cache mounts, and the non-root runtime user.
 
 use crate::ir::{Mount, NewUser, RunStep, Sharing, Span};
-use crate::plan::StagePlan;
 
 /// Cache mounts for apt: downloaded packages and package lists, shared between builds but
 /// locked (apt cannot share them concurrently), so neither ends up in a layer.
-fn apt_caches() -> Vec<Mount> {
+pub(super) fn apt_caches() -> Vec<Mount> {
     vec![
         Mount::Cache {
             target: "/var/cache/apt".into(),
@@ -20,9 +19,9 @@ fn apt_caches() -> Vec<Mount> {
     ]
 }
 
-/// Installs the stage's Debian packages without recommends.
-pub fn apt_install(stage: &StagePlan) -> RunStep {
-    let packages = stage.apt.join(" ");
+/// Installs Debian packages without recommends.
+pub fn apt_install(packages: &[String], span: Span) -> RunStep {
+    let packages = packages.join(" ");
     // Debian's images delete downloaded packages after each install (docker-clean); with the
     // cache mounted, keeping them is what makes the next build fast. apt-get keeps them once
     // that file is gone (only the `apt` command defaults to not keeping them).
@@ -33,7 +32,7 @@ pub fn apt_install(stage: &StagePlan) -> RunStep {
         format!("apt-get install {packages}"),
         script,
         apt_caches(),
-        stage.apt_span.clone(),
+        span,
     )
     .with_env(&[("DEBIAN_FRONTEND", "noninteractive")])
 }

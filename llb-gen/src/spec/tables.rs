@@ -49,6 +49,12 @@ pub struct Stage {
     /// step after the base.
     #[serde(default)]
     pub apt: Vec<Spanned<String>>,
+    /// Language stages: Debian packages needed only to build (compilers, `-dev` headers). The
+    /// stage then builds in a builder with them, and the image starts again from the base
+    /// with the results (dependencies, workdir, copies) and the shared libraries they need,
+    /// found by scanning them: no compiler, no headers.
+    #[serde(default)]
+    pub build_apt: Vec<Spanned<String>>,
     /// Working directory (absolute). Default `/app` for language stages; plain stages keep the base
     /// image's.
     pub workdir: Option<Spanned<String>>,
@@ -133,6 +139,10 @@ pub struct CopyTable {
     pub owner: Option<Spanned<String>>,
     /// File mode as octal text.
     pub mode: Option<Spanned<String>>,
+    /// With `from` naming a Python or Node stage: also bring that stage's interpreter (from
+    /// `/usr/local`) and install the shared libraries it and the copied files need, found by
+    /// scanning them there, so they run in an image of another family.
+    pub interpreter: Option<Spanned<bool>>,
 }
 
 /// Packing a Python app and its dependencies into one executable file.
@@ -176,6 +186,7 @@ impl Stage {
             "install" => self.install.as_ref().map(Spanned::span),
             "source" => self.source.as_ref().map(Spanned::span),
             "root" => self.root.as_ref().map(Spanned::span),
+            "build_apt" => self.build_apt.first().map(Spanned::span),
             _ => None,
         }
     }
