@@ -224,6 +224,15 @@ impl Diagnostic {
         self
     }
 
+    /// Adds advice unless a "did you mean" hint is already there.
+    pub fn with_help_if_none(self, help: impl Into<String>) -> Self {
+        if self.help.is_some() {
+            self
+        } else {
+            self.with_help(help)
+        }
+    }
+
     /// Adds a "did you mean" hint when a known name is close to `got`.
     pub fn with_suggestion<'a>(self, got: &str, known: impl IntoIterator<Item = &'a str>) -> Self {
         match did_you_mean(got, known) {

@@ -228,7 +228,29 @@ pub enum Step {
         /// Where the split comes from.
         span: Span,
     },
+    /// Replaces the stage's filesystem with the one the command, run on it, writes to
+    /// [`MINIMAL_OUT`] (empty at first): a minimal runtime assembled from the builder.
+    Minimal(RunStep),
 }
+
+/// The scan behind [`Mount::Scanned`] (`recipes/needs.sh`, without its comments): finds the
+/// shared libraries the ELF files under its arguments need, and writes the lists and copies
+/// to `/stagefile/needs/`.
+pub fn scan_script() -> String {
+    without_comments(include_str!("recipes/needs.sh"))
+}
+
+/// A shell script's lines without its comment lines (they would be in every op's bytes).
+pub fn without_comments(text: &str) -> String {
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|line| !line.trim_start().starts_with('#'))
+        .collect();
+    lines.join("\n")
+}
+
+/// Where a [`Step::Minimal`] command writes the new filesystem.
+pub const MINIMAL_OUT: &str = "/stagefile/out";
 
 /// A command with its mounts.
 #[derive(Debug, Clone)]
@@ -282,11 +304,7 @@ impl RunStep {
         mounts: Vec<Mount>,
         span: Span,
     ) -> Self {
-        let script: Vec<&str> = text
-            .lines()
-            .filter(|line| !line.trim_start().starts_with('#'))
-            .collect();
-        Self::recipe(display, script.join("\n"), mounts, span)
+        Self::recipe(display, without_comments(text), mounts, span)
     }
 
     /// Passes arguments to the recipe's script (`$1`...): data the shell never parses.

@@ -22,7 +22,7 @@ pub const LANGUAGE: LanguageDef = LanguageDef {
     )],
     interpreter: Some(Interpreter {
         scan: &["/usr/local/bin/node"],
-        copy: "mkdir -p /usr/local/bin && cp -a /stagefile/from/usr/local/bin/node /usr/local/bin/node",
+        copy: "mkdir -p \"$TO/usr/local/bin\" && cp -a \"$FROM/usr/local/bin/node\" \"$TO/usr/local/bin/node\"",
     }),
 };
 

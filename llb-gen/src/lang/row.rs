@@ -32,7 +32,8 @@ pub struct LanguageDef {
 pub struct Interpreter {
     /// What to scan for the shared libraries it needs (its executables and libraries).
     pub scan: &'static [&'static str],
-    /// Shell commands copying it from its stage, mounted at `/stagefile/from`, into `/`.
+    /// Shell commands copying it from the filesystem at `$FROM` (empty for `/`) into the one at
+    /// `$TO`.
     pub copy: &'static str,
 }
 

@@ -70,6 +70,14 @@ pub enum ExecMount {
         /// Mount point.
         dest: String,
     },
+    /// A writable bind that starts from another state (or empty) and is an output of the op:
+    /// [`State::output`] with the index [`State::run`] gives it (1 for the first).
+    Output {
+        /// Mount point.
+        dest: String,
+        /// What it starts from.
+        source: State,
+    },
     /// A read-only bind of another state (or a path inside it).
     ReadOnly {
         /// Mount point.
@@ -88,6 +96,7 @@ impl ExecMount {
             | ExecMount::Secret { dest, .. }
             | ExecMount::Ssh { dest, .. }
             | ExecMount::Tmpfs { dest }
+            | ExecMount::Output { dest, .. }
             | ExecMount::ReadOnly { dest, .. } => dest,
         }
     }
@@ -113,8 +122,27 @@ impl State {
         }];
         let mut extra = exec.mounts;
         extra.sort_by(|a, b| a.dest().cmp(b.dest()));
+        let mut outputs = 0;
         for mount in extra {
             mounts.push(match mount {
+                ExecMount::Output { dest, source } => {
+                    caps.insert("exec.mount.bind");
+                    let input = match source.output {
+                        Some(output) => {
+                            inputs.push(output);
+                            inputs.len() as i64 - 1
+                        }
+                        None => -1,
+                    };
+                    outputs += 1;
+                    pb::Mount {
+                        input,
+                        dest,
+                        output: outputs,
+                        mount_type: pb::MountType::Bind as i32,
+                        ..Default::default()
+                    }
+                }
                 ExecMount::Cache { dest, id, sharing } => {
                     caps.extend(["exec.mount.cache", "exec.mount.cache.sharing"]);
                     pb::Mount {

@@ -67,6 +67,17 @@ impl State {
         Self::default()
     }
 
+    /// Another output of the op this state is the first output of (a writable mount of an
+    /// exec op, see [`super::ExecMount::Output`]); the empty filesystem stays empty.
+    pub fn output(&self, index: i64) -> State {
+        State {
+            output: self.output.as_ref().map(|output| Output {
+                node: output.node.clone(),
+                index,
+            }),
+        }
+    }
+
     /// True for the empty filesystem.
     pub fn is_scratch(&self) -> bool {
         self.output.is_none()

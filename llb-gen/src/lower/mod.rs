@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use crate::diag::{Code, Diagnostic, Diagnostics, SourceFile};
 use crate::image::ImageConfig;
 use crate::interp::{self, Unknown};
-use crate::ir::{Span, StageSteps, Step};
+use crate::ir::{MINIMAL_OUT, Span, StageSteps, Step};
 use crate::llb::{self, FileAction, LocalOptions, OpMeta, State};
 use crate::options::{CompileOptions, ContextSource, NamedContext, ResolvedImage};
 use crate::pb;
@@ -136,6 +136,7 @@ fn op_count(steps: &[Step]) -> usize {
     for step in steps {
         match step {
             Step::Env { .. } | Step::RunAs(_) | Step::Runtime { .. } => {}
+            Step::Minimal(_) => count += 1,
             Step::Copy(_) => {
                 if !in_copies {
                     count += 1;
@@ -301,6 +302,11 @@ impl Lowering<'_> {
                     built.state = self.run(&built, run, meta);
                 }
                 Step::RunAs(user) => runtime_user = Some(user.ids()),
+                Step::Minimal(run) => {
+                    position += 1;
+                    let meta = self.meta(stage, position, total, &run.display, &run.span);
+                    built.state = self.run_into(&built, run, MINIMAL_OUT, meta);
+                }
                 Step::Runtime { .. } => {
                     // The image starts again from the base; the builder stays reachable.
                     let fresh = self.base(stage, total).state;

@@ -1,13 +1,31 @@
 //! Lowering a run step to an exec op: env from the image config, mounts from the plan.
 
 use super::{Built, Lowering};
-use crate::ir::{Mount, Network, RunStep, Sharing, StageFs};
+use crate::ir::{Mount, Network, RunStep, Sharing, StageFs, scan_script};
 use crate::llb::{Exec, ExecMount, OpMeta, SecretEnv, State};
 use crate::pb;
 
 impl Lowering<'_> {
     /// Runs `run` on the built stage, seeded with its config's env, workdir and user.
     pub(super) fn run(&self, built: &Built, run: &RunStep, meta: OpMeta) -> State {
+        built.state.run(self.exec(built, run, Vec::new()), meta)
+    }
+
+    /// Runs `run` on the built stage with an empty writable mount at `dest`, and returns what
+    /// the command wrote there.
+    pub(super) fn run_into(&self, built: &Built, run: &RunStep, dest: &str, meta: OpMeta) -> State {
+        let out = ExecMount::Output {
+            dest: dest.into(),
+            source: State::scratch(),
+        };
+        built
+            .state
+            .run(self.exec(built, run, vec![out]), meta)
+            .output(1)
+    }
+
+    /// The exec op of `run` on the built stage, with `extra` mounts.
+    fn exec(&self, built: &Built, run: &RunStep, extra: Vec<ExecMount>) -> Exec {
         let mut env = built.config.env_pairs();
         let tools_path = (!run.path.is_empty()).then(|| {
             let path = env
@@ -30,7 +48,7 @@ impl Lowering<'_> {
         if let Some(epoch) = self.options.source_date_epoch {
             set("SOURCE_DATE_EPOCH", epoch.to_string());
         }
-        let mut mounts = Vec::new();
+        let mut mounts = extra;
         let mut secret_env = Vec::new();
         let mut ssh_count = 0;
         for mount in &run.mounts {
@@ -113,43 +131,31 @@ impl Lowering<'_> {
             .clone()
             .or_else(|| built.config.config.user.clone())
             .unwrap_or_default();
-        built.state.run(
-            Exec {
-                args: run.args.clone(),
-                env: env.into_iter().map(|(k, v)| format!("{k}={v}")).collect(),
-                cwd,
-                user,
-                network: match run.network {
-                    Network::Sandbox => pb::NetMode::Unset,
-                    Network::None => pb::NetMode::None,
-                    Network::Host => pb::NetMode::Host,
-                },
-                mounts,
-                secret_env,
-                platform: Some(self.platform.clone()),
+        Exec {
+            args: run.args.clone(),
+            env: env.into_iter().map(|(k, v)| format!("{k}={v}")).collect(),
+            cwd,
+            user,
+            network: match run.network {
+                Network::Sandbox => pb::NetMode::Unset,
+                Network::None => pb::NetMode::None,
+                Network::Host => pb::NetMode::Host,
             },
-            meta,
-        )
+            mounts,
+            secret_env,
+            platform: Some(self.platform.clone()),
+        }
     }
 }
 
 impl Lowering<'_> {
-    /// A stage's (or the builder's) filesystem after `needs.sh` scanned `roots` in it: an op of
+    /// A stage's (or the builder's) filesystem after the scan of `roots` ran in it: an op of
     /// its own, so the stage itself stays as it was.
     fn scanned(&self, of: &StageFs, roots: &[String]) -> State {
         let Some(source) = self.stage_fs(of) else {
             return State::scratch();
         };
-        let script: Vec<&str> = NEEDS
-            .lines()
-            .filter(|line| !line.trim_start().starts_with('#'))
-            .collect();
-        let mut args = vec![
-            "/bin/sh".into(),
-            "-c".into(),
-            script.join("\n"),
-            "needs".into(),
-        ];
+        let mut args = vec!["/bin/sh".into(), "-c".into(), scan_script(), "needs".into()];
         args.extend(roots.iter().cloned());
         let env = source.config.env_pairs();
         let meta = OpMeta::named(format!(
@@ -170,9 +176,7 @@ impl Lowering<'_> {
             meta,
         )
     }
-}
 
-impl Lowering<'_> {
     /// The builder of the stage being lowered, or a stage built before.
     fn stage_fs(&self, of: &StageFs) -> Option<&Built> {
         match of {
@@ -181,6 +185,3 @@ impl Lowering<'_> {
         }
     }
 }
-
-/// The scan `Mount::Scanned` stands for.
-const NEEDS: &str = include_str!("../recipes/needs.sh");

@@ -12,8 +12,14 @@ use crate::lang::{Lang, StageContext};
 use crate::spec;
 
 /// Keys every language stage accepts and plain stages refuse.
-const LANGUAGE_STAGE_KEYS: [&str; 5] =
-    ["package_manager", "install", "source", "root", "build_apt"];
+const LANGUAGE_STAGE_KEYS: [&str; 6] = [
+    "package_manager",
+    "install",
+    "source",
+    "root",
+    "build_apt",
+    "runtime",
+];
 
 /// The language a stage declares, before its own keys are validated.
 pub(super) struct Declared {
@@ -213,6 +219,7 @@ mod tests {
             ("source", "false"),
             ("root", "\"r\""),
             ("build_apt", "[\"gcc\"]"),
+            ("runtime", "\"minimal\""),
         ];
         let keys = Lang::ALL.iter().flat_map(|l| l.def().keys);
         for key in keys.chain(&LANGUAGE_STAGE_KEYS) {

@@ -59,6 +59,7 @@ pub(super) fn build(
     let apt = apt_packages(checker, &stage.apt);
     let build_apt = apt_packages(checker, &stage.build_apt);
     let carried = carried(checker, stage, &copies);
+    let minimal = runtime(checker, stage);
     let outputs = stage
         .outputs
         .iter()
@@ -100,6 +101,7 @@ pub(super) fn build(
         build_apt,
         build_apt_span: list_span(&stage.build_apt).unwrap_or_else(|| name.span()),
         carried,
+        minimal,
         workdir,
         source,
         copies,
@@ -143,6 +145,27 @@ fn list_span(items: &[Spanned<String>]) -> Option<Span> {
     let first = items.first()?.span();
     let last = items.last()?.span();
     Some(first.start..last.end)
+}
+
+/// `runtime`: the span of `"minimal"`, or `None` for the base image.
+fn runtime(checker: &mut Checker, stage: &spec::Stage) -> Option<Span> {
+    let value = stage.runtime.as_ref()?;
+    match value.get_ref().as_str() {
+        "base" => None,
+        "minimal" => Some(value.span()),
+        other => {
+            checker.error(
+                Diagnostic::error(
+                    Code::UnknownValue,
+                    format!("unknown runtime `{other}`"),
+                    Some(value.span()),
+                )
+                .with_suggestion(other, ["base", "minimal"])
+                .with_help_if_none("use \"base\" (the stage's base image) or \"minimal\""),
+            );
+            None
+        }
+    }
 }
 
 /// The interpreters the stage's copies bring (`interpreter = true`), from the stages named.

@@ -71,6 +71,8 @@ pub struct StagePlan {
     pub build_apt_span: Span,
     /// Interpreters the stage's copies bring from other stages.
     pub carried: Vec<Carry>,
+    /// `runtime = "minimal"`: the image is assembled from the builder on an empty filesystem.
+    pub minimal: Option<Span>,
     /// Working directory, when the stage sets one (language stages default to `/app`).
     pub workdir: Option<String>,
     /// Context files copied after the dependencies, for language stages.

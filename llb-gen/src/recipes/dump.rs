@@ -37,6 +37,7 @@ fn step_line(plan: &Plan, step: &Step) -> String {
         Step::Copy(copy) => copy_line(plan, copy),
         Step::RunAs(user) => format!("run as {} ({})", user.name, user.ids()),
         Step::Runtime { .. } => "runtime: from the base again, the builder's files by copy".into(),
+        Step::Minimal(run) => format!("minimal runtime: {}", run_line(plan, run)),
     }
 }
 

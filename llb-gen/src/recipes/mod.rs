@@ -11,7 +11,7 @@ mod runtime;
 mod system;
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::ir::{CopyFrom, RunStep, RunTools, StageSteps, Step};
+use crate::ir::{CopyFrom, NewUser, RunStep, RunTools, Span, StageSteps, Step};
 use crate::lang::{self, Expansion};
 use crate::plan::{Carry, Plan, RunPlan, StagePlan};
 use crate::probe::ContextProbe;
@@ -74,8 +74,10 @@ fn expand_stage(
 ) -> Result<Vec<Step>, Vec<Diagnostic>> {
     let mut errors = Vec::new();
     let mut steps = Vec::new();
-    // A stage with build-only packages builds in a builder; its image starts again after it.
-    let split = !stage.build_apt.is_empty() && stage.language.is_some();
+    // A stage with build-only packages, or a minimal runtime, builds in a builder; its image
+    // starts again after it.
+    let split =
+        (!stage.build_apt.is_empty() || stage.minimal.is_some()) && stage.language.is_some();
     let mut packages = stage.apt.clone();
     let mut apt_span = stage.apt_span.clone();
     if split {
@@ -177,7 +179,14 @@ fn expand_stage(
     }
     steps.extend(late.into_iter().map(|run| run_step(run, &run_tools)));
     steps.extend(finish);
-    if split {
+    if let Some(span) = stage.minimal.clone().filter(|_| split) {
+        let results = runtime::results(&installed, &stage.copies, workdir, &span);
+        let roots = runtime::roots(&results);
+        match minimal_step(stage, accounts, index, &roots, span) {
+            Ok(step) => steps.extend(step),
+            Err(diagnostic) => errors.push(diagnostic),
+        }
+    } else if split {
         let span = stage.build_apt_span.clone();
         let results = runtime::results(&installed, &stage.copies, workdir, &span);
         steps.push(Step::Runtime { span: span.clone() });
@@ -203,6 +212,36 @@ fn users(accounts: &Accounts, index: usize) -> Vec<Step> {
         steps.push(Step::RunAs(user.clone()));
     }
     steps
+}
+
+/// The minimal runtime's steps: its assembly (with the user's entry: it has no `useradd`) and
+/// who it runs as.
+fn minimal_step(
+    stage: &StagePlan,
+    accounts: &Accounts,
+    index: usize,
+    roots: &[String],
+    span: Span,
+) -> Result<Vec<Step>, Diagnostic> {
+    let lang = stage.language.as_ref().map(|l| l.settings.lang());
+    let Some(interpreter) = lang.and_then(|l| l.def().interpreter.as_ref()) else {
+        let title = lang.map_or("this", |l| l.def().title);
+        return Err(Diagnostic::error(
+            Code::UnknownValue,
+            format!("`runtime = \"minimal\"` is for Python and Node stages, not {title} ones"),
+            Some(span),
+        )
+        .with_help("remove `runtime`, or use `build_apt` for an image without build tools"));
+    };
+    let user = accounts
+        .runs_as
+        .get(&index)
+        .cloned()
+        .unwrap_or_else(NewUser::app);
+    Ok(vec![
+        Step::Minimal(runtime::minimal(interpreter, &user, roots, span)),
+        Step::RunAs(user),
+    ])
 }
 
 /// The step that brings another stage's interpreter (`interpreter = true` on a copy).

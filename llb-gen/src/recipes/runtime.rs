@@ -6,11 +6,16 @@
 //! hand, and a library that cannot be found fails the build.
 
 use super::system::apt_caches;
-use crate::ir::{CopyFrom, FileCopy, Mount, RunStep, Span, StageFs, Step};
+use crate::ir::{
+    CopyFrom, FileCopy, MINIMAL_OUT, Mount, NewUser, RunStep, Span, StageFs, Step, scan_script,
+};
 use crate::lang::Interpreter;
 
 /// Provides what the scanned filesystem's lists name; it mounts that filesystem here.
 const PROVIDE: &str = include_str!("provide.sh");
+
+/// Assembles a minimal runtime from the builder.
+const MINIMAL: &str = include_str!("minimal.sh");
 
 /// Where the scan's results are mounted (`provide.sh` reads them there).
 const NEEDS: &str = "/stagefile/needs";
@@ -54,7 +59,7 @@ pub fn carry(
         of: StageFs::Stage(from),
         path: "/usr/local".into(),
     });
-    let script = format!("set -eu\n{}\n{PROVIDE}", interpreter.copy);
+    let script = format!("set -eu\nFROM={FROM}\nTO=\n{}\n{PROVIDE}", interpreter.copy);
     RunStep::script_file(
         format!("carry the interpreter of stage {name}"),
         &script,
@@ -125,4 +130,26 @@ pub fn roots(steps: &[Step]) -> Vec<String> {
             _ => None,
         })
         .collect()
+}
+
+/// The minimal runtime (`runtime = "minimal"`): the interpreter, the builder's results at
+/// `roots`, the libraries they need, CA certificates, time zone data and `user`'s entry, on an
+/// empty filesystem.
+pub fn minimal(interpreter: &Interpreter, user: &NewUser, roots: &[String], span: Span) -> RunStep {
+    let script = format!(
+        "set -eu\nFROM=\nTO={MINIMAL_OUT}\n{}\n{MINIMAL}",
+        interpreter.copy
+    );
+    let mut args = vec![
+        user.name.clone(),
+        user.uid.to_string(),
+        user.group.clone(),
+        user.gid.to_string(),
+        user.home.clone(),
+    ];
+    args.extend(roots.iter().cloned());
+    let mut step = RunStep::script_file("assemble the minimal runtime", &script, Vec::new(), span)
+        .with_args(args);
+    step.env.push(("STAGEFILE_NEEDS".into(), scan_script()));
+    step
 }

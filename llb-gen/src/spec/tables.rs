@@ -55,6 +55,11 @@ pub struct Stage {
     /// found by scanning them: no compiler, no headers.
     #[serde(default)]
     pub build_apt: Vec<Spanned<String>>,
+    /// Python and Node stages: `"minimal"` makes the image from an empty filesystem with only
+    /// the interpreter, its standard library, the dependencies, the app, the shared libraries
+    /// they need, CA certificates, time zone data and the user: no shell, no package manager.
+    /// Default `"base"`: the stage's base image.
+    pub runtime: Option<Spanned<String>>,
     /// Working directory (absolute). Default `/app` for language stages; plain stages keep the base
     /// image's.
     pub workdir: Option<Spanned<String>>,
@@ -187,6 +192,7 @@ impl Stage {
             "source" => self.source.as_ref().map(Spanned::span),
             "root" => self.root.as_ref().map(Spanned::span),
             "build_apt" => self.build_apt.first().map(Spanned::span),
+            "runtime" => self.runtime.as_ref().map(Spanned::span),
             _ => None,
         }
     }
