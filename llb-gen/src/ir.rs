@@ -331,6 +331,9 @@ pub struct StageSteps {
     pub stage: usize,
     /// Steps, in order.
     pub steps: Vec<Step>,
+    /// What the recipes decided and why (the package manager chosen, from which file), for
+    /// `llb-gen --format steps`.
+    pub notes: Vec<String>,
 }
 
 /// Mounts and env a language adds to the stage's own `run` steps (its tools).

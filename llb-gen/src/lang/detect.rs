@@ -16,6 +16,8 @@ pub struct Found<H: 'static> {
     /// The project files the install needs, relative to its root, in copy order: manifests,
     /// the lockfile, then the optional files that exist.
     pub files: Vec<String>,
+    /// Why this manager: what named it or which file selected it.
+    pub why: String,
 }
 
 /// The context paths detection and the install steps look at, for one language's rows.
@@ -28,6 +30,9 @@ pub fn probe_paths<H>(managers: &[Manager<H>], lang: &LanguageDef, root: &str) -
     }
     for (manifest, _) in lang.unlocked {
         paths.insert(in_root(root, manifest));
+    }
+    for (marker, _) in lang.writable {
+        paths.insert(in_root(root, marker));
     }
     paths.into_iter().collect()
 }
@@ -74,7 +79,13 @@ pub fn detect<H>(
                 "add `{file}` to the context (check .dockerignore), or change the package manager"
             )));
         }
-        return Ok(lockfile.map(|lockfile| found(manager, lockfile, input)));
+        return Ok(lockfile.map(|lockfile| {
+            let why = format!(
+                "named by package_manager, with {}",
+                in_root(input.root, lockfile)
+            );
+            found(manager, lockfile, input, why)
+        }));
     }
     for manager in managers {
         let Some(lockfile) = manager.lockfiles.iter().find(|file| exists(file)) else {
@@ -96,7 +107,8 @@ pub fn detect<H>(
                 manager.name
             )));
         }
-        return Ok(Some(found(manager, lockfile, input)));
+        let why = format!("found {}", in_root(input.root, lockfile));
+        return Ok(Some(found(manager, lockfile, input, why)));
     }
     for (manifest, help) in lang.unlocked {
         if exists(manifest) {
@@ -114,7 +126,7 @@ pub fn detect<H>(
     Ok(None)
 }
 
-fn found<H>(manager: &'static Manager<H>, lockfile: &str, input: &Input) -> Found<H> {
+fn found<H>(manager: &'static Manager<H>, lockfile: &str, input: &Input, why: String) -> Found<H> {
     let mut files: Vec<String> = manager.manifests.iter().map(|f| (*f).to_owned()).collect();
     files.push(lockfile.to_owned());
     for optional in manager.optional {
@@ -122,5 +134,9 @@ fn found<H>(manager: &'static Manager<H>, lockfile: &str, input: &Input) -> Foun
             files.push((*optional).to_owned());
         }
     }
-    Found { manager, files }
+    Found {
+        manager,
+        files,
+        why,
+    }
 }

@@ -24,6 +24,7 @@ pub const LANGUAGE: LanguageDef = LanguageDef {
         scan: &["/usr/local/bin/node"],
         copy: "mkdir -p \"$TO/usr/local/bin\" && cp -a \"$FROM/usr/local/bin/node\" \"$TO/usr/local/bin/node\"",
     }),
+    writable: &[],
 };
 
 /// Node stages have no keys of their own.
@@ -221,5 +222,6 @@ pub fn expand(input: &Input) -> Result<Expansion, Diagnostic> {
         run_tools: (found.manager.hooks.run_tools)(),
         finish: Vec::new(),
         installed: Vec::new(),
+        detected: Some(format!("{}: {}", found.manager.name, found.why)),
     })
 }

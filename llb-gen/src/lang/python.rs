@@ -39,6 +39,7 @@ pub const LANGUAGE: LanguageDef = LanguageDef {
         // build configuration, self-tests and the Tk GUI modules.
         copy: "mkdir -p \"$TO/usr/local\" && cd \"$FROM/usr/local\" && tar -cf - --exclude='bin/*-config' --exclude='lib/python3.*/site-packages' --exclude='lib/python3.*/ensurepip' --exclude='lib/python3.*/config-*' --exclude='lib/python3.*/test' --exclude='lib/python3.*/idlelib' --exclude='lib/python3.*/tkinter' --exclude='lib/python3.*/turtledemo' bin/python3 bin/python3.[0-9]* lib/libpython3* lib/python3.* | tar -C \"$TO/usr/local\" -xf -",
     }),
+    writable: &[],
 };
 
 const UV_CACHE: Cache = Cache::shared("/root/.cache/uv", "stagefile-uv");
@@ -372,9 +373,11 @@ fn find_manager(
         .iter()
         .map(|path| strip_root(input.root, path))
         .collect();
+    let why = format!("requirements = {:?}", settings.requirements);
     Ok(Some(Found {
         manager: &PIP,
         files,
+        why,
     }))
 }
 
@@ -429,6 +432,7 @@ pub fn expand(settings: &Settings, input: &Input) -> Result<Expansion, Diagnosti
         } else {
             vec![venv.clone()]
         },
+        detected: Some(format!("{}: {}", found.manager.name, found.why)),
         ..Expansion::default()
     })
 }

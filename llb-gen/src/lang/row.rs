@@ -25,6 +25,9 @@ pub struct LanguageDef {
     pub unlocked: &'static [(&'static str, &'static str)],
     /// How its interpreter is carried into an image of another family, where it can be.
     pub interpreter: Option<Interpreter>,
+    /// Frameworks' writable directories: when the project has the marker file, the image's
+    /// user owns these directories (relative to the workdir).
+    pub writable: &'static [(&'static str, &'static [&'static str])],
 }
 
 /// A language's interpreter as files of its official image, to carry into another image.
@@ -124,6 +127,8 @@ pub struct Expansion {
     /// Absolute paths outside the workdir that the install fills (a virtualenv, a gem
     /// directory): what an image built from the stage's builder must get.
     pub installed: Vec<String>,
+    /// The manager chosen and why (`pip: found requirements.txt`), for `--format steps`.
+    pub detected: Option<String>,
 }
 
 /// A package manager's row without its language's hooks: what docs, schema and checks read.

@@ -19,6 +19,7 @@ pub const LANGUAGE: LanguageDef = LanguageDef {
         "run `bundle lock` to create Gemfile.lock and add it",
     )],
     interpreter: None,
+    writable: &[("config/application.rb", &["tmp", "log", "storage"])],
 };
 
 /// Ruby stages have no keys of their own.
@@ -103,6 +104,7 @@ pub fn expand(input: &Input) -> Result<Expansion, Diagnostic> {
         install: steps,
         // GEM_HOME of the official images, where `bundle install` puts the gems.
         installed: vec!["/usr/local/bundle".to_owned()],
+        detected: Some(format!("{}: {}", found.manager.name, found.why)),
         ..Expansion::default()
     })
 }

@@ -60,6 +60,16 @@ pub(super) fn build(
     let build_apt = apt_packages(checker, &stage.build_apt);
     let carried = carried(checker, stage, &copies);
     let minimal = runtime(checker, stage);
+    let writable = stage
+        .writable
+        .iter()
+        .map(|path| {
+            (
+                writable_path(checker, path, workdir.as_deref()),
+                path.span(),
+            )
+        })
+        .collect();
     let outputs = stage
         .outputs
         .iter()
@@ -102,6 +112,7 @@ pub(super) fn build(
         build_apt_span: list_span(&stage.build_apt).unwrap_or_else(|| name.span()),
         carried,
         minimal,
+        writable,
         workdir,
         source,
         copies,
@@ -145,6 +156,29 @@ fn list_span(items: &[Spanned<String>]) -> Option<Span> {
     let first = items.first()?.span();
     let last = items.last()?.span();
     Some(first.start..last.end)
+}
+
+/// A path the app may write, absolute (relative ones are under the workdir).
+fn writable_path(checker: &mut Checker, value: &Spanned<String>, workdir: Option<&str>) -> String {
+    let text = checker.value(value);
+    let trimmed = text.trim_start_matches("./").trim_end_matches('/');
+    if trimmed.is_empty() || trimmed == "/" || trimmed.split('/').any(|part| part == "..") {
+        checker.error(
+            Diagnostic::error(
+                Code::InvalidPath,
+                format!("`{text}` is not a directory the app can be given"),
+                Some(value.span()),
+            )
+            .with_help(
+                "name a directory under the workdir (\"instance\") or an absolute one (\"/data\")",
+            ),
+        );
+    }
+    if trimmed.starts_with('/') {
+        trimmed.to_owned()
+    } else {
+        format!("{}/{trimmed}", workdir.unwrap_or("").trim_end_matches('/'))
+    }
 }
 
 /// `runtime`: the span of `"minimal"`, or `None` for the base image.

@@ -73,6 +73,8 @@ pub struct StagePlan {
     pub carried: Vec<Carry>,
     /// `runtime = "minimal"`: the image is assembled from the builder on an empty filesystem.
     pub minimal: Option<Span>,
+    /// Absolute paths the image's user may write, with where they were asked for.
+    pub writable: Vec<(String, Span)>,
     /// Working directory, when the stage sets one (language stages default to `/app`).
     pub workdir: Option<String>,
     /// Context files copied after the dependencies, for language stages.

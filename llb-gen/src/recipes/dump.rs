@@ -19,6 +19,9 @@ pub fn text(plan: &Plan, stages: &[StageSteps]) -> String {
             Base::Scratch { .. } => "scratch".to_owned(),
         };
         let _ = writeln!(out, "[{}] from {base}", stage.name);
+        for note in &stage_steps.notes {
+            let _ = writeln!(out, "  # {note}");
+        }
         for step in &stage_steps.steps {
             let _ = writeln!(out, "  {}", step_line(plan, step));
         }

@@ -1,8 +1,8 @@
 # Assembles a minimal runtime in /stagefile/out (an empty filesystem) from this one, the
 # stage's builder: the interpreter (copied by the commands run before this script, from $FROM
 # to $TO), the build's results, every shared library they need (with the dynamic loader and its
-# cache), CA certificates, time zone data, and the user entries. No shell, no package manager,
-# no package database.
+# cache), CA certificates, time zone data, the user entries and the directories it may write
+# (STAGEFILE_WRITABLE). No shell, no package manager, no package database.
 # Usage: sh minimal.sh USER UID GROUP GID HOME RESULT...   (all data, never shell)
 set -eu
 out=/stagefile/out
@@ -39,3 +39,10 @@ mkdir -p "$out$home" "$out/tmp" "$out/root"
 chown "$uid:$gid" "$out$home"
 chmod 1777 "$out/tmp"
 chmod 700 "$out/root"
+# The directories the app writes to (STAGEFILE_WRITABLE, one per line), owned by its user.
+printf '%s\n' "${STAGEFILE_WRITABLE:-}" | while IFS= read -r dir; do
+  if [ -n "$dir" ]; then
+    mkdir -p "$out$dir"
+    chown -R "$uid:$gid" "$out$dir"
+  fi
+done

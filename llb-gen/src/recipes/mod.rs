@@ -13,7 +13,7 @@ mod system;
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::ir::{CopyFrom, NewUser, RunStep, RunTools, Span, StageSteps, Step};
 use crate::lang::{self, Expansion};
-use crate::plan::{Carry, Plan, RunPlan, StagePlan};
+use crate::plan::{Carry, Plan, RunPlan, StagePlan, UserSetting};
 use crate::probe::ContextProbe;
 use accounts::Accounts;
 
@@ -44,14 +44,12 @@ pub fn expand(plan: &Plan, probe: &dyn ContextProbe) -> Result<Vec<StageSteps>, 
             out.push(StageSteps {
                 stage: index,
                 steps: Vec::new(),
+                notes: vec!["replaced by a named build context".into()],
             });
             continue;
         }
         match expand_stage(plan, index, stage, &accounts, probe) {
-            Ok(steps) => out.push(StageSteps {
-                stage: index,
-                steps,
-            }),
+            Ok(stage_steps) => out.push(stage_steps),
             Err(mut found) => errors.append(&mut found),
         }
     }
@@ -71,8 +69,9 @@ fn expand_stage(
     stage: &StagePlan,
     accounts: &Accounts,
     probe: &dyn ContextProbe,
-) -> Result<Vec<Step>, Vec<Diagnostic>> {
+) -> Result<StageSteps, Vec<Diagnostic>> {
     let mut errors = Vec::new();
+    let mut notes = Vec::new();
     let mut steps = Vec::new();
     // A stage with build-only packages, or a minimal runtime, builds in a builder; its image
     // starts again after it.
@@ -114,6 +113,7 @@ fn expand_stage(
         run_tools,
         finish,
         installed,
+        detected,
     } = match &stage.language {
         Some(language) => {
             let input = lang::Input {
@@ -131,6 +131,13 @@ fn expand_stage(
         None => Expansion::default(),
     };
     steps.extend(install);
+    if let Some(language) = &stage.language {
+        notes.push(match (language.install, detected) {
+            (false, _) => "install = false: no dependencies installed".to_owned(),
+            (true, Some(detected)) => detected,
+            (true, None) => "no lockfile, no manifest: nothing to install".to_owned(),
+        });
+    }
     if !stage.env.is_empty() {
         let span = stage.env.first().map(|e| e.2.start).unwrap_or(0)
             ..stage.env.last().map(|e| e.2.end).unwrap_or(0);
@@ -179,10 +186,12 @@ fn expand_stage(
     }
     steps.extend(late.into_iter().map(|run| run_step(run, &run_tools)));
     steps.extend(finish);
+    let writable = writable_dirs(stage, probe);
     if let Some(span) = stage.minimal.clone().filter(|_| split) {
         let results = runtime::results(&installed, &stage.copies, workdir, &span);
         let roots = runtime::roots(&results);
-        match minimal_step(stage, accounts, index, &roots, span) {
+        let dirs: Vec<String> = writable.iter().map(|(dir, _)| dir.clone()).collect();
+        match minimal_step(stage, accounts, index, &roots, &dirs, span) {
             Ok(step) => steps.extend(step),
             Err(diagnostic) => errors.push(diagnostic),
         }
@@ -195,10 +204,69 @@ fn expand_stage(
         steps.extend(users(accounts, index));
         steps.extend(results);
     }
+    if !writable.is_empty() {
+        match owner(stage, accounts, index) {
+            Some(owner) if stage.minimal.is_none() || !split => {
+                let dirs = writable.iter().map(|(dir, _)| dir.clone()).collect();
+                let span = writable[0].1.clone();
+                steps.push(Step::Run(system::writable(&owner, dirs, span)));
+            }
+            Some(_) => {} // the minimal runtime makes them (minimal.sh)
+            None => {
+                if let Some((_, span)) = writable.iter().find(|(_, span)| !span.is_empty()) {
+                    errors.push(
+                        Diagnostic::error(
+                            Code::InvalidUser,
+                            format!("`writable` is for the user the image runs as, and stage `{}` runs as its base's", stage.name),
+                            Some(span.clone()),
+                        )
+                        .with_help("put `writable` in the stage the image runs (the target), or set `user` here"),
+                    );
+                }
+            }
+        }
+    }
     if errors.is_empty() {
-        Ok(steps)
+        Ok(StageSteps {
+            stage: index,
+            steps,
+            notes,
+        })
     } else {
         Err(errors)
+    }
+}
+
+/// The directories the image's user may write: the spec's, and its framework's (Rails' `tmp`,
+/// `log`, `storage`), with where each was asked for (an empty span: by convention).
+fn writable_dirs(stage: &StagePlan, probe: &dyn ContextProbe) -> Vec<(String, Span)> {
+    let mut dirs = stage.writable.clone();
+    let workdir = stage
+        .workdir
+        .as_deref()
+        .unwrap_or("/app")
+        .trim_end_matches('/');
+    if let Some(language) = stage.language.as_ref().filter(|l| l.install) {
+        for (marker, conventional) in language.settings.lang().def().writable {
+            if probe.exists(&lang::in_root(&stage.root, marker)) {
+                for dir in *conventional {
+                    let dir = format!("{workdir}/{dir}");
+                    if !dirs.iter().any(|(d, _)| *d == dir) {
+                        dirs.push((dir, 0..0));
+                    }
+                }
+            }
+        }
+    }
+    dirs
+}
+
+/// Who owns the writable directories: the user the image runs as, by ids or by name.
+fn owner(stage: &StagePlan, accounts: &Accounts, index: usize) -> Option<String> {
+    match (&stage.user, accounts.runs_as.get(&index)) {
+        (_, Some(user)) => Some(user.ids()),
+        (UserSetting::Explicit(name), None) => Some(name.clone()),
+        _ => None,
     }
 }
 
@@ -221,6 +289,7 @@ fn minimal_step(
     accounts: &Accounts,
     index: usize,
     roots: &[String],
+    writable: &[String],
     span: Span,
 ) -> Result<Vec<Step>, Diagnostic> {
     let lang = stage.language.as_ref().map(|l| l.settings.lang());
@@ -239,7 +308,7 @@ fn minimal_step(
         .cloned()
         .unwrap_or_else(NewUser::app);
     Ok(vec![
-        Step::Minimal(runtime::minimal(interpreter, &user, roots, span)),
+        Step::Minimal(runtime::minimal(interpreter, &user, roots, writable, span)),
         Step::RunAs(user),
     ])
 }

@@ -135,7 +135,13 @@ pub fn roots(steps: &[Step]) -> Vec<String> {
 /// The minimal runtime (`runtime = "minimal"`): the interpreter, the builder's results at
 /// `roots`, the libraries they need, CA certificates, time zone data and `user`'s entry, on an
 /// empty filesystem.
-pub fn minimal(interpreter: &Interpreter, user: &NewUser, roots: &[String], span: Span) -> RunStep {
+pub fn minimal(
+    interpreter: &Interpreter,
+    user: &NewUser,
+    roots: &[String],
+    writable: &[String],
+    span: Span,
+) -> RunStep {
     let script = format!(
         "set -eu\nFROM=\nTO={MINIMAL_OUT}\n{}\n{MINIMAL}",
         interpreter.copy
@@ -151,5 +157,7 @@ pub fn minimal(interpreter: &Interpreter, user: &NewUser, roots: &[String], span
     let mut step = RunStep::script_file("assemble the minimal runtime", &script, Vec::new(), span)
         .with_args(args);
     step.env.push(("STAGEFILE_NEEDS".into(), scan_script()));
+    step.env
+        .push(("STAGEFILE_WRITABLE".into(), writable.join("\n")));
     step
 }

@@ -74,3 +74,17 @@ fi"
         span,
     )
 }
+
+/// Makes `dirs` (created when missing) the property of `owner`, with what they hold: the
+/// places the app writes to, while the code stays root's.
+pub fn writable(owner: &str, dirs: Vec<String>, span: Span) -> RunStep {
+    let mut args = vec![owner.to_owned()];
+    args.extend(dirs.iter().cloned());
+    RunStep::recipe(
+        format!("writable for {owner}: {}", dirs.join(" ")),
+        "owner=$1; shift; mkdir -p -- \"$@\" && chown -R \"$owner\" -- \"$@\"",
+        Vec::new(),
+        span,
+    )
+    .with_args(args)
+}

@@ -89,6 +89,11 @@ pub struct Stage {
     /// `cmd` and mounts.
     #[serde(default)]
     pub run: Vec<Spanned<RunEntry>>,
+    /// Paths the image's user may write (created and owned by it; relative ones are under
+    /// `workdir`), while the code stays root's: an instance folder, uploads, SQLite files. Rails
+    /// projects get `tmp`, `log` and `storage` without asking.
+    #[serde(default)]
+    pub writable: Vec<Spanned<String>>,
     /// Paths (relative to this stage's workdir, or absolute) that `copy = [{ from = "<this stage>"
     /// }]` takes when it gives no `src`.
     #[serde(default)]
