@@ -61,6 +61,7 @@ pub const MANAGERS: [Manager<Hooks>; 4] = [
         hooks: Hooks {
             install: pnpm_install,
             run_tools: corepack_tools,
+            prune: pnpm_prune,
         },
     },
     Manager {
@@ -79,6 +80,7 @@ pub const MANAGERS: [Manager<Hooks>; 4] = [
         hooks: Hooks {
             install: yarn_install,
             run_tools: corepack_tools,
+            prune: yarn_prune,
         },
     },
     Manager {
@@ -94,6 +96,7 @@ pub const MANAGERS: [Manager<Hooks>; 4] = [
         hooks: Hooks {
             install: bun_install,
             run_tools: bun_tools,
+            prune: bun_prune,
         },
     },
     Manager {
@@ -106,6 +109,7 @@ pub const MANAGERS: [Manager<Hooks>; 4] = [
         hooks: Hooks {
             install: npm_install,
             run_tools: no_tools,
+            prune: npm_prune,
         },
     },
 ];
@@ -117,6 +121,8 @@ pub struct Hooks {
     pub install: fn(&Install) -> RunStep,
     /// What the stage's own `run` steps need to find the manager.
     pub run_tools: fn() -> RunTools,
+    /// Removes the development-only dependencies, after the build that needed them.
+    pub prune: fn(&Install) -> RunStep,
 }
 
 /// What an install command is built from.
@@ -168,6 +174,50 @@ fn npm_install(install: &Install) -> RunStep {
     install.recipe("npm ci", "npm ci --no-audit --no-fund")
 }
 
+fn npm_prune(install: &Install) -> RunStep {
+    install.recipe(
+        "npm prune --omit=dev",
+        "npm prune --omit=dev --no-audit --no-fund",
+    )
+}
+
+fn pnpm_prune(install: &Install) -> RunStep {
+    install
+        .recipe("pnpm prune --prod", "pnpm prune --prod")
+        .with_env(&[
+            ("COREPACK_ENABLE_DOWNLOAD_PROMPT", "0"),
+            ("npm_config_store_dir", "/root/.cache/pnpm-store"),
+        ])
+}
+
+/// Yarn 1 installs again without them; Yarn 2+ (`.yarnrc.yml`) focuses its workspaces.
+fn yarn_prune(install: &Install) -> RunStep {
+    let input = install.input;
+    let script = if input.probe.exists(&in_root(input.root, ".yarnrc.yml")) {
+        "yarn workspaces focus --all --production"
+    } else {
+        "yarn install --production --frozen-lockfile --ignore-scripts --prefer-offline"
+    };
+    install
+        .recipe("yarn: production dependencies only", script)
+        .with_env(&[
+            ("COREPACK_ENABLE_DOWNLOAD_PROMPT", "0"),
+            ("YARN_CACHE_FOLDER", "/root/.cache/yarn"),
+        ])
+}
+
+/// Bun leaves installed development dependencies in place: install again without them (from
+/// its cache mount, no download).
+fn bun_prune(install: &Install) -> RunStep {
+    let script = format!(
+        "rm -rf node_modules && {}/bun install --production --frozen-lockfile --backend=copyfile",
+        tools::bun_bin_dir()
+    );
+    let mut step = install.recipe("bun install --production", &script);
+    step.mounts.push(tools::node_tools_cache());
+    step.with_env(&[("BUN_INSTALL_CACHE_DIR", "/root/.bun/install/cache")])
+}
+
 /// Installs the pinned Bun with npm unless it is there, then `bun install --frozen-lockfile`
 /// (which refuses a lock that no longer matches package.json). Files are copied out of Bun's
 /// cache, not hard-linked: the cache is a mount, the modules go into the layer.
@@ -217,10 +267,15 @@ pub fn expand(input: &Input) -> Result<Expansion, Diagnostic> {
     };
     let mut steps = manifest_copies(input, &found.files, &span);
     steps.push(Step::Run((found.manager.hooks.install)(&install)));
+    // Development dependencies serve the build; an image that gets the modules does not.
+    let mut finish = Vec::new();
+    if input.has_runs && input.ships_dependencies {
+        finish.push(Step::Run((found.manager.hooks.prune)(&install)));
+    }
     Ok(Expansion {
         install: steps,
         run_tools: (found.manager.hooks.run_tools)(),
-        finish: Vec::new(),
+        finish,
         installed: Vec::new(),
         detected: Some(format!("{}: {}", found.manager.name, found.why)),
     })

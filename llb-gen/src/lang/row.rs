@@ -111,6 +111,9 @@ pub struct Input<'a> {
     pub install: bool,
     /// Whether the stage has `run` steps of its own.
     pub has_runs: bool,
+    /// Whether the stage's dependencies reach an image: it is the target, or its `outputs`
+    /// hold what the install made (`node_modules`), so development-only ones go after the build.
+    pub ships_dependencies: bool,
     /// Answers whether context files exist.
     pub probe: &'a dyn ContextProbe,
 }

@@ -124,6 +124,11 @@ fn expand_stage(
                 named: language.manager,
                 install: language.install,
                 has_runs: !stage.runs.is_empty(),
+                ships_dependencies: index == plan.target
+                    || stage.outputs.iter().any(|o| {
+                        let o = o.trim_end_matches('/');
+                        o == "node_modules" || o.ends_with("/node_modules")
+                    }),
                 probe,
             };
             lang::expand(&language.settings, &input).map_err(|d| vec![d])?

@@ -488,7 +488,11 @@ pub fn check_node_cli(image: &str, leftovers: &str) {
         "numbers: 1,2 (of 3 args), uid 10001"
     );
     assert!(sh(image, "head -1 dist/main.js").contains("built by npm run build"));
-    let found = root_sh(image, &format!("ls -d {leftovers} 2>/dev/null || true"));
+    // The fixtures' devDependency (left-pad) served the build only.
+    let found = root_sh(
+        image,
+        &format!("ls -d {leftovers} /app/node_modules/left-pad 2>/dev/null || true"),
+    );
     assert_eq!(
         found.trim(),
         "",
