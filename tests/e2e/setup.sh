@@ -755,6 +755,24 @@ build_frontend_image() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# A package index that asks for a password, for the private-registry test: pypiserver (from
+# PyPI) with passlib, in a virtualenv of its own. The test starts it on a port of its choosing
+# with its own packages and htpasswd file, and stops it.
+
+PRIVATE_INDEX_VENV=/var/lib/stagefile/pypiserver
+ensure_private_index() {
+  step "private package index tools ($PRIVATE_INDEX_VENV)"
+  if [ -x "$PRIVATE_INDEX_VENV/bin/pypi-server" ] && "$PRIVATE_INDEX_VENV/bin/python" -c 'import passlib' 2>/dev/null; then
+    log "pypiserver: present"
+  else
+    rm -rf "$PRIVATE_INDEX_VENV"
+    python3 -m venv "$PRIVATE_INDEX_VENV"
+    "$PRIVATE_INDEX_VENV/bin/pip" install -q --disable-pip-version-check 'pypiserver>=2,<3' 'passlib>=1.7,<2' setuptools wheel
+  fi
+  step_done
+}
+
+# ---------------------------------------------------------------------------------------------
 
 main() {
   [ "$(id -u)" = 0 ] || die "run as root (installs packages and starts the engine)"
@@ -762,6 +780,7 @@ main() {
   install_host_tools
   ensure_engine
   ensure_registry
+  [ "$ENGINE" != sid ] || ensure_private_index
   ensure_base_images
   smoke_buildkit
   build_frontend_image

@@ -12,13 +12,14 @@ use crate::lang::{Lang, StageContext};
 use crate::spec;
 
 /// Keys every language stage accepts and plain stages refuse.
-const LANGUAGE_STAGE_KEYS: [&str; 6] = [
+const LANGUAGE_STAGE_KEYS: [&str; 7] = [
     "package_manager",
     "install",
     "source",
     "root",
     "build_apt",
     "runtime",
+    "install_secrets",
 ];
 
 /// The language a stage declares, before its own keys are validated.
@@ -199,6 +200,11 @@ pub(super) fn language_plan(
         span: declared.span,
         manager: declared.manager,
         install: stage.install.as_ref().is_none_or(|i| *i.get_ref()),
+        install_secrets: stage
+            .install_secrets
+            .iter()
+            .map(|secret| super::run::secret_mount(checker, &secret.get_ref().0, &secret.span()))
+            .collect(),
     }
 }
 
@@ -220,6 +226,7 @@ mod tests {
             ("root", "\"r\""),
             ("build_apt", "[\"gcc\"]"),
             ("runtime", "\"minimal\""),
+            ("install_secrets", "[\"token\"]"),
         ];
         let keys = Lang::ALL.iter().flat_map(|l| l.def().keys);
         for key in keys.chain(&LANGUAGE_STAGE_KEYS) {

@@ -102,18 +102,18 @@ impl Plan {
         let mut secrets = BTreeMap::new();
         let mut ssh = BTreeSet::new();
         for &index in &self.order {
-            for run in &self.stages[index].runs {
-                for mount in &run.mounts {
-                    match mount {
-                        Mount::Secret { id, required, .. } => {
-                            let entry = secrets.entry(id.clone()).or_insert(false);
-                            *entry |= *required;
-                        }
-                        Mount::Ssh { id } => {
-                            ssh.insert(id.clone());
-                        }
-                        _ => {}
+            let stage = &self.stages[index];
+            let install = stage.language.iter().flat_map(|l| &l.install_secrets);
+            for mount in stage.runs.iter().flat_map(|run| &run.mounts).chain(install) {
+                match mount {
+                    Mount::Secret { id, required, .. } => {
+                        let entry = secrets.entry(id.clone()).or_insert(false);
+                        *entry |= *required;
                     }
+                    Mount::Ssh { id } => {
+                        ssh.insert(id.clone());
+                    }
+                    _ => {}
                 }
             }
         }

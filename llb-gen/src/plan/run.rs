@@ -6,7 +6,7 @@ use super::RunPlan;
 use crate::check::Checker;
 use crate::diag::{Code, Diagnostic};
 use crate::interp::is_identifier;
-use crate::ir::{Mount, Network, Sharing};
+use crate::ir::{Mount, Network, Sharing, Span};
 use crate::spec::{self, MountList, OneOrMany, SshSetting};
 
 pub(super) fn run_plan(checker: &mut Checker, run: &Spanned<spec::RunEntry>) -> RunPlan {
@@ -66,29 +66,7 @@ pub(super) fn run_plan(checker: &mut Checker, run: &Spanned<spec::RunEntry>) -> 
         });
     }
     for MountList(secret) in &table.secret {
-        let target = match (&secret.target, &secret.env) {
-            (Some(t), _) => Some(t.clone()),
-            (None, Some(_)) => None,
-            (None, None) => Some(format!("/run/secrets/{}", secret.id)),
-        };
-        if let Some(env) = &secret.env
-            && !is_identifier(env)
-        {
-            checker.error(
-                Diagnostic::error(
-                    Code::InvalidName,
-                    format!("`{env}` is not a valid env var name"),
-                    Some(span.clone()),
-                )
-                .with_help("use letters, digits and `_`"),
-            );
-        }
-        mounts.push(Mount::Secret {
-            id: secret.id.clone(),
-            target,
-            env: secret.env.clone(),
-            required: secret.required.unwrap_or(true),
-        });
+        mounts.push(secret_mount(checker, secret, &span));
     }
     match &table.ssh {
         Some(SshSetting::Default(true)) => mounts.push(Mount::Ssh {
@@ -143,5 +121,37 @@ pub(super) fn run_plan(checker: &mut Checker, run: &Spanned<spec::RunEntry>) -> 
         user: table.user.as_deref().map(|u| checker.command(u)),
         before_source: table.before_source,
         span,
+    }
+}
+
+/// A secret mount (`secret` of a run step, `install_secrets` of a stage): a file at `target`
+/// (default `/run/secrets/<id>`) and/or an env var of the command.
+pub(super) fn secret_mount(
+    checker: &mut Checker,
+    secret: &spec::SecretMount,
+    span: &Span,
+) -> Mount {
+    let target = match (&secret.target, &secret.env) {
+        (Some(t), _) => Some(t.clone()),
+        (None, Some(_)) => None,
+        (None, None) => Some(format!("/run/secrets/{}", secret.id)),
+    };
+    if let Some(env) = &secret.env
+        && !is_identifier(env)
+    {
+        checker.error(
+            Diagnostic::error(
+                Code::InvalidName,
+                format!("`{env}` is not a valid env var name"),
+                Some(span.clone()),
+            )
+            .with_help("use letters, digits and `_`"),
+        );
+    }
+    Mount::Secret {
+        id: secret.id.clone(),
+        target,
+        env: secret.env.clone(),
+        required: secret.required.unwrap_or(true),
     }
 }

@@ -136,6 +136,8 @@ pub struct LanguagePlan {
     pub manager: Option<&'static str>,
     /// Whether dependencies are installed.
     pub install: bool,
+    /// Secrets the dependency install gets.
+    pub install_secrets: Vec<Mount>,
 }
 
 /// A command, validated.

@@ -135,7 +135,18 @@ fn expand_stage(
         }
         None => Expansion::default(),
     };
-    steps.extend(install);
+    let secrets = stage
+        .language
+        .as_ref()
+        .map_or(&[][..], |l| &l.install_secrets[..]);
+    steps.extend(install.into_iter().map(|step| match step {
+        // The install's secrets: mounted for its commands only, never in a layer.
+        Step::Run(mut run) => {
+            run.mounts.extend(secrets.iter().cloned());
+            Step::Run(run)
+        }
+        other => other,
+    }));
     if let Some(language) = &stage.language {
         notes.push(match (language.install, detected) {
             (false, _) => "install = false: no dependencies installed".to_owned(),

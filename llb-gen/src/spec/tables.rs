@@ -4,7 +4,7 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 use serde_spanned::Spanned;
 
-use super::values::{OneOrMany, Port, RunEntry, SourceSetting, UserValue};
+use super::values::{MountList, OneOrMany, Port, RunEntry, SecretMount, SourceSetting, UserValue};
 
 /// The whole spec file.
 #[derive(Debug, Clone, Deserialize)]
@@ -71,6 +71,12 @@ pub struct Stage {
     pub requirements: Option<Spanned<OneOrMany<String>>>,
     /// Language stages: whether to install the dependencies.
     pub install: Option<Spanned<bool>>,
+    /// Language stages: secrets the dependency install gets, as a run step's `secret` does: an
+    /// id (a file at `/run/secrets/<id>`) or `{ id, target, env, required }`. For a private
+    /// registry: a token `.npmrc` reads (`env = "NPM_TOKEN"`), an index URL with credentials
+    /// (`env = "UV_INDEX_URL"`), Bundler's `BUNDLE_<HOST>`. Never in a layer or the image.
+    #[serde(default)]
+    pub install_secrets: Vec<Spanned<MountList<SecretMount>>>,
     /// Python stages: where the virtualenv is created (absolute).
     pub venv: Option<Spanned<String>>,
     /// Python only: pack the app and its dependencies into one executable file, built after the
@@ -197,6 +203,7 @@ impl Stage {
             "source" => self.source.as_ref().map(Spanned::span),
             "root" => self.root.as_ref().map(Spanned::span),
             "build_apt" => self.build_apt.first().map(Spanned::span),
+            "install_secrets" => self.install_secrets.first().map(Spanned::span),
             "runtime" => self.runtime.as_ref().map(Spanned::span),
             _ => None,
         }
