@@ -5,8 +5,9 @@
 
 use std::collections::BTreeSet;
 
-use super::row::{Input, LanguageDef, Manager, in_root};
+use super::row::{Input, LanguageDef, Manager, Workspace, in_root};
 use crate::diag::{Code, Diagnostic};
+use crate::ir::{CopyFrom, FileCopy, Step};
 
 /// A manager found for a stage, with the lockfile that is there.
 #[derive(Debug)]
@@ -18,6 +19,8 @@ pub struct Found<H: 'static> {
     pub files: Vec<String>,
     /// Why this manager: what named it or which file selected it.
     pub why: String,
+    /// The workspace above the project whose lockfile it is, when it is not the project's own.
+    pub workspace: Option<Workspace>,
 }
 
 /// The context paths detection and the install steps look at, for one language's rows.
@@ -34,7 +37,78 @@ pub fn probe_paths<H>(managers: &[Manager<H>], lang: &LanguageDef, root: &str) -
     for (marker, _) in lang.writable {
         paths.insert(in_root(root, marker));
     }
+    // A workspace's lockfile may be in any directory above the project.
+    for manager in managers.iter().filter(|m| !m.members.is_empty()) {
+        for dir in ancestors(root) {
+            let files = manager.lockfiles.iter().chain(manager.manifests);
+            paths.extend(
+                files
+                    .chain(manager.optional)
+                    .map(|file| in_root(&dir, file)),
+            );
+        }
+    }
     paths.into_iter().collect()
+}
+
+/// The directories above a context path, nearest first, the context's root (`""`) last.
+fn ancestors(root: &str) -> Vec<String> {
+    let mut dirs = Vec::new();
+    let mut current = root;
+    while !current.is_empty() {
+        current = current.rsplit_once('/').map_or("", |(parent, _)| parent);
+        dirs.push(current.to_owned());
+    }
+    dirs
+}
+
+/// The nearest workspace above the project with a lockfile of one of `managers` (of the named
+/// one, when the spec names it).
+fn workspace<H>(
+    managers: &'static [Manager<H>],
+    input: &Input,
+) -> Option<(&'static Manager<H>, &'static str, String)> {
+    let candidates = managers
+        .iter()
+        .filter(|m| !m.members.is_empty() && input.named.is_none_or(|name| name == m.name));
+    for dir in ancestors(input.root) {
+        for manager in candidates.clone() {
+            let lockfile = manager
+                .lockfiles
+                .iter()
+                .find(|l| input.probe.exists(&in_root(&dir, l)));
+            if let Some(lockfile) = lockfile {
+                return Some((manager, lockfile, dir));
+            }
+        }
+    }
+    None
+}
+
+/// In a workspace: what the install needs, copied in one step from the workspace's directory
+/// (its manifests and lockfile, and every member's manifest) to the working directory.
+pub fn workspace_copy<H>(
+    found: &Found<H>,
+    input: &Input,
+    span: &std::ops::Range<usize>,
+) -> Option<Step> {
+    let workspace = found.workspace.as_ref()?;
+    let mut include = found.files.clone();
+    include.extend(found.manager.members.iter().map(|m| (*m).to_owned()));
+    Some(Step::Copy(FileCopy {
+        from: CopyFrom::Context,
+        src: vec![if workspace.root.is_empty() {
+            ".".to_owned()
+        } else {
+            workspace.root.clone()
+        }],
+        dest: input.workdir.to_owned(),
+        include,
+        exclude: vec!["**/node_modules".to_owned()],
+        owner: None,
+        mode: None,
+        span: span.clone(),
+    }))
 }
 
 /// The stage's manager: the named one, else the first whose lockfile exists, else none (the
@@ -58,8 +132,13 @@ pub fn detect<H>(
                 Some(deps_span.clone()),
             ));
         };
-        let missing_manifest = manager.manifests.iter().find(|file| !exists(file));
         let lockfile = manager.lockfiles.iter().find(|file| exists(file));
+        if lockfile.is_none()
+            && let Some((manager, lockfile, dir)) = workspace(managers, input)
+        {
+            return Ok(Some(in_workspace(manager, lockfile, dir, input)));
+        }
+        let missing_manifest = manager.manifests.iter().find(|file| !exists(file));
         let missing = match (missing_manifest, lockfile) {
             (Some(manifest), _) => Some(*manifest),
             (None, None) => manager.lockfiles.first().copied(),
@@ -110,6 +189,9 @@ pub fn detect<H>(
         let why = format!("found {}", in_root(input.root, lockfile));
         return Ok(Some(found(manager, lockfile, input, why)));
     }
+    if let Some((manager, lockfile, dir)) = workspace(managers, input) {
+        return Ok(Some(in_workspace(manager, lockfile, dir, input)));
+    }
     for (manifest, help) in lang.unlocked {
         if exists(manifest) {
             return Err(Diagnostic::error(
@@ -127,16 +209,44 @@ pub fn detect<H>(
 }
 
 fn found<H>(manager: &'static Manager<H>, lockfile: &str, input: &Input, why: String) -> Found<H> {
+    let mut found = files_at(manager, lockfile, input, input.root);
+    found.why = why;
+    found
+}
+
+/// The project is a member of the workspace in `dir`: its lockfile and files are there.
+fn in_workspace<H>(
+    manager: &'static Manager<H>,
+    lockfile: &str,
+    dir: String,
+    input: &Input,
+) -> Found<H> {
+    let mut found = files_at(manager, lockfile, input, &dir);
+    found.why = format!("a member of the workspace with {}", in_root(&dir, lockfile));
+    let member = input
+        .root
+        .strip_prefix(&dir)
+        .unwrap_or(input.root)
+        .trim_start_matches('/');
+    found.workspace = Some(Workspace {
+        member: member.to_owned(),
+        root: dir,
+    });
+    found
+}
+
+fn files_at<H>(manager: &'static Manager<H>, lockfile: &str, input: &Input, dir: &str) -> Found<H> {
     let mut files: Vec<String> = manager.manifests.iter().map(|f| (*f).to_owned()).collect();
     files.push(lockfile.to_owned());
     for optional in manager.optional {
-        if input.probe.exists(&in_root(input.root, optional)) {
+        if input.probe.exists(&in_root(dir, optional)) {
             files.push((*optional).to_owned());
         }
     }
     Found {
         manager,
         files,
-        why,
+        why: String::new(),
+        workspace: None,
     }
 }

@@ -17,8 +17,8 @@ mod ruby;
 mod tools;
 
 pub use row::{
-    Cache, Expansion, Input, Interpreter, LanguageDef, Manager, Row, StageContext, in_root,
-    manifest_copies,
+    Cache, Expansion, Input, Interpreter, LanguageDef, Manager, Row, StageContext, Workspace,
+    in_root, manifest_copies,
 };
 
 use crate::check::Checker;

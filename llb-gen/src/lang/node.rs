@@ -51,6 +51,7 @@ pub const MANAGERS: [Manager<Hooks>; 4] = [
         manifests: &["package.json"],
         optional: CONFIG_FILES,
         mounted: &[],
+        members: &["**/package.json"],
         caches: &[
             Cache {
                 target: "/root/.cache/pnpm-store",
@@ -70,6 +71,7 @@ pub const MANAGERS: [Manager<Hooks>; 4] = [
         manifests: &["package.json"],
         optional: CONFIG_FILES,
         mounted: &[],
+        members: &["**/package.json"],
         caches: &[
             Cache {
                 target: "/root/.cache/yarn",
@@ -89,6 +91,7 @@ pub const MANAGERS: [Manager<Hooks>; 4] = [
         manifests: &["package.json"],
         optional: &[".npmrc", "bunfig.toml"],
         mounted: &[],
+        members: &["**/package.json"],
         caches: &[
             Cache::shared("/root/.bun/install/cache", "stagefile-bun"),
             NPM_CACHE,
@@ -105,6 +108,7 @@ pub const MANAGERS: [Manager<Hooks>; 4] = [
         manifests: &["package.json"],
         optional: CONFIG_FILES,
         mounted: &[],
+        members: &["**/package.json"],
         caches: &[NPM_CACHE],
         hooks: Hooks {
             install: npm_install,
@@ -265,12 +269,18 @@ pub fn expand(input: &Input) -> Result<Expansion, Diagnostic> {
         input,
         manager: found.manager,
     };
-    let mut steps = manifest_copies(input, &found.files, &span);
+    let mut steps = match detect::workspace_copy(&found, input, &span) {
+        Some(copy) => vec![copy],
+        None => manifest_copies(input, &found.files, &span),
+    };
     steps.push(Step::Run((found.manager.hooks.install)(&install)));
     // Development dependencies serve the build; an image that gets the modules does not.
     let mut finish = Vec::new();
     if input.has_runs && input.ships_dependencies {
-        finish.push(Step::Run((found.manager.hooks.prune)(&install)));
+        // In the workspace's directory, where the install ran (the build ran in the member's).
+        let mut prune = (found.manager.hooks.prune)(&install);
+        prune.cwd = Some(input.workdir.to_owned());
+        finish.push(Step::Run(prune));
     }
     Ok(Expansion {
         install: steps,
@@ -278,5 +288,6 @@ pub fn expand(input: &Input) -> Result<Expansion, Diagnostic> {
         finish,
         installed: Vec::new(),
         detected: Some(format!("{}: {}", found.manager.name, found.why)),
+        workspace: found.workspace.clone(),
     })
 }

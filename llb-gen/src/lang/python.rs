@@ -52,6 +52,7 @@ pub const MANAGERS: [Manager<Hooks>; 5] = [
         manifests: &["pyproject.toml"],
         optional: &[],
         mounted: &[],
+        members: &[],
         caches: &[PIP_CACHE, UV_CACHE],
         hooks: Hooks {
             venv_first: false,
@@ -65,6 +66,7 @@ pub const MANAGERS: [Manager<Hooks>; 5] = [
         manifests: &["pyproject.toml"],
         optional: &[],
         mounted: &[],
+        members: &[],
         caches: &[
             PIP_CACHE,
             Cache::shared("/root/.cache/pypoetry", "stagefile-poetry"),
@@ -81,6 +83,7 @@ pub const MANAGERS: [Manager<Hooks>; 5] = [
         manifests: &["pyproject.toml"],
         optional: &[],
         mounted: &[],
+        members: &[],
         caches: &[
             PIP_CACHE,
             Cache::shared("/root/.cache/pdm", "stagefile-pdm"),
@@ -97,6 +100,7 @@ pub const MANAGERS: [Manager<Hooks>; 5] = [
         manifests: &["Pipfile"],
         optional: &[],
         mounted: &[],
+        members: &[],
         caches: &[
             PIP_CACHE,
             Cache::shared("/root/.cache/pipenv", "stagefile-pipenv"),
@@ -117,6 +121,7 @@ const PIP: Manager<Hooks> = Manager {
     manifests: &[],
     optional: &[],
     mounted: &[],
+    members: &[],
     caches: &[PIP_CACHE],
     hooks: Hooks {
         venv_first: true,
@@ -378,6 +383,7 @@ fn find_manager(
         manager: &PIP,
         files,
         why,
+        workspace: None,
     }))
 }
 

@@ -54,6 +54,10 @@ pub struct Manager<H: 'static> {
     /// Directories the install reads through a read-only mount when they exist (vendored
     /// packages), left out of the source copy.
     pub mounted: &'static [&'static str],
+    /// The manifests of a workspace's members, as patterns (`**/package.json`): a project
+    /// whose lockfile is in a directory above it is a member of that workspace, installed with
+    /// the workspace's lockfile. Empty for managers without workspaces.
+    pub members: &'static [&'static str],
     /// Its download caches, mounted for the install.
     pub caches: &'static [Cache],
     /// The language's own hooks: the install command and what else the language asks of it.
@@ -132,6 +136,18 @@ pub struct Expansion {
     pub installed: Vec<String>,
     /// The manager chosen and why (`pip: found requirements.txt`), for `--format steps`.
     pub detected: Option<String>,
+    /// When the project is a member of a workspace above it: that workspace.
+    pub workspace: Option<Workspace>,
+}
+
+/// A workspace a project is a member of: the dependencies are installed for the workspace's
+/// lockfile, the source is the workspace's, and the member's directory is the working one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Workspace {
+    /// The workspace's directory in the context (`""` for its root).
+    pub root: String,
+    /// The member's directory, relative to the workspace's.
+    pub member: String,
 }
 
 /// A package manager's row without its language's hooks: what docs, schema and checks read.

@@ -33,6 +33,7 @@ pub const MANAGERS: [Manager<Hooks>; 1] = [Manager {
     manifests: &["Gemfile"],
     optional: &[],
     mounted: &["vendor/cache"],
+    members: &[],
     caches: &[Cache {
         target: "/root/.bundle/cache",
         id: "stagefile-bundler",

@@ -11,7 +11,7 @@ mod runtime;
 mod system;
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::ir::{CopyFrom, NewUser, RunStep, RunTools, Span, StageSteps, Step};
+use crate::ir::{CopyFrom, FileCopy, NewUser, RunStep, RunTools, Span, StageSteps, Step};
 use crate::lang::{self, Expansion};
 use crate::plan::{Carry, Plan, RunPlan, StagePlan, UserSetting};
 use crate::probe::ContextProbe;
@@ -114,6 +114,7 @@ fn expand_stage(
         finish,
         installed,
         detected,
+        workspace,
     } = match &stage.language {
         Some(language) => {
             let input = lang::Input {
@@ -171,8 +172,20 @@ fn expand_stage(
     let (early, late): (Vec<&RunPlan>, Vec<&RunPlan>) =
         stage.runs.iter().partition(|run| run.before_source);
     let source_first = early.is_empty() || stage.source.is_none();
-    if source_first && let Some(source) = &stage.source {
+    let source = stage
+        .source
+        .as_ref()
+        .map(|copy| in_workspace(copy, stage, workspace.as_ref()));
+    let member_dir = workspace.as_ref().map(|w| Step::Workdir {
+        path: format!("{workdir}/{}", w.member),
+        span: stage
+            .language
+            .as_ref()
+            .map_or(stage.span.clone(), |l| l.span.clone()),
+    });
+    if source_first && let Some(source) = &source {
         steps.push(Step::Copy(source.clone()));
+        steps.extend(member_dir.clone());
     }
     for copy in &stage.copies {
         if let CopyFrom::Stage(from) = copy.from
@@ -197,8 +210,9 @@ fn expand_stage(
         steps.push(Step::Copy(copy.clone()));
     }
     steps.extend(early.into_iter().map(|run| run_step(run, &run_tools)));
-    if !source_first && let Some(source) = &stage.source {
+    if !source_first && let Some(source) = &source {
         steps.push(Step::Copy(source.clone()));
+        steps.extend(member_dir);
     }
     steps.extend(late.into_iter().map(|run| run_step(run, &run_tools)));
     steps.extend(finish);
@@ -284,6 +298,32 @@ fn owner(stage: &StagePlan, accounts: &Accounts, index: usize) -> Option<String>
         (UserSetting::Explicit(name), None) => Some(name.clone()),
         _ => None,
     }
+}
+
+/// The source copy of a workspace's member: the workspace's directory (the member needs its
+/// fellow members), unless the spec chose another source.
+fn in_workspace(
+    source: &FileCopy,
+    stage: &StagePlan,
+    workspace: Option<&lang::Workspace>,
+) -> FileCopy {
+    let mut source = source.clone();
+    let project = if stage.root.is_empty() {
+        "."
+    } else {
+        stage.root.as_str()
+    };
+    if let Some(workspace) = workspace
+        && source.src.first().is_some_and(|src| src == project)
+    {
+        let root = if workspace.root.is_empty() {
+            "."
+        } else {
+            workspace.root.as_str()
+        };
+        source.src = vec![root.to_owned()];
+    }
+    source
 }
 
 /// The users the stage creates, and who its image runs as.

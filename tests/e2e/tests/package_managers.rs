@@ -82,3 +82,38 @@ fn pipenv_stage_installs_from_pipfile_lock() {
 fn poetry_stage_installs_from_poetry_lock() {
     python_lock_fixture_runs("python-poetry", "poetry", "a  1");
 }
+
+/// A member of an npm workspace whose lockfile is at the workspace's root: installed with that
+/// lockfile (every member's manifest, not the sources, before the install), built in its own
+/// directory, and able to use a fellow member.
+#[test]
+fn a_workspace_member_builds_with_the_workspace_lockfile() {
+    let built = build(
+        &fixture("node-workspace"),
+        "stagefile-e2e/node-workspace",
+        &[],
+    )
+    .expect_ok();
+    assert_eq!(
+        run(&built.tag, &[]).trim(),
+        "numbers: 1,2 (of 3 args), uid 10001"
+    );
+    assert_eq!(sh(&built.tag, "pwd").trim(), "/app/packages/web");
+    let dev = root_sh(
+        &built.tag,
+        "ls -d /app/node_modules/left-pad 2>/dev/null || true",
+    );
+    assert_eq!(dev.trim(), "", "the devDependency served the build only");
+}
+
+/// The same member in a pnpm workspace (`pnpm-workspace.yaml`, `workspace:*`).
+#[test]
+fn a_pnpm_workspace_member_builds_with_the_workspace_lockfile() {
+    let built = build(
+        &fixture("node-pnpm-workspace"),
+        "stagefile-e2e/node-pnpm-workspace",
+        &[],
+    )
+    .expect_ok();
+    assert_eq!(run(&built.tag, &[]).trim(), "numbers: 1,2 (of 3 args), uid 10001");
+}
