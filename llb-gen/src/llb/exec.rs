@@ -127,13 +127,7 @@ impl State {
             mounts.push(match mount {
                 ExecMount::Output { dest, source } => {
                     caps.insert("exec.mount.bind");
-                    let input = match source.output {
-                        Some(output) => {
-                            inputs.push(output);
-                            inputs.len() as i64 - 1
-                        }
-                        None => -1,
-                    };
+                    let input = input_index(&mut inputs, source);
                     outputs += 1;
                     pb::Mount {
                         input,
@@ -208,13 +202,7 @@ impl State {
                     selector,
                 } => {
                     caps.insert("exec.mount.bind");
-                    let input = match source.output {
-                        Some(output) => {
-                            inputs.push(output);
-                            inputs.len() as i64 - 1
-                        }
-                        None => -1,
-                    };
+                    let input = input_index(&mut inputs, source);
                     pb::Mount {
                         input,
                         selector,
@@ -262,5 +250,16 @@ impl State {
             meta,
             caps,
         })
+    }
+}
+
+/// The index `state` gets among an op's inputs (pushed there), or -1 for the empty filesystem.
+fn input_index(inputs: &mut Vec<Output>, state: State) -> i64 {
+    match state.output {
+        Some(output) => {
+            inputs.push(output);
+            inputs.len() as i64 - 1
+        }
+        None => -1,
     }
 }

@@ -29,12 +29,17 @@ fn nothing_but_the_runtime(image: &str) {
     );
 }
 
+/// Builds example `name` with stage `stage` minimal.
+fn build_minimal(name: &str, stage: &str) -> String {
+    let copy = minimal_copy(name, stage);
+    build(&copy.path, &format!("stagefile-e2e/{name}-minimal"), &[])
+        .expect_ok()
+        .tag
+}
+
 #[test]
 fn python_venv_runs_on_the_minimal_runtime() {
-    let copy = minimal_copy("python-venv", "web");
-    let minimal = build(&copy.path, "stagefile-e2e/python-venv-minimal", &[])
-        .expect_ok()
-        .tag;
+    let minimal = build_minimal("python-venv", "web");
     let (_server, page) = Server::start(&minimal, 8000, "/");
     assert!(page.contains("psycopg2 built against libpq 15."), "{page}");
     nothing_but_the_runtime(&minimal);
@@ -56,10 +61,7 @@ fn python_venv_runs_on_the_minimal_runtime() {
 
 #[test]
 fn python_node_runs_on_the_minimal_runtime() {
-    let copy = minimal_copy("python-node", "app");
-    let minimal = build(&copy.path, "stagefile-e2e/python-node-minimal", &[])
-        .expect_ok()
-        .tag;
+    let minimal = build_minimal("python-node", "app");
     let (_server, css) = Server::start(&minimal, 8000, "/site.css");
     assert!(css.contains("built"), "{css}");
     nothing_but_the_runtime(&minimal);

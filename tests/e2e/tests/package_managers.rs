@@ -115,5 +115,8 @@ fn a_pnpm_workspace_member_builds_with_the_workspace_lockfile() {
         &[],
     )
     .expect_ok();
-    assert_eq!(run(&built.tag, &[]).trim(), "numbers: 1,2 (of 3 args), uid 10001");
+    assert_eq!(
+        run(&built.tag, &[]).trim(),
+        "numbers: 1,2 (of 3 args), uid 10001"
+    );
 }
