@@ -63,10 +63,16 @@ fn main() -> ExitCode {
     match run(&cli) {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            report(&format!("error: {error:#}\n"));
             ExitCode::from(1)
         }
     }
+}
+
+/// Writes to stderr, ignoring a closed or full one: `eprint!` panics there, and the exit
+/// status already says whether the compilation worked.
+fn report(text: &str) {
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
 fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
@@ -123,7 +129,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     let compiled = match prepared.compile(&probe, &BTreeMap::new()) {
         Ok(compiled) => compiled,
         Err(diagnostics) => {
-            eprint!("{}", diagnostics.render(color));
+            report(&diagnostics.render(color));
             return Ok(ExitCode::from(1));
         }
     };
@@ -132,7 +138,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             file,
             items: compiled.warnings.clone(),
         };
-        eprint!("{}", warnings.render(color));
+        report(&warnings.render(color));
     }
     let mut stdout = std::io::stdout().lock();
     match cli.format {

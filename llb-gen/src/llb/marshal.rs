@@ -6,6 +6,7 @@
 //! vertex digests equal ours.
 
 use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
 
 use sha2::{Digest, Sha256};
 
@@ -30,17 +31,46 @@ struct Marshaller {
 }
 
 impl Marshaller {
-    fn digest_of(&mut self, output: &Output) -> String {
-        let key = std::rc::Rc::as_ptr(&output.node);
-        if let Some(digest) = self.digests.get(&key) {
-            return digest.clone();
+    /// The digest of `root`'s node, emitting it and every op it depends on first.
+    ///
+    /// A depth-first walk with an explicit stack (a chain of ops is as deep as the spec has
+    /// steps, far deeper than the thread's stack allows recursion): each node is emitted after
+    /// its inputs, in input order, exactly as the recursive definition would.
+    fn digest_of(&mut self, root: &Output) -> String {
+        let mut stack: Vec<(&Rc<Node>, usize)> = vec![(&root.node, 0)];
+        while let Some((node, next)) = stack.last_mut() {
+            let node: &Rc<Node> = node;
+            if self.digests.contains_key(&Rc::as_ptr(node)) {
+                stack.pop();
+                continue;
+            }
+            if let Some(input) = node.inputs.get(*next) {
+                *next += 1;
+                if !self.digests.contains_key(&Rc::as_ptr(&input.node)) {
+                    stack.push((&input.node, 0));
+                }
+                continue;
+            }
+            stack.pop();
+            self.emit(node);
         }
-        let node = &output.node;
+        self.digests
+            .get(&Rc::as_ptr(&root.node))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Encodes a node whose inputs all have digests, and records it.
+    fn emit(&mut self, node: &Rc<Node>) {
         let inputs = node
             .inputs
             .iter()
             .map(|input| pb::Input {
-                digest: self.digest_of(input),
+                digest: self
+                    .digests
+                    .get(&Rc::as_ptr(&input.node))
+                    .cloned()
+                    .unwrap_or_default(),
                 index: input.index,
             })
             .collect();
@@ -77,8 +107,7 @@ impl Marshaller {
                 );
             }
         }
-        self.digests.insert(key, digest.clone());
-        digest
+        self.digests.insert(Rc::as_ptr(node), digest);
     }
 }
 

@@ -48,6 +48,19 @@ pub(super) struct Node {
     pub(super) caps: BTreeSet<&'static str>,
 }
 
+impl Drop for Node {
+    /// Frees the chain of inputs this node alone holds with a loop: the default drop would
+    /// recurse once per op of a chain, and a long chain would overflow the stack.
+    fn drop(&mut self) {
+        let mut stack = std::mem::take(&mut self.inputs);
+        while let Some(output) = stack.pop() {
+            if let Ok(mut node) = Rc::try_unwrap(output.node) {
+                stack.append(&mut node.inputs);
+            }
+        }
+    }
+}
+
 /// An output of a node.
 #[derive(Debug, Clone)]
 pub(super) struct Output {
