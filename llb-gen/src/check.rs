@@ -57,7 +57,26 @@ impl Checker<'_> {
         }
     }
 
-    /// Interpolates args in a run command, leaving other `$` uses to the shell.
+    /// A shell script (a `run` command, the script of an exec-form `sh -c`): nothing is
+    /// replaced, so an arg's value can never become script text. `$$` becomes `$`, CRLF line
+    /// ends (a spec saved on Windows) become LF, and every `${NAME}` stays for the shell. Returns
+    /// the script and `(NAME, value)` of each build arg it names, for the step's environment.
+    pub fn shell(&self, text: &str) -> (String, Vec<(String, String)>) {
+        let text = text.replace("\r\n", "\n");
+        let (script, names) = interp::shell_script(&text, &|name| self.args.contains_key(name));
+        let env = names
+            .into_iter()
+            .filter_map(|name| {
+                let value = self.args.get(&name)?.clone();
+                Some((name, value))
+            })
+            .collect();
+        (script, env)
+    }
+
+    /// Interpolates args in a value that is data for BuildKit or a program (exec-form
+    /// arguments, mount targets and ids, a step's env, workdir and user), leaving other `$`
+    /// uses as written.
     pub fn command(&self, text: &str) -> String {
         let lookup = |name: &str| self.args.get(name).cloned();
         interp::expand(text, &lookup, Unknown::Keep, false).unwrap_or_else(|_| text.to_owned())

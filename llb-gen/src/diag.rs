@@ -113,6 +113,7 @@ codes! {
     InvalidName: "A stage, build arg, env var or user name has characters it may not have.",
     UnknownArg: "`${NAME}` names no build arg.",
     InvalidArg: "A build arg's default is not a string, number or boolean.",
+    ArgInScript: "`${NAME}` is written into the shell script of `cmd` or `entrypoint`, where its value would run as code.",
     TwoDefaults: "More than one stage is marked `default = true`.",
     UnknownTarget: "`--target` names no stage.",
     DependencyCycle: "Stages use each other in a cycle, or a stage starts from itself.",

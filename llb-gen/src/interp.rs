@@ -5,6 +5,10 @@
 //! - Env values: `$NAME` and `${NAME}` see the build args and the env defined so far, like a
 //!   Dockerfile's `ENV`; unknown names expand to nothing.
 //!
+//! - Shell scripts (a `run` command, the script of `sh -c` in exec form): nothing is replaced.
+//!   `${NAME}` stays for the shell, and [`shell_script`] lists the build args it names so the
+//!   step can set them in its environment: a value is data, never script text.
+//!
 //! `$$` is a literal `$` everywhere.
 
 /// How names that are not found are treated.
@@ -84,6 +88,43 @@ pub fn expand(
     Ok(out)
 }
 
+/// A shell script with every `$$` made `$` and everything else as written, with the build args
+/// (names `is_arg` accepts) its `${NAME}`s refer to, each once, in order of first use.
+pub fn shell_script(text: &str, is_arg: &dyn Fn(&str) -> bool) -> (String, Vec<String>) {
+    let mut out = String::with_capacity(text.len());
+    let mut names: Vec<String> = Vec::new();
+    let mut rest = text;
+    let mut offset = 0;
+    while let Some(pos) = rest.find('$') {
+        out.push_str(&rest[..pos]);
+        let after = &rest[pos + 1..];
+        if after.starts_with('$') {
+            out.push('$');
+            advance(&mut rest, &mut offset, pos + 2);
+            continue;
+        }
+        let name = after
+            .strip_prefix('{')
+            .and_then(|inner| inner.find('}').map(|end| &inner[..end]))
+            .filter(|name| is_identifier(name));
+        match name {
+            Some(name) => {
+                out.push_str(&rest[pos..pos + name.len() + 3]);
+                if is_arg(name) && !names.iter().any(|n| n == name) {
+                    names.push(name.to_owned());
+                }
+                advance(&mut rest, &mut offset, pos + name.len() + 3);
+            }
+            None => {
+                out.push('$');
+                advance(&mut rest, &mut offset, pos + 1);
+            }
+        }
+    }
+    out.push_str(rest);
+    (out, names)
+}
+
 fn advance(rest: &mut &str, offset: &mut usize, by: usize) {
     *rest = &rest[by..];
     *offset += by;
@@ -128,6 +169,20 @@ mod tests {
             expand(text, &args, Unknown::Keep, false).unwrap(),
             "echo 3.11 $HOME ${HOME} $ $1"
         );
+    }
+
+    #[test]
+    fn shell_scripts_keep_names_and_list_the_args() {
+        let is_arg = |n: &str| n == "PY" || n == "X";
+        let (script, names) = shell_script(
+            "echo \"${X}\" '${PY}' $$HOME ${HOME} ${X} $${PY} ${ bad}",
+            &is_arg,
+        );
+        assert_eq!(
+            script,
+            "echo \"${X}\" '${PY}' $HOME ${HOME} ${X} ${PY} ${ bad}"
+        );
+        assert_eq!(names, ["X", "PY"]);
     }
 
     #[test]

@@ -34,6 +34,7 @@ pub mod platform;
 pub mod probe;
 pub mod recipes;
 pub mod reference;
+pub mod shell;
 pub mod spec;
 
 pub use bollard_buildkit_proto::pb;

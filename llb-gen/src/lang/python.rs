@@ -11,6 +11,7 @@ use super::tools::{PDM, PIP_CACHE, PIPENV, POETRY, PythonTool, UV, python_tools_
 use crate::check::{Checker, spanned_list};
 use crate::diag::{Code, Diagnostic};
 use crate::ir::{Mount, RunStep, Span, Step};
+use crate::shell::quote;
 use crate::spec;
 
 pub use super::python_pack::{Package, PackageTool};
@@ -230,19 +231,18 @@ fn pipenv_install(install: &Install) -> RunStep {
     ])
 }
 
-fn requirement_args(files: &[String]) -> String {
-    let args: Vec<String> = files.iter().map(|f| format!("-r {f}")).collect();
+/// `-r FILE` for each requirement file, quoted for the shell.
+pub(super) fn requirement_args(files: &[String]) -> String {
+    let args: Vec<String> = files.iter().map(|f| format!("-r {}", quote(f))).collect();
     args.join(" ")
 }
 
 fn pip_install(install: &Install) -> RunStep {
     let args = requirement_args(install.files);
+    let pip = format!("{}/bin/pip", install.settings.venv);
     RunStep::recipe(
         format!("pip install {args}"),
-        format!(
-            "{}/bin/pip install --disable-pip-version-check {args}",
-            install.settings.venv
-        ),
+        format!("{} install --disable-pip-version-check {args}", quote(&pip)),
         mounts(install, []),
         install.span.clone(),
     )
@@ -412,9 +412,10 @@ pub fn expand(settings: &Settings, input: &Input) -> Result<Expansion, Diagnosti
         steps.extend(manifest_copies(input, &found.files, &span));
     } else {
         if found.manager.hooks.venv_first {
+            let command = format!("python3 -m venv {}", quote(venv));
             steps.push(Step::Run(RunStep::recipe(
-                format!("python3 -m venv {venv}"),
-                format!("python3 -m venv {venv}"),
+                command.clone(),
+                command,
                 Vec::new(),
                 span.clone(),
             )));

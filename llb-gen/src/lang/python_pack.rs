@@ -9,6 +9,7 @@ use super::tools::{PEX, PIP_CACHE, python_tools_cache};
 use crate::check::Checker;
 use crate::diag::{Code, Diagnostic};
 use crate::ir::{Mount, RunStep, Span};
+use crate::shell::quote;
 use crate::spec;
 
 const PEX_CACHE: Cache = Cache::shared("/root/.cache/pex", "stagefile-pex");
@@ -121,8 +122,8 @@ pub struct Installed<'a> {
 /// pex resolves the same locked dependencies as wheels (exported from the lock first), so C
 /// extensions work; zipapp zips the virtualenv's pure-Python packages with the app.
 pub fn package_step(package: &Package, version: &str, installed: Option<Installed>) -> RunStep {
-    let output = &package.output;
-    let entry = &package.entry;
+    let output = &quote(&package.output);
+    let entry = &quote(&package.entry);
     let mut mounts = vec![PIP_CACHE.mount(), python_tools_cache(version)];
     let script = match package.tool {
         PackageTool::Pex => {
@@ -137,7 +138,7 @@ pub fn package_step(package: &Package, version: &str, installed: Option<Installe
                 }
                 None => (String::new(), Vec::new()),
             };
-            let args: String = files.iter().map(|f| format!(" -r {f}")).collect();
+            let args: String = files.iter().map(|f| format!(" -r {}", quote(f))).collect();
             format!(
                 "{}{export_script}mkdir -p \"$(dirname {output})\" && PEX_ROOT=/root/.cache/pex {}{args} -D . -e {entry} --python-shebang '/usr/bin/env python3' -o {output}",
                 PEX.ensure(),
@@ -149,8 +150,9 @@ pub fn package_step(package: &Package, version: &str, installed: Option<Installe
                 target: "/tmp/stagefile-zipapp".into(),
             });
             let site = if let Some(Installed { venv, .. }) = installed {
+                let python = quote(&format!("{venv}/bin/python")).into_owned();
                 format!(
-                    "cp -r \"$({venv}/bin/python -c 'import sysconfig; print(sysconfig.get_paths()[\"purelib\"])')\"/. /tmp/stagefile-zipapp/ && "
+                    "cp -r \"$({python} -c 'import sysconfig; print(sysconfig.get_paths()[\"purelib\"])')\"/. /tmp/stagefile-zipapp/ && "
                 )
             } else {
                 String::new()
@@ -165,7 +167,7 @@ pub fn package_step(package: &Package, version: &str, installed: Option<Installe
         PackageTool::Zipapp => "zipapp",
     };
     RunStep::recipe(
-        format!("{tool} -> {output}"),
+        format!("{tool} -> {}", package.output),
         script,
         mounts,
         package.span.clone(),

@@ -6,6 +6,7 @@ use super::ImageSettings;
 use crate::check::Checker;
 use crate::diag::{Code, Diagnostic};
 use crate::image::HealthConfig;
+use crate::shell;
 use crate::spec;
 
 pub(super) fn image_settings(checker: &mut Checker, stage: &spec::Stage) -> ImageSettings {
@@ -47,7 +48,24 @@ pub(super) fn image_settings(checker: &mut Checker, stage: &spec::Stage) -> Imag
                     )),
                 );
             }
-            v.get_ref().iter().map(|a| checker.command(a)).collect()
+            let script = shell::script_index(v.get_ref());
+            let args: Vec<String> = v.get_ref().iter().map(|a| checker.command(a)).collect();
+            // The script runs when the container starts, where no build arg is set: a value
+            // written into it would be code. The image's env can carry it instead.
+            let named = script.and_then(|i| v.get_ref().get(i)).map(|s| checker.shell(s).1);
+            if let Some((name, _)) = named.as_deref().and_then(<[_]>::first) {
+                checker.error(
+                    Diagnostic::error(
+                        Code::ArgInScript,
+                        format!("build arg `{name}` is written into the shell script of `{key}`"),
+                        Some(v.span()),
+                    )
+                    .with_help(format!(
+                        "its value would run as shell code when the container starts; pass it through the image's env instead: env = {{ {name} = \"${{{name}}}\" }}, and write `${name}` in the script"
+                    )),
+                );
+            }
+            args
         })
     };
     let entrypoint = exec_form(checker, &stage.entrypoint, "entrypoint");

@@ -7,22 +7,41 @@ use crate::check::Checker;
 use crate::diag::{Code, Diagnostic};
 use crate::interp::is_identifier;
 use crate::ir::{Mount, Network, Sharing, Span};
+use crate::shell;
 use crate::spec::{self, MountList, OneOrMany, SshSetting};
 
 pub(super) fn run_plan(checker: &mut Checker, run: &Spanned<spec::RunEntry>) -> RunPlan {
     let table = &run.get_ref().0;
     let span = run.span();
+    // Build args reach a shell as its environment, never as script text (what a Dockerfile's
+    // RUN does); an exec-form command without a shell gets them substituted.
+    let mut arg_env = Vec::new();
     let (args, display) = match &table.cmd {
         OneOrMany::One(shell) => {
-            let command = checker.command(shell);
+            let (script, env) = checker.shell(shell);
+            arg_env = env;
             (
-                vec!["/bin/sh".to_owned(), "-c".to_owned(), command.clone()],
-                command,
+                vec!["/bin/sh".to_owned(), "-c".to_owned(), script.clone()],
+                script,
             )
         }
         OneOrMany::Many(args) => {
-            let args: Vec<String> = args.iter().map(|a| checker.command(a)).collect();
-            (args.clone(), args.join(" "))
+            let script = shell::script_index(args);
+            let args: Vec<String> = args
+                .iter()
+                .enumerate()
+                .map(|(index, arg)| {
+                    if Some(index) == script {
+                        let (script, env) = checker.shell(arg);
+                        arg_env = env;
+                        script
+                    } else {
+                        checker.command(arg)
+                    }
+                })
+                .collect();
+            let display = args.join(" ");
+            (args, display)
         }
     };
     if args.is_empty() || display.trim().is_empty() {
@@ -111,10 +130,12 @@ pub(super) fn run_plan(checker: &mut Checker, run: &Spanned<spec::RunEntry>) -> 
         args,
         display,
         mounts,
+        // The args the script names come last: `${NAME}` means the build arg.
         env: table
             .env
             .iter()
             .map(|(k, v)| (k.clone(), checker.command(v)))
+            .chain(arg_env)
             .collect(),
         network,
         workdir: table.workdir.as_deref().map(|w| checker.command(w)),

@@ -93,7 +93,13 @@ fn new_user(checker: &mut Checker, new: &NewUserTable, span: crate::ir::Span) ->
         .home
         .clone()
         .unwrap_or_else(|| format!("/home/{}", new.name));
-    if !home.starts_with('/') || home.split('/').any(|part| part == "..") {
+    if home.contains([':', '\n']) || home.chars().any(char::is_control) {
+        fail(
+            checker,
+            format!("`home = {home:?}` has a character /etc/passwd cannot hold"),
+            "write a path without `:`, line breaks or control characters",
+        );
+    } else if !home.starts_with('/') || home.split('/').any(|part| part == "..") {
         fail(
             checker,
             format!("`home = \"{home}\"` is not an absolute path"),

@@ -1,6 +1,7 @@
 //! OS-level recipes: apt packages with locked cache mounts, and the non-root runtime user.
 
 use crate::ir::{Mount, NewUser, RunStep, Sharing, Span};
+use crate::shell::{quote, single_quoted};
 
 /// Cache mounts for apt: downloaded packages and package lists, shared between builds but
 /// locked (apt cannot share them concurrently), so neither ends up in a layer.
@@ -21,7 +22,9 @@ pub(super) fn apt_caches() -> Vec<Mount> {
 
 /// Installs Debian packages without recommends.
 pub fn apt_install(packages: &[String], span: Span) -> RunStep {
-    let packages = packages.join(" ");
+    // The plan lets only Debian package names through; quoting keeps it so if that changes.
+    let words: Vec<String> = packages.iter().map(|p| quote(p).into_owned()).collect();
+    let packages = words.join(" ");
     // Debian's images delete downloaded packages after each install (docker-clean); with the
     // cache mounted, keeping them is what makes the next build fast. apt-get keeps them once
     // that file is gone (only the `apt` command defaults to not keeping them).
@@ -51,15 +54,19 @@ pub fn create_user(user: &NewUser, span: Span) -> RunStep {
     let parent = home.rsplit_once('/').map_or("", |(parent, _)| parent);
     let mkdir_parent = match parent {
         "" | "/home" => String::new(),
-        parent => format!("mkdir -p {parent} && "),
+        parent => format!("mkdir -p {} && ", quote(parent)),
     };
+    // Every value is one quoted word: a home with a space or a quote stays a path.
+    let passwd = single_quoted(&format!("{name}:x:{uid}:{gid}:{name}:{home}:/sbin/nologin"));
+    let group_line = single_quoted(&format!("{group}:x:{gid}:"));
+    let (name, group, home) = (quote(name), quote(group), quote(home));
     let script = format!(
         "{mkdir_parent}if command -v useradd >/dev/null 2>&1; then \
 groupadd --system --gid {gid} {group} && \
 useradd --system --uid {uid} --gid {gid} --create-home --home-dir {home} --shell /usr/sbin/nologin {name}; \
 else \
-echo '{name}:x:{uid}:{gid}:{name}:{home}:/sbin/nologin' >> /etc/passwd && \
-echo '{group}:x:{gid}:' >> /etc/group && mkdir -p {home} && chown {uid}:{gid} {home}; \
+echo {passwd} >> /etc/passwd && \
+echo {group_line} >> /etc/group && mkdir -p {home} && chown {uid}:{gid} {home}; \
 fi"
     );
     let ids = if uid == gid {

@@ -138,8 +138,9 @@ pub struct RunEntry(pub RunTable);
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RunTable {
-    /// The command: a string runs in `/bin/sh -c`, an array runs as is (exec form). `${ARG}` of
-    /// build args is replaced; other `$` are left to the shell.
+    /// The command: a string runs in `/bin/sh -c`, an array runs as is (exec form). A shell
+    /// script keeps `${ARG}` for the shell and gets each build arg it names as an environment
+    /// variable (a value is never script text); other exec-form arguments get `${ARG}` replaced.
     pub cmd: OneOrMany<String>,
     /// Cache mounts kept between builds and never in a layer: a target path (the id is the path) or
     /// a table.
