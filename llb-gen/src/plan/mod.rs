@@ -1,6 +1,7 @@
 //! Phase 2: a validated plan. Names are resolved, args interpolated, defaults applied, and every
 //! value keeps the span it came from. Recipes and lowering read only this.
 
+mod apt;
 mod build;
 mod copy;
 mod graph;

@@ -3,7 +3,7 @@
 
 use serde_spanned::Spanned;
 
-use super::{Base, Carry, RunPlan, StagePlan, copy, image, language, run, source, user};
+use super::{Base, Carry, RunPlan, StagePlan, apt, copy, image, language, run, source, user};
 use crate::check::Checker;
 use crate::diag::{Code, Diagnostic};
 use crate::interp::is_identifier;
@@ -56,8 +56,8 @@ pub(super) fn build(
         &image,
         workdir.as_deref(),
     );
-    let apt = apt_packages(checker, &stage.apt);
-    let build_apt = apt_packages(checker, &stage.build_apt);
+    let apt = apt::apt_packages(checker, &stage.apt);
+    let build_apt = apt::apt_packages(checker, &stage.build_apt);
     let carried = carried(checker, stage, &copies);
     let minimal = runtime(checker, stage);
     let writable = stage
@@ -127,28 +127,6 @@ pub(super) fn build(
             .as_ref()
             .is_some_and(|stages| stages.is_empty() || stages.contains(name.get_ref())),
     }
-}
-
-/// Debian package names, interpolated and checked.
-fn apt_packages(checker: &mut Checker, written: &[Spanned<String>]) -> Vec<String> {
-    let packages: Vec<String> = written.iter().map(|p| checker.value(p)).collect();
-    for (package, written) in packages.iter().zip(written) {
-        if package.is_empty()
-            || !package
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "+-.:=~_*".contains(c))
-        {
-            checker.error(
-                Diagnostic::error(
-                    Code::InvalidPackage,
-                    format!("`{package}` is not a Debian package name"),
-                    Some(written.span()),
-                )
-                .with_help("write one package per string, e.g. apt = [\"libpq5\", \"curl\"]"),
-            );
-        }
-    }
-    packages
 }
 
 /// From the first item of a list to its last.
