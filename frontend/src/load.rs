@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use bollard_buildkit_proto::moby::buildkit::v1::frontend::{
-    InputsRequest, ReadFileRequest, StatFileRequest,
+    FileRange, InputsRequest, ReadFileRequest, StatFileRequest,
 };
 use llb_gen::{KnownPaths, SourceFile, pb};
 
@@ -75,16 +75,17 @@ pub async fn load_spec(
         .read_file(ReadFileRequest {
             r#ref: reference.id,
             file_path: opts.filename.clone(),
+            range: Some(first_bytes(llb_gen::limits::MAX_SPEC_BYTES)),
             ..Default::default()
         })
         .await
         .map_err(|e| FrontendError::from(e).context(&format!("failed to read {}", opts.filename)))?
         .into_inner()
         .data;
-    let text = String::from_utf8(data)
-        .map_err(|e| FrontendError::msg(format!("{} is not valid UTF-8: {e}", opts.filename)))?;
+    // Refused with a location when too large or not UTF-8, as the CLI refuses it.
+    let file = SourceFile::from_bytes(opts.filename.clone(), data)?;
     Ok(LoadedSpec {
-        file: SourceFile::new(opts.filename.clone(), text),
+        file,
         definition,
         digest,
     })
@@ -114,12 +115,12 @@ pub async fn load_dockerignore(
     let request = ReadFileRequest {
         r#ref: reference.id,
         file_path: name,
+        range: Some(first_bytes(llb_gen::ignore::MAX_DOCKERIGNORE_BYTES)),
         ..Default::default()
     };
     match client.read_file(request).await {
-        Ok(response) => Ok(llb_gen::ignore::parse_dockerignore(
-            &String::from_utf8_lossy(&response.into_inner().data),
-        )),
+        Ok(response) => llb_gen::ignore::decode_dockerignore(&response.into_inner().data)
+            .map_err(FrontendError::Message),
         Err(status) if is_not_found(&status) => Ok(Vec::new()),
         Err(status) => Err(FrontendError::from(status).context("failed to read .dockerignore")),
     }
@@ -179,6 +180,15 @@ pub async fn probe_context(
         }
     }
     Ok(found)
+}
+
+/// The first `limit + 1` bytes of a file: one more than a limit, so that going past it is
+/// seen (and refused) without transferring the rest.
+fn first_bytes(limit: usize) -> FileRange {
+    FileRange {
+        offset: 0,
+        length: i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1),
+    }
 }
 
 /// The probe the compiler asks.

@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 
 use serde_spanned::Spanned;
 
-use crate::diag::{Code, Diagnostic, SourceFile};
-use crate::interp::{self, Unknown};
+use crate::diag::{self, Code, Diagnostic, SourceFile};
+use crate::interp::{self, ExpandError, Unknown};
 use crate::ir::Span;
+use crate::limits::{Budget, MAX_ERRORS};
 use crate::spec::OneOrMany;
 
 /// Collects diagnostics and answers questions every stage asks (arg values, stage names).
@@ -20,20 +21,48 @@ pub struct Checker<'a> {
     pub stage_names: Vec<String>,
     /// Errors found so far.
     pub errors: Vec<Diagnostic>,
+    /// What `${ARG}` expansion may still add to the spec's values.
+    pub budget: Budget,
+    /// Errors found past [`MAX_ERRORS`], counted, not kept.
+    pub left_out: usize,
 }
 
 impl Checker<'_> {
-    /// Records an error.
+    /// Records an error (the first [`MAX_ERRORS`] are kept, the rest counted).
     pub fn error(&mut self, diagnostic: Diagnostic) {
-        self.errors.push(diagnostic);
+        if self.is_full() {
+            self.left_out += 1;
+        } else {
+            self.errors.push(diagnostic);
+        }
+    }
+
+    /// Whether errors are no longer kept: callers skip the costly part of making one (a
+    /// "did you mean" among many names).
+    pub fn is_full(&self) -> bool {
+        self.errors.len() >= MAX_ERRORS
     }
 
     /// Interpolates `${NAME}` args in a spec value; an unknown name is an error at its place.
     pub fn value(&mut self, value: &Spanned<String>) -> String {
+        let text = value.get_ref();
         let lookup = |name: &str| self.args.get(name).cloned();
-        match interp::expand(value.get_ref(), &lookup, Unknown::Fail, false) {
-            Ok(text) => text,
-            Err(unknown) => {
+        let max_len = self.budget.max_len(text.len());
+        match interp::expand(text, &lookup, Unknown::Fail, false, max_len) {
+            Ok(expanded) => {
+                self.budget
+                    .charge(expanded.len().saturating_sub(text.len()));
+                expanded
+            }
+            Err(ExpandError::TooLong) => {
+                self.over_budget(value.span());
+                text.clone()
+            }
+            Err(ExpandError::Unknown(_)) if self.is_full() => {
+                self.left_out += 1;
+                text.clone()
+            }
+            Err(ExpandError::Unknown(unknown)) => {
                 let span = value.span();
                 let start = self.locate_in_value(&span, unknown.offset);
                 let names: Vec<&str> = self.args.keys().map(String::as_str).collect();
@@ -52,7 +81,7 @@ impl Checker<'_> {
                     diagnostic
                 };
                 self.error(diagnostic);
-                value.get_ref().clone()
+                text.clone()
             }
         }
     }
@@ -60,26 +89,50 @@ impl Checker<'_> {
     /// A shell script (a `run` command, the script of an exec-form `sh -c`): nothing is
     /// replaced, so an arg's value can never become script text. `$$` becomes `$`, CRLF line
     /// ends (a spec saved on Windows) become LF, and every `${NAME}` stays for the shell. Returns
-    /// the script and `(NAME, value)` of each build arg it names, for the step's environment.
-    pub fn shell(&self, text: &str) -> (String, Vec<(String, String)>) {
+    /// the script and `(NAME, value)` of each build arg it names, for the step's environment
+    /// (each value counts against the expansion budget).
+    pub fn shell(&mut self, text: &str, span: &Span) -> (String, Vec<(String, String)>) {
         let text = text.replace("\r\n", "\n");
         let (script, names) = interp::shell_script(&text, &|name| self.args.contains_key(name));
-        let env = names
-            .into_iter()
-            .filter_map(|name| {
-                let value = self.args.get(&name)?.clone();
-                Some((name, value))
-            })
-            .collect();
+        let mut env = Vec::new();
+        for name in names {
+            let Some(value) = self.args.get(&name).cloned() else {
+                continue;
+            };
+            if !self.budget.charge(value.len()) {
+                self.over_budget(span.clone());
+                break;
+            }
+            env.push((name, value));
+        }
         (script, env)
     }
 
     /// Interpolates args in a value that is data for BuildKit or a program (exec-form
     /// arguments, mount targets and ids, a step's env, workdir and user), leaving other `$`
     /// uses as written.
-    pub fn command(&self, text: &str) -> String {
+    pub fn command(&mut self, text: &str, span: &Span) -> String {
         let lookup = |name: &str| self.args.get(name).cloned();
-        interp::expand(text, &lookup, Unknown::Keep, false).unwrap_or_else(|_| text.to_owned())
+        let max_len = self.budget.max_len(text.len());
+        match interp::expand(text, &lookup, Unknown::Keep, false, max_len) {
+            Ok(expanded) => {
+                self.budget
+                    .charge(expanded.len().saturating_sub(text.len()));
+                expanded
+            }
+            Err(_) => {
+                self.over_budget(span.clone());
+                text.to_owned()
+            }
+        }
+    }
+
+    /// Records that expansion went past its budget at `span` (reported once).
+    fn over_budget(&mut self, span: Span) {
+        self.budget.charge(usize::MAX);
+        if self.budget.first_excess() {
+            self.error(diag::expansion_limit(Some(span)));
+        }
     }
 
     /// Byte offset of `offset` (in the value's text) within the file, assuming a basic string.

@@ -31,13 +31,24 @@ pub struct UnknownName {
     pub offset: usize,
 }
 
-/// Expands `${NAME}` (and `$NAME` when `bare` is true) using `lookup`.
+/// Why an expansion failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExpandError {
+    /// `${NAME}` names nothing (with [`Unknown::Fail`]).
+    Unknown(UnknownName),
+    /// The result would be longer than allowed.
+    TooLong,
+}
+
+/// Expands `${NAME}` (and `$NAME` when `bare` is true) using `lookup`, into at most
+/// `max_len` bytes: the expansion stops as soon as it would grow past them.
 pub fn expand(
     text: &str,
     lookup: &dyn Fn(&str) -> Option<String>,
     unknown: Unknown,
     bare: bool,
-) -> Result<String, UnknownName> {
+    max_len: usize,
+) -> Result<String, ExpandError> {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     let mut offset = 0;
@@ -70,19 +81,23 @@ pub fn expand(
             continue;
         }
         match lookup(name) {
+            Some(value) if out.len() + value.len() > max_len => return Err(ExpandError::TooLong),
             Some(value) => out.push_str(&value),
             None => match unknown {
                 Unknown::Fail => {
-                    return Err(UnknownName {
+                    return Err(ExpandError::Unknown(UnknownName {
                         name: name.to_owned(),
                         offset: offset + pos,
-                    });
+                    }));
                 }
                 Unknown::Keep => out.push_str(&rest[pos..pos + consumed]),
                 Unknown::Empty => {}
             },
         }
         advance(&mut rest, &mut offset, pos + consumed);
+    }
+    if out.len() + rest.len() > max_len {
+        return Err(ExpandError::TooLong);
     }
     out.push_str(rest);
     Ok(out)
@@ -149,16 +164,16 @@ mod tests {
     #[test]
     fn strict_fails_on_unknown_names() {
         assert_eq!(
-            expand("python:${PY}-slim", &args, Unknown::Fail, false).unwrap(),
+            expand("python:${PY}-slim", &args, Unknown::Fail, false, 100).unwrap(),
             "python:3.11-slim"
         );
-        let err = expand("a ${NOPE}", &args, Unknown::Fail, false).unwrap_err();
+        let err = expand("a ${NOPE}", &args, Unknown::Fail, false, 100).unwrap_err();
         assert_eq!(
             err,
-            UnknownName {
+            ExpandError::Unknown(UnknownName {
                 name: "NOPE".into(),
                 offset: 2
-            }
+            })
         );
     }
 
@@ -166,7 +181,7 @@ mod tests {
     fn keep_leaves_shell_variables_alone() {
         let text = "echo ${PY} $HOME ${HOME} $$ $1";
         assert_eq!(
-            expand(text, &args, Unknown::Keep, false).unwrap(),
+            expand(text, &args, Unknown::Keep, false, 100).unwrap(),
             "echo 3.11 $HOME ${HOME} $ $1"
         );
     }
@@ -189,9 +204,31 @@ mod tests {
     fn env_mode_expands_bare_names() {
         let lookup = |n: &str| (n == "PATH").then(|| "/bin".to_owned());
         assert_eq!(
-            expand("/venv/bin:$PATH", &lookup, Unknown::Empty, true).unwrap(),
+            expand("/venv/bin:$PATH", &lookup, Unknown::Empty, true, 100).unwrap(),
             "/venv/bin:/bin"
         );
-        assert_eq!(expand("${X}y", &lookup, Unknown::Empty, true).unwrap(), "y");
+        assert_eq!(
+            expand("${X}y", &lookup, Unknown::Empty, true, 100).unwrap(),
+            "y"
+        );
+    }
+
+    #[test]
+    fn expansion_stops_at_its_limit() {
+        let lookup = |_: &str| Some("x".repeat(1000));
+        let text = "${A}".repeat(1_000_000);
+        let limit = Unknown::Keep;
+        assert_eq!(
+            expand(&text, &lookup, limit, false, 10_000),
+            Err(ExpandError::TooLong)
+        );
+        assert_eq!(
+            expand("${A}", &lookup, limit, false, 1000).unwrap().len(),
+            1000
+        );
+        assert_eq!(
+            expand("ab", &lookup, limit, false, 1),
+            Err(ExpandError::TooLong)
+        );
     }
 }

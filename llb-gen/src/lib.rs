@@ -26,6 +26,7 @@ pub mod image;
 pub mod interp;
 pub mod ir;
 pub mod lang;
+pub mod limits;
 pub mod llb;
 pub mod lower;
 pub mod options;
@@ -35,6 +36,7 @@ pub mod probe;
 pub mod recipes;
 pub mod reference;
 pub mod shell;
+pub mod source;
 pub mod spec;
 
 pub use bollard_buildkit_proto::pb;

@@ -1,7 +1,7 @@
 //! The compiler's modules depend downward only, and no two files import each other, directly or
-//! not. The phases in order: leaves (the LLB builder, diagnostics, interpolation, references,
-//! platforms, image config, `.dockerignore`, the context probe) < the shared vocabulary and
-//! options < `spec` < `check` < `lang` < `plan` < `recipes` < `lower` < `compile`, the only
+//! not. The phases in order: leaves (the LLB builder, limits, the source file, shell quoting,
+//! diagnostics, interpolation, references, platforms, image config, `.dockerignore`, the context
+//! probe) < the shared vocabulary and options < `spec` < `check` < `lang` < `plan` < `recipes` < `lower` < `compile`, the only
 //! module that uses every phase.
 //!
 //! The edges are read from the source: every `crate::` and `super::` path (in `use` and in
@@ -13,8 +13,11 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 /// Each top-level module's phase; a module may use its own phase and the ones below.
-const LAYERS: [(&str, u8); 20] = [
+const LAYERS: [(&str, u8); 23] = [
     ("llb", 0),
+    ("limits", 0),
+    ("source", 0),
+    ("shell", 0),
     ("diag", 0),
     ("interp", 0),
     ("reference", 0),

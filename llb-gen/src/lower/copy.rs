@@ -23,6 +23,29 @@ impl Lowering<'_> {
         format!("COPY {from}{src} {}", copy.dest)
     }
 
+    /// About how many bytes a copy adds to the definition: each file action (one per source,
+    /// or per output of the stage it copies) holds its paths and patterns.
+    pub(super) fn copy_size(&self, copy: &FileCopy) -> usize {
+        let patterns: usize = copy
+            .include
+            .iter()
+            .chain(&copy.exclude)
+            .map(String::len)
+            .sum();
+        let sources: Vec<usize> = match (&copy.from, copy.src.is_empty()) {
+            (CopyFrom::Stage(index), true) => self.plan.stages[*index]
+                .outputs
+                .iter()
+                .map(String::len)
+                .collect(),
+            _ => copy.src.iter().map(String::len).collect(),
+        };
+        sources
+            .iter()
+            .map(|src| src + copy.dest.len() + patterns + 128)
+            .sum()
+    }
+
     /// The state a copy reads from, and that state's working directory.
     fn copy_source(&self, from: &CopyFrom) -> (State, String) {
         match from {

@@ -6,8 +6,9 @@ use serde_spanned::Spanned;
 
 use super::{ArgPlan, Plan, graph, stage};
 use crate::check::Checker;
-use crate::diag::{Code, Diagnostic, Diagnostics, SourceFile};
+use crate::diag::{self, Code, Diagnostic, Diagnostics, SourceFile};
 use crate::interp;
+use crate::limits::{Budget, MAX_STAGES, MAX_STEPS, count};
 use crate::options::CompileOptions;
 use crate::spec::Spec;
 
@@ -22,6 +23,8 @@ pub fn build(
         args: BTreeMap::new(),
         stage_names: spec.stage.keys().map(|k| k.get_ref().clone()).collect(),
         errors: Vec::new(),
+        budget: Budget::default(),
+        left_out: 0,
     };
     let args = build_args(&mut checker, spec, options);
     if spec.stage.is_empty() {
@@ -32,6 +35,20 @@ pub fn build(
     }
     let mut stages = Vec::new();
     for (index, (name, table)) in spec.stage.iter().enumerate() {
+        if index == MAX_STAGES {
+            checker.error(
+                Diagnostic::error(
+                    Code::LimitExceeded,
+                    format!(
+                        "a spec may define {} stages; this is one more",
+                        count(MAX_STAGES)
+                    ),
+                    Some(name.span()),
+                )
+                .with_help("split the build into several specs"),
+            );
+            break;
+        }
         stages.push(stage::build(&mut checker, index, name, table, options));
     }
     let defaults: Vec<&Spanned<String>> = spec
@@ -56,6 +73,7 @@ pub fn build(
         target: 0,
         order: Vec::new(),
         args,
+        budget: Budget::default(),
     };
     if checker.errors.is_empty() && !plan.stages.is_empty() {
         plan.target = match &options.target {
@@ -82,15 +100,44 @@ pub fn build(
             Ok(order) => plan.order = order,
             Err(diagnostic) => checker.error(diagnostic),
         }
+        if let Some(diagnostic) = too_many_steps(&plan) {
+            checker.error(diagnostic);
+        }
     }
     if checker.errors.is_empty() {
+        plan.budget = checker.budget;
         Ok(plan)
     } else {
         Err(Diagnostics {
             file: file.clone(),
-            items: checker.errors,
+            items: diag::capped(checker.errors, checker.left_out),
         })
     }
+}
+
+/// An error at the stage whose steps take the target past [`MAX_STEPS`] run steps and copies.
+fn too_many_steps(plan: &Plan) -> Option<Diagnostic> {
+    let mut steps = 0;
+    for &index in &plan.order {
+        let stage = &plan.stages[index];
+        steps += stage.runs.len() + stage.copies.len();
+        if steps > MAX_STEPS {
+            return Some(
+                Diagnostic::error(
+                    Code::LimitExceeded,
+                    format!(
+                        "target `{}` needs more than {} build steps (run steps and copies) by stage `{}`",
+                        plan.target_stage().name,
+                        count(MAX_STEPS),
+                        stage.name
+                    ),
+                    Some(stage.span.clone()),
+                )
+                .with_help("merge commands into fewer run steps, or split the build"),
+            );
+        }
+    }
+    None
 }
 
 fn build_args(checker: &mut Checker, spec: &Spec, options: &CompileOptions) -> Vec<ArgPlan> {

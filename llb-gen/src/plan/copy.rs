@@ -16,6 +16,10 @@ fn copy_from(checker: &mut Checker, from: &Spanned<String>) -> CopyFrom {
     }
     match reference::normalize(&text) {
         Ok(reference) if text.contains([':', '/', '@']) => CopyFrom::Image(reference),
+        _ if checker.is_full() => {
+            checker.left_out += 1;
+            CopyFrom::Context
+        }
         _ => {
             let names: Vec<&str> = checker.stage_names.iter().map(String::as_str).collect();
             let diagnostic = Diagnostic::error(

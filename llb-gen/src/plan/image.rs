@@ -6,6 +6,7 @@ use super::ImageSettings;
 use crate::check::Checker;
 use crate::diag::{Code, Diagnostic};
 use crate::image::HealthConfig;
+use crate::interp;
 use crate::shell;
 use crate::spec;
 
@@ -49,11 +50,19 @@ pub(super) fn image_settings(checker: &mut Checker, stage: &spec::Stage) -> Imag
                 );
             }
             let script = shell::script_index(v.get_ref());
-            let args: Vec<String> = v.get_ref().iter().map(|a| checker.command(a)).collect();
+            let span = v.span();
+            let args: Vec<String> = v
+                .get_ref()
+                .iter()
+                .map(|a| checker.command(a, &span))
+                .collect();
             // The script runs when the container starts, where no build arg is set: a value
             // written into it would be code. The image's env can carry it instead.
-            let named = script.and_then(|i| v.get_ref().get(i)).map(|s| checker.shell(s).1);
-            if let Some((name, _)) = named.as_deref().and_then(<[_]>::first) {
+            let is_arg = |name: &str| checker.args.contains_key(name);
+            let named = script
+                .and_then(|i| v.get_ref().get(i))
+                .map(|s| interp::shell_script(s, &is_arg).1);
+            if let Some(name) = named.as_deref().and_then(<[_]>::first) {
                 checker.error(
                     Diagnostic::error(
                         Code::ArgInScript,

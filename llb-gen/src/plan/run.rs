@@ -18,7 +18,7 @@ pub(super) fn run_plan(checker: &mut Checker, run: &Spanned<spec::RunEntry>) -> 
     let mut arg_env = Vec::new();
     let (args, display) = match &table.cmd {
         OneOrMany::One(shell) => {
-            let (script, env) = checker.shell(shell);
+            let (script, env) = checker.shell(shell, &span);
             arg_env = env;
             (
                 vec!["/bin/sh".to_owned(), "-c".to_owned(), script.clone()],
@@ -32,11 +32,11 @@ pub(super) fn run_plan(checker: &mut Checker, run: &Spanned<spec::RunEntry>) -> 
                 .enumerate()
                 .map(|(index, arg)| {
                     if Some(index) == script {
-                        let (script, env) = checker.shell(arg);
+                        let (script, env) = checker.shell(arg, &span);
                         arg_env = env;
                         script
                     } else {
-                        checker.command(arg)
+                        checker.command(arg, &span)
                     }
                 })
                 .collect();
@@ -79,8 +79,8 @@ pub(super) fn run_plan(checker: &mut Checker, run: &Spanned<spec::RunEntry>) -> 
             );
         }
         mounts.push(Mount::Cache {
-            id: checker.command(cache.id.as_ref().unwrap_or(&cache.target)),
-            target: checker.command(&cache.target),
+            id: checker.command(cache.id.as_ref().unwrap_or(&cache.target), &span),
+            target: checker.command(&cache.target, &span),
             sharing,
         });
     }
@@ -97,7 +97,7 @@ pub(super) fn run_plan(checker: &mut Checker, run: &Spanned<spec::RunEntry>) -> 
         _ => {}
     }
     for target in &table.tmpfs {
-        let target = checker.command(target);
+        let target = checker.command(target, &span);
         if !target.starts_with('/') {
             checker.error(
                 Diagnostic::error(
@@ -134,12 +134,12 @@ pub(super) fn run_plan(checker: &mut Checker, run: &Spanned<spec::RunEntry>) -> 
         env: table
             .env
             .iter()
-            .map(|(k, v)| (k.clone(), checker.command(v)))
+            .map(|(k, v)| (k.clone(), checker.command(v, &span)))
             .chain(arg_env)
             .collect(),
         network,
-        workdir: table.workdir.as_deref().map(|w| checker.command(w)),
-        user: table.user.as_deref().map(|u| checker.command(u)),
+        workdir: table.workdir.as_deref().map(|w| checker.command(w, &span)),
+        user: table.user.as_deref().map(|u| checker.command(u, &span)),
         before_source: table.before_source,
         span,
     }

@@ -5,7 +5,7 @@ use serde_spanned::Spanned;
 
 use super::{Base, Carry, RunPlan, StagePlan, apt, copy, image, language, run, source, user};
 use crate::check::Checker;
-use crate::diag::{Code, Diagnostic};
+use crate::diag::{Code, Diagnostic, did_you_mean};
 use crate::interp::is_identifier;
 use crate::ir::{CopyFrom, FileCopy, Span};
 use crate::options::CompileOptions;
@@ -277,12 +277,39 @@ fn resolve_from(checker: &mut Checker, index: usize, text: &str, span: Span) -> 
         }
         return Base::Stage { index: found, span };
     }
+    // A bare name is an image on Docker Hub, but one a letter away from a stage is a typo
+    // that would silently build from whatever image has that name.
+    let bare = !text.contains(['/', ':', '@']);
+    if bare && !checker.is_full() {
+        let names = checker.stage_names.iter().map(String::as_str);
+        if let Some(stage) = did_you_mean(text, names) {
+            let help = format!(
+                "did you mean the stage `{stage}`? For an image named `{text}`, write its tag: `{text}:latest`"
+            );
+            checker.error(
+                Diagnostic::error(
+                    Code::UnknownStage,
+                    format!(
+                        "`{text}` is no stage but close to one; as an image it would be `{}`",
+                        reference::normalize(text).unwrap_or_else(|_| text.to_owned())
+                    ),
+                    Some(span),
+                )
+                .with_help(help),
+            );
+            return Base::Scratch { span: 0..0 };
+        }
+    }
     match reference::normalize(text) {
         Ok(reference) => Base::Image {
             reference,
             written: text.to_owned(),
             span,
         },
+        Err(_) if checker.is_full() => {
+            checker.left_out += 1;
+            Base::Scratch { span: 0..0 }
+        }
         Err(error) => {
             let names: Vec<&str> = checker.stage_names.iter().map(String::as_str).collect();
             let diagnostic = Diagnostic::error(

@@ -19,6 +19,8 @@ pub struct Plan {
     pub order: Vec<usize>,
     /// Build args with their effective values.
     pub args: Vec<ArgPlan>,
+    /// What env expansion may still add to the spec's values when lowering.
+    pub budget: crate::limits::Budget,
 }
 
 /// An interpreter a copy brings from another stage (`interpreter = true`).

@@ -58,7 +58,7 @@ pub fn expand(plan: &Plan, probe: &dyn ContextProbe) -> Result<Vec<StageSteps>, 
     } else {
         Err(Diagnostics {
             file: plan.file.clone(),
-            items: errors,
+            items: crate::diag::capped(errors, 0),
         })
     }
 }

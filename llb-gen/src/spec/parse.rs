@@ -5,6 +5,9 @@ use crate::diag::{Code, Diagnostic, Diagnostics, SourceFile, did_you_mean};
 
 /// Parses a spec file; a syntax error or an unknown key becomes a located diagnostic.
 pub fn parse(file: &SourceFile) -> Result<Spec, Diagnostics> {
+    if file.text.len() > crate::limits::MAX_SPEC_BYTES {
+        return Err(Diagnostics::single(file, crate::diag::size_error(file)));
+    }
     toml::from_str::<Spec>(&file.text).map_err(|error| {
         let span = error.span();
         let key = span.as_ref().and_then(|s| key_before(&file.text, s.start));
