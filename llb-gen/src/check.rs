@@ -43,8 +43,16 @@ impl Checker<'_> {
         self.errors.len() >= MAX_ERRORS
     }
 
-    /// Interpolates `${NAME}` args in a spec value; an unknown name is an error at its place.
+    /// Interpolates `${NAME}` args in a spec value; an unknown name is an error at its place
+    /// (and the value is returned as written).
     pub fn value(&mut self, value: &Spanned<String>) -> String {
+        self.expanded(value)
+            .unwrap_or_else(|| value.get_ref().clone())
+    }
+
+    /// [`Self::value`], or `None` when it failed (the error is recorded): for values whose
+    /// own check would only repeat that error (an image reference holding `${NOPE}`).
+    pub fn expanded(&mut self, value: &Spanned<String>) -> Option<String> {
         let text = value.get_ref();
         let lookup = |name: &str| self.args.get(name).cloned();
         let max_len = self.budget.max_len(text.len());
@@ -52,15 +60,15 @@ impl Checker<'_> {
             Ok(expanded) => {
                 self.budget
                     .charge(expanded.len().saturating_sub(text.len()));
-                expanded
+                Some(expanded)
             }
             Err(ExpandError::TooLong) => {
                 self.over_budget(value.span());
-                text.clone()
+                None
             }
             Err(ExpandError::Unknown(_)) if self.is_full() => {
                 self.left_out += 1;
-                text.clone()
+                None
             }
             Err(ExpandError::Unknown(unknown)) => {
                 let span = value.span();
@@ -81,7 +89,7 @@ impl Checker<'_> {
                     diagnostic
                 };
                 self.error(diagnostic);
-                text.clone()
+                None
             }
         }
     }
@@ -137,9 +145,8 @@ impl Checker<'_> {
 
     /// Byte offset of `offset` (in the value's text) within the file, assuming a basic string.
     fn locate_in_value(&self, span: &Span, offset: usize) -> usize {
-        let raw = &self.file.text[span.clone()];
-        let quote = usize::from(raw.starts_with(['"', '\'']));
-        (span.start + quote + offset).min(span.end)
+        let raw = self.file.text.get(span.clone()).unwrap_or("");
+        (span.start + raw_offset(raw, offset)).min(span.end)
     }
 
     /// A context-relative path, normalized (`./a/` is `a`, `.` is empty); `..` and `/` are refused.
@@ -202,6 +209,65 @@ impl Checker<'_> {
     }
 }
 
+/// Where byte `target` of a TOML string's value is in the string as written (`raw`, with its
+/// quotes): escapes (`\u0041` is one byte of value, six of text) and a multi-line string's
+/// first newline and line-ending backslashes are stepped over, so a caret lands on the text
+/// it names.
+pub fn raw_offset(raw: &str, target: usize) -> usize {
+    let (open, literal) = match raw {
+        _ if raw.starts_with("\"\"\"") => (3, false),
+        _ if raw.starts_with("'''") => (3, true),
+        _ if raw.starts_with('"') => (1, false),
+        _ if raw.starts_with('\'') => (1, true),
+        _ => (0, true),
+    };
+    let mut at = open;
+    if open == 3 {
+        at += [("\r\n", 2), ("\n", 1)]
+            .iter()
+            .find(|(newline, _)| raw[at..].starts_with(newline))
+            .map_or(0, |(_, len)| *len);
+    }
+    let mut decoded = 0;
+    loop {
+        let rest = &raw[at..];
+        let Some(c) = rest.chars().next() else {
+            break;
+        };
+        // A line-ending backslash right at the target adds nothing: step over it too.
+        let line_end = !literal && c == '\\' && rest[1..].starts_with(char::is_whitespace);
+        if decoded >= target && !line_end {
+            break;
+        }
+        if literal || c != '\\' {
+            at += c.len_utf8();
+            decoded += c.len_utf8();
+            continue;
+        }
+        let (text, value) = match rest[1..].chars().next() {
+            Some('u') => (6, hex_char(rest.get(2..6))),
+            Some('U') => (10, hex_char(rest.get(2..10))),
+            Some('x') => (4, hex_char(rest.get(2..4))),
+            // A line-ending backslash: the newline and the white space after it are dropped.
+            Some(w) if w.is_whitespace() => {
+                let skipped = rest[1..].len() - rest[1..].trim_start().len();
+                (1 + skipped, 0)
+            }
+            _ => (2, 1),
+        };
+        at += text;
+        decoded += value;
+    }
+    at.min(raw.len())
+}
+
+/// The UTF-8 length of the character a hex escape names (1 when it names none).
+fn hex_char(hex: Option<&str>) -> usize {
+    hex.and_then(|h| u32::from_str_radix(h, 16).ok())
+        .and_then(char::from_u32)
+        .map_or(1, char::len_utf8)
+}
+
 /// The items of a one-or-many value, each with the span of the whole value.
 pub fn spanned_list(value: &Option<Spanned<OneOrMany<String>>>) -> Vec<Spanned<String>> {
     value
@@ -214,4 +280,20 @@ pub fn spanned_list(value: &Option<Spanned<OneOrMany<String>>>) -> Vec<Spanned<S
                 .collect()
         })
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::raw_offset;
+
+    #[test]
+    fn offsets_step_over_escapes() {
+        // `AB${NOPE}`: the `$` is byte 2 of the value, byte 13 of the text.
+        assert_eq!(raw_offset(r#""\u0041\u0042${NOPE}""#, 2), 13);
+        assert_eq!(raw_offset(r#""a\tb${X}""#, 3), 5);
+        assert_eq!(raw_offset(r#""\u00e9${X}""#, 2), 7);
+        assert_eq!(raw_offset(r#"'\u0041${X}'"#, 6), 7);
+        assert_eq!(raw_offset("\"\"\"\nab \\\n   ${X}\"\"\"", 3), 12);
+        assert_eq!(raw_offset(r#""plain""#, 2), 3);
+    }
 }

@@ -143,8 +143,9 @@ codes! {
     UnknownKey: "A table has a key it does not accept.",
     MissingKey: "A table lacks a key it requires.",
     WrongType: "A value has the wrong type (a string where a list belongs, say).",
+    NulCharacter: "A string holds a NUL character, which no command, path or env value can carry.",
     NoStage: "The spec defines no stage.",
-    InvalidName: "A stage, build arg, env var or user name has characters it may not have.",
+    InvalidName: "A stage, build arg, env var or user name, or a secret, ssh or cache id, has characters it may not have.",
     UnknownArg: "`${NAME}` names no build arg.",
     InvalidArg: "A build arg's default is not a string, number or boolean.",
     ArgInScript: "`${NAME}` is written into the shell script of `cmd` or `entrypoint`, where its value would run as code.",
@@ -171,6 +172,7 @@ codes! {
     InvalidOwner: "A copy's `owner` is not `user`, `user:group` or `uid:gid`.",
     InvalidMode: "A copy's `mode` is not an octal file mode.",
     UnknownValue: "A value is not one of the words its key accepts.",
+    OutOfRange: "A number is outside the range it may take (health check `retries`, `SOURCE_DATE_EPOCH`).",
     InvalidEntry: "A package's `entry` is not `module:function` or a module.",
     InvalidUser: "`user` is empty, or the user to create has an invalid name, id or home.",
     LimitExceeded: "The spec, its expanded values or the build it describes exceed a size limit.",
@@ -361,6 +363,9 @@ impl Diagnostics {
     }
 }
 
+/// The most bytes of source lines one diagnostic shows.
+const LONGEST_SHOWN_LINES: usize = 16 * 1024;
+
 fn render_one(renderer: &Renderer, file: &SourceFile, item: &Diagnostic) -> String {
     let level = match item.severity {
         Severity::Error => Level::ERROR,
@@ -376,17 +381,27 @@ fn render_one(renderer: &Renderer, file: &SourceFile, item: &Diagnostic) -> Stri
         let last = file.text[span.end..]
             .find('\n')
             .map_or(file.text.len(), |i| span.end + i);
-        let mut annotation = AnnotationKind::Primary.span(span.start - first..span.end - first);
-        if let Some(label) = &item.label {
-            annotation = annotation.label(label.as_str());
+        if last - first > LONGEST_SHOWN_LINES {
+            // Rendering reads every character of the lines shown: a line of a megabyte, once
+            // per error, is the place only.
+            let (line, column) = file.line_col(span.start);
+            group = group.element(Level::NOTE.message(format!(
+                "at {}:{line}:{column} (the line is too long to show)",
+                file.name
+            )));
+        } else {
+            let mut annotation = AnnotationKind::Primary.span(span.start - first..span.end - first);
+            if let Some(label) = &item.label {
+                annotation = annotation.label(label.as_str());
+            }
+            group = group.element(
+                Snippet::source(&file.text[first..last])
+                    .line_start(file.line_col(first).0)
+                    .path(file.name.as_str())
+                    .fold(true)
+                    .annotation(annotation),
+            );
         }
-        group = group.element(
-            Snippet::source(&file.text[first..last])
-                .line_start(file.line_col(first).0)
-                .path(file.name.as_str())
-                .fold(true)
-                .annotation(annotation),
-        );
     } else {
         group = group.element(Level::NOTE.message(format!("in {}", file.name)));
     }

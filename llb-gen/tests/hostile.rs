@@ -292,3 +292,28 @@ fn the_cli_reads_dockerignore_like_the_frontend() {
     );
     fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn source_date_epoch_must_be_a_date_rfc_3339_can_write() {
+    for epoch in [-1, 253_402_300_800, i64::MIN, i64::MAX] {
+        let options = llb_gen::CompileOptions {
+            source_date_epoch: Some(epoch),
+            ..Default::default()
+        };
+        let error = refused("[stage.a]\nfrom = \"busybox:1.36\"\n", options);
+        assert_eq!(codes(&error), ["OutOfRange"], "{epoch}");
+    }
+    let options = llb_gen::CompileOptions {
+        source_date_epoch: Some(253_402_300_799),
+        ..Default::default()
+    };
+    let file = llb_gen::SourceFile::new("S.toml", "[stage.a]\nfrom = \"busybox:1.36\"\n");
+    let compiled = llb_gen::Prepared::new(file, options)
+        .unwrap()
+        .compile(&llb_gen::KnownPaths::default(), &Default::default())
+        .unwrap();
+    assert_eq!(
+        compiled.image_config.created.as_deref(),
+        Some("9999-12-31T23:59:59Z")
+    );
+}

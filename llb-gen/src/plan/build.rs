@@ -8,7 +8,7 @@ use super::{ArgPlan, Plan, graph, stage};
 use crate::check::Checker;
 use crate::diag::{self, Code, Diagnostic, Diagnostics, SourceFile};
 use crate::interp;
-use crate::limits::{Budget, MAX_STAGES, MAX_STEPS, count};
+use crate::limits::{Budget, MAX_STAGES, MAX_STEPS, SOURCE_DATE_EPOCH_END, count};
 use crate::options::CompileOptions;
 use crate::spec::Spec;
 
@@ -27,6 +27,22 @@ pub fn build(
         left_out: 0,
     };
     let args = build_args(&mut checker, spec, options);
+    if let Some(epoch) = options
+        .source_date_epoch
+        .filter(|e| !(0..SOURCE_DATE_EPOCH_END).contains(e))
+    {
+        checker.error(
+            Diagnostic::error(
+                Code::OutOfRange,
+                format!("SOURCE_DATE_EPOCH {epoch} is out of range"),
+                None,
+            )
+            .with_help(format!(
+                "give seconds since 1970 before the year 10000 (0 to {})",
+                SOURCE_DATE_EPOCH_END - 1
+            )),
+        );
+    }
     if spec.stage.is_empty() {
         checker.error(
             Diagnostic::error(Code::NoStage, "the spec defines no stage", None)
@@ -178,6 +194,19 @@ fn build_args(checker: &mut Checker, spec: &Spec, options: &CompileOptions) -> V
             .get(name.get_ref())
             .cloned()
             .unwrap_or_else(|| default.clone());
+        if effective.contains('\0') {
+            checker.error(
+                Diagnostic::error(
+                    Code::NulCharacter,
+                    format!(
+                        "the value of build arg `{}` holds a NUL character",
+                        name.get_ref()
+                    ),
+                    Some(name.span()),
+                )
+                .with_help("pass a value without NUL (`\\0`) characters"),
+            );
+        }
         checker
             .args
             .insert(name.get_ref().clone(), effective.clone());

@@ -10,7 +10,9 @@ use crate::reference;
 use crate::spec;
 
 fn copy_from(checker: &mut Checker, from: &Spanned<String>) -> CopyFrom {
-    let text = checker.value(from);
+    let Some(text) = checker.expanded(from) else {
+        return CopyFrom::Context;
+    };
     if let Some(index) = checker.stage_names.iter().position(|n| *n == text) {
         return CopyFrom::Stage(index);
     }

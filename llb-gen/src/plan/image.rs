@@ -109,7 +109,20 @@ pub(super) fn image_settings(checker: &mut Checker, stage: &spec::Stage) -> Imag
             interval,
             timeout,
             start_period,
-            retries: h.retries.as_ref().map_or(0, |r| *r.get_ref()),
+            retries: h.retries.as_ref().map_or(0, |r| {
+                let retries = *r.get_ref();
+                if !(0..=i64::from(i32::MAX)).contains(&retries) {
+                    checker.error(
+                        Diagnostic::error(
+                            Code::OutOfRange,
+                            format!("`retries = {retries}` is out of range"),
+                            Some(r.span()),
+                        )
+                        .with_help("give the number of failed checks before the container is unhealthy, e.g. retries = 3"),
+                    );
+                }
+                retries
+            }),
         }
     });
     ImageSettings {

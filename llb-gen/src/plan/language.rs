@@ -111,8 +111,14 @@ pub(super) fn declared(checker: &mut Checker, stage: &spec::Stage) -> Option<Dec
         Some((name, _, _)) => Some(name),
         None => None,
     };
-    let version_text = checker.value(version);
-    if version_text.trim().is_empty() || version_text.contains(char::is_whitespace) {
+    let expanded = checker.expanded(version);
+    let failed = expanded.is_none();
+    let version_text = expanded.unwrap_or_else(|| version.get_ref().clone());
+    // The version is the image's tag: `3.11;rm` or `$(id)` makes no image reference.
+    let tag_ok = crate::reference::normalize(&lang.image(&version_text)).is_ok();
+    let bad =
+        version_text.trim().is_empty() || version_text.contains(char::is_whitespace) || !tag_ok;
+    if bad && !failed {
         let def = lang.def();
         checker.error(
             Diagnostic::error(

@@ -68,19 +68,27 @@ pub(super) fn run_plan(checker: &mut Checker, run: &Spanned<spec::RunEntry>) -> 
                 Sharing::Shared
             }
         };
-        if !cache.target.starts_with('/') {
+        let target = checker.command(&cache.target, &span);
+        if !target.starts_with('/') {
             checker.error(
                 Diagnostic::error(
                     Code::InvalidPath,
-                    format!("cache target `{}` must be an absolute path", cache.target),
+                    format!("cache target `{target}` must be an absolute path"),
                     Some(span.clone()),
                 )
                 .with_help("e.g. cache = [\"/root/.cache/pip\"]"),
             );
         }
+        let id = checker.command(cache.id.as_ref().unwrap_or(&cache.target), &span);
+        if id.is_empty() {
+            checker.error(
+                Diagnostic::error(Code::InvalidName, "a cache id is empty", Some(span.clone()))
+                    .with_help("remove `id` to use the target path as the id"),
+            );
+        }
         mounts.push(Mount::Cache {
-            id: checker.command(cache.id.as_ref().unwrap_or(&cache.target), &span),
-            target: checker.command(&cache.target, &span),
+            id,
+            target,
             sharing,
         });
     }
@@ -92,7 +100,10 @@ pub(super) fn run_plan(checker: &mut Checker, run: &Spanned<spec::RunEntry>) -> 
             id: "default".into(),
         }),
         Some(SshSetting::Ids(ids)) => {
-            mounts.extend(ids.iter().map(|id| Mount::Ssh { id: id.clone() }))
+            for id in ids {
+                check_id(checker, "ssh", id, &span);
+                mounts.push(Mount::Ssh { id: id.clone() });
+            }
         }
         _ => {}
     }
@@ -138,8 +149,39 @@ pub(super) fn run_plan(checker: &mut Checker, run: &Spanned<spec::RunEntry>) -> 
             .chain(arg_env)
             .collect(),
         network,
-        workdir: table.workdir.as_deref().map(|w| checker.command(w, &span)),
-        user: table.user.as_deref().map(|u| checker.command(u, &span)),
+        workdir: table.workdir.as_deref().map(|w| {
+            let workdir = checker.command(w, &span);
+            if !workdir.starts_with('/') {
+                checker.error(
+                    Diagnostic::error(
+                        Code::InvalidPath,
+                        format!("the run step's workdir `{workdir}` must be an absolute path"),
+                        Some(span.clone()),
+                    )
+                    .with_help(format!(
+                        "e.g. workdir = \"/{}\"",
+                        workdir.trim_start_matches("./")
+                    )),
+                );
+            }
+            workdir
+        }),
+        user: table.user.as_deref().map(|u| {
+            let user = checker.command(u, &span);
+            if user.trim().is_empty() {
+                checker.error(
+                    Diagnostic::error(
+                        Code::InvalidUser,
+                        "the run step's `user` is empty",
+                        Some(span.clone()),
+                    )
+                    .with_help(
+                        "remove it to run as the stage's user, or name one, e.g. user = \"root\"",
+                    ),
+                );
+            }
+            user
+        }),
         before_source: table.before_source,
         span,
     }
@@ -152,6 +194,17 @@ pub(super) fn secret_mount(
     secret: &spec::SecretMount,
     span: &Span,
 ) -> Mount {
+    check_id(checker, "secret", &secret.id, span);
+    if let Some(target) = secret.target.as_ref().filter(|t| !t.starts_with('/')) {
+        checker.error(
+            Diagnostic::error(
+                Code::InvalidPath,
+                format!("secret target `{target}` must be an absolute path"),
+                Some(span.clone()),
+            )
+            .with_help("e.g. { id = \"npmrc\", target = \"/root/.npmrc\" }"),
+        );
+    }
     let target = match (&secret.target, &secret.env) {
         (Some(t), _) => Some(t.clone()),
         (None, Some(_)) => None,
@@ -174,5 +227,33 @@ pub(super) fn secret_mount(
         target,
         env: secret.env.clone(),
         required: secret.required.unwrap_or(true),
+    }
+}
+
+/// A secret or ssh id: what `--secret id=...` / `--ssh id=...` name, and (for secrets) the
+/// file under `/run/secrets/` by default, so letters, digits, `.`, `_` and `-`, not `.`/`..`.
+fn check_id(checker: &mut Checker, what: &str, id: &str, span: &Span) {
+    let valid = !id.is_empty()
+        && id != "."
+        && id != ".."
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+    if !valid {
+        let message = if id.is_empty() {
+            format!("an id of `{what}` is empty")
+        } else {
+            format!("`{id}` is not a valid {what} id")
+        };
+        let example = if what == "ssh" {
+            "ssh = [\"default\"]"
+        } else {
+            "secret = [\"npmrc\"]"
+        };
+        checker.error(
+            Diagnostic::error(Code::InvalidName, message, Some(span.clone())).with_help(format!(
+                "use letters, digits, `.`, `_` and `-`, e.g. {example}"
+            )),
+        );
     }
 }

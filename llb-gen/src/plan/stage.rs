@@ -235,8 +235,10 @@ fn base(
     language: Option<&language::Declared>,
 ) -> Base {
     if let Some(from) = &stage.from {
-        let text = checker.value(from);
-        return resolve_from(checker, index, &text, from.span());
+        return match checker.expanded(from) {
+            Some(text) => resolve_from(checker, index, &text, from.span()),
+            None => Base::Scratch { span: 0..0 },
+        };
     }
     match language {
         Some(lang) => {

@@ -5,6 +5,7 @@
 
 mod parse;
 mod tables;
+mod tree;
 mod values;
 
 pub use parse::parse;
