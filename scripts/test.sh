@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: set-up (engines, base images, frontend image from this tree, local
-# registry), lint, unit and snapshot tests, end-to-end builds through a real BuildKit, then a
-# smoke subset on the oldest engine we support (Debian trixie's docker.io 26.1, BuildKit 0.13).
+# registry), lint, unit and snapshot tests, end-to-end builds through a real BuildKit, a bounded
+# fuzz run of llb-gen (FUZZ_SECONDS, default 60), then a smoke subset on the oldest engine we
+# support (Debian trixie's docker.io 26.1, BuildKit 0.13).
 # SKIP_OLD_ENGINE=1 / SKIP_C8D_ENGINE=1 leave out the side engines and the tests that need them.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -29,6 +30,9 @@ RUSTDOCFLAGS="-D warnings" cargo doc -p llb-gen -p stagefile-frontend --no-deps 
 
 echo "== cargo test (unit, snapshots, corpus, end to end; registry.rs and platforms.rs also use the side engines)"
 cargo test --workspace --locked -- --test-threads=2 "${SKIP[@]}"
+
+echo "== fuzz: llb-gen's harness for ${FUZZ_SECONDS:-60} s on stable (longer runs: fuzz/README.md)"
+cargo run --profile fuzz --locked -p stagefile-fuzz --bin fuzz-stable -- --seconds "${FUZZ_SECONDS:-60}"
 
 if [ "${SKIP_OLD_ENGINE:-0}" != 1 ]; then
   echo "== smoke subset on the oldest supported engine (trixie)"

@@ -20,8 +20,9 @@ pub const MAX_EXPANSION_BYTES: usize = 4 * 1024 * 1024;
 /// its "did you mean") would cost more than it tells.
 pub const MAX_ERRORS: usize = 50;
 
-/// The largest build definition produced: BuildKit's gateway takes messages of 16 MiB.
-pub const MAX_DEFINITION_BYTES: usize = 16 * 1024 * 1024;
+/// The largest build definition produced (encoded): BuildKit's gateway takes messages of
+/// 16 MiB, and the request around the definition needs some room.
+pub const MAX_DEFINITION_BYTES: usize = 15 * 1024 * 1024;
 
 /// The first unsigned `SOURCE_DATE_EPOCH` that is not a year-9999 date (RFC 3339 has four
 /// digits for the year).

@@ -103,6 +103,17 @@ pub fn lower(
             language: "TOML",
         }),
     );
+    // The running count is close; this is exact.
+    let span = plan.target_stage().span.clone();
+    if prost::Message::encoded_len(&definition) > MAX_DEFINITION_BYTES {
+        lowering.too_large(&span);
+    }
+    if !lowering.errors.is_empty() {
+        return Err(Diagnostics {
+            file: plan.file.clone(),
+            items: lowering.errors,
+        });
+    }
     Ok(Lowered {
         definition,
         image_config: config,
@@ -435,13 +446,8 @@ impl Lowering<'_> {
         ok
     }
 
-    /// Counts `bytes` (and a fixed cost per op) toward the definition's size; false, with an
-    /// error at `span`, once it passes [`MAX_DEFINITION_BYTES`].
-    fn charge(&mut self, bytes: usize, span: &Span) -> bool {
-        self.size = self.size.saturating_add(bytes).saturating_add(OP_OVERHEAD);
-        if self.size <= MAX_DEFINITION_BYTES {
-            return true;
-        }
+    /// Records that the definition passed [`MAX_DEFINITION_BYTES`] at `span` (once).
+    fn too_large(&mut self, span: &Span) {
         if self.errors.is_empty() {
             self.errors.push(
                 Diagnostic::error(
@@ -452,9 +458,19 @@ impl Lowering<'_> {
                     ),
                     Some(span.clone()),
                 )
-                .with_help("that is the most BuildKit accepts; large env values are copied into every later step: keep big data in files"),
+                .with_help("BuildKit takes little more; env is copied into every later step and a copy of outputs into every copy: keep big data in files"),
             );
         }
+    }
+
+    /// Counts `bytes` (and a fixed cost per op) toward the definition's size; false, with an
+    /// error at `span`, once it passes [`MAX_DEFINITION_BYTES`].
+    fn charge(&mut self, bytes: usize, span: &Span) -> bool {
+        self.size = self.size.saturating_add(bytes).saturating_add(OP_OVERHEAD);
+        if self.size <= MAX_DEFINITION_BYTES {
+            return true;
+        }
+        self.too_large(span);
         false
     }
 }
