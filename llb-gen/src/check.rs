@@ -25,6 +25,8 @@ pub struct Checker<'a> {
     pub budget: Budget,
     /// Errors found past [`MAX_ERRORS`], counted, not kept.
     pub left_out: usize,
+    /// Findings that do not stop the build.
+    pub warnings: Vec<Diagnostic>,
 }
 
 impl Checker<'_> {

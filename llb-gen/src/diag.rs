@@ -192,7 +192,7 @@ pub struct Rule {
 }
 
 /// The warning rules, in the order `docs/stagefile.md` lists them.
-pub const RULES: [&Rule; 2] = [&RUNS_AS_ROOT, &UNSUPPORTED_OPTION];
+pub const RULES: [&Rule; 3] = [&RUNS_AS_ROOT, &UNSUPPORTED_OPTION, &ARG_IN_SINGLE_QUOTES];
 
 /// The target image runs as root.
 pub const RUNS_AS_ROOT: Rule = Rule {
@@ -206,6 +206,13 @@ pub const UNSUPPORTED_OPTION: Rule = Rule {
     name: "UnsupportedOption",
     description: "A build option the Stagefile frontend does not support was ignored.",
     docs: "unsupportedoption",
+};
+
+/// A shell script names a build arg inside single quotes, where the shell does not expand it.
+pub const ARG_IN_SINGLE_QUOTES: Rule = Rule {
+    name: "ArgInSingleQuotes",
+    description: "A run step's shell script writes a build arg inside single quotes, where the shell leaves it unexpanded.",
+    docs: "arginsinglequotes",
 };
 
 /// One problem found in a spec.

@@ -59,6 +59,49 @@ pub fn script_index(args: &[String]) -> Option<usize> {
     None
 }
 
+/// The `${NAME}`s (names `is_name` accepts) a POSIX shell reads inside single quotes, where
+/// it does not expand them, in a script as written in the spec (`$$` is a literal `$`). A
+/// scan of quotes and backslashes only: good enough for a warning, not a shell parser.
+pub fn single_quoted_names(script: &str, is_name: &dyn Fn(&str) -> bool) -> Vec<String> {
+    #[derive(PartialEq)]
+    enum State {
+        Plain,
+        Single,
+        Double,
+    }
+    let mut state = State::Plain;
+    let mut found: Vec<String> = Vec::new();
+    let mut chars = script.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        match (&state, c) {
+            (_, '$') if script[at..].starts_with("$$") => {
+                chars.next();
+            }
+            (State::Single, '$') => {
+                let name = script[at + 1..]
+                    .strip_prefix('{')
+                    .and_then(|inner| inner.split_once('}'))
+                    .map(|(name, _)| name)
+                    .filter(|name| is_name(name));
+                if let Some(name) = name
+                    && !found.iter().any(|f| f == name)
+                {
+                    found.push(name.to_owned());
+                }
+            }
+            (State::Plain, '\'') => state = State::Single,
+            (State::Single, '\'') => state = State::Plain,
+            (State::Plain, '"') => state = State::Double,
+            (State::Double, '"') => state = State::Plain,
+            (State::Plain | State::Double, '\\') => {
+                chars.next();
+            }
+            _ => {}
+        }
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,6 +119,15 @@ mod tests {
         assert_eq!(quote(""), "''");
         assert_eq!(quote("$(id)"), "'$(id)'");
         assert_eq!(quote("x=1"), "'x=1'");
+    }
+
+    #[test]
+    fn finds_names_in_single_quotes() {
+        let is_name = |n: &str| n == "X";
+        let names = |script| single_quoted_names(script, &is_name);
+        assert_eq!(names("echo '${X}'"), ["X"]);
+        assert!(names("echo \"${X}\" ${X} '$${X}' \\'${X}").is_empty());
+        assert!(names("echo \"it's ${X}\" '${Y}'").is_empty());
     }
 
     #[test]

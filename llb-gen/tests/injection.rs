@@ -52,6 +52,9 @@ fn a_shell_step_reads_build_args_from_its_environment() {
         for exec in execs(&compiled.definition) {
             assert!(!command(&exec).contains("pwned"), "{}", command(&exec));
         }
+        // `'${X}'` is the text `${X}` now: a warning says so.
+        let warned: Vec<&str> = compiled.warnings.iter().map(|w| w.code).collect();
+        assert_eq!(warned, ["ArgInSingleQuotes"]);
     }
 }
 

@@ -72,7 +72,7 @@ pub fn lower(
         context: context_state(&options.context),
         built: BTreeMap::new(),
         builder: None,
-        warnings: Vec::new(),
+        warnings: plan.warnings.clone(),
         budget: plan.budget.clone(),
         size: 0,
         errors: Vec::new(),

@@ -25,6 +25,7 @@ pub fn build(
         errors: Vec::new(),
         budget: Budget::default(),
         left_out: 0,
+        warnings: Vec::new(),
     };
     let args = build_args(&mut checker, spec, options);
     if let Some(epoch) = options
@@ -90,6 +91,7 @@ pub fn build(
         order: Vec::new(),
         args,
         budget: Budget::default(),
+        warnings: Vec::new(),
     };
     if checker.errors.is_empty() && !plan.stages.is_empty() {
         plan.target = match &options.target {
@@ -122,6 +124,7 @@ pub fn build(
     }
     if checker.errors.is_empty() {
         plan.budget = checker.budget;
+        plan.warnings = checker.warnings;
         Ok(plan)
     } else {
         Err(Diagnostics {

@@ -4,7 +4,7 @@ use serde_spanned::Spanned;
 
 use super::RunPlan;
 use crate::check::Checker;
-use crate::diag::{Code, Diagnostic};
+use crate::diag::{ARG_IN_SINGLE_QUOTES, Code, Diagnostic};
 use crate::interp::is_identifier;
 use crate::ir::{Mount, Network, Sharing, Span};
 use crate::shell;
@@ -18,6 +18,7 @@ pub(super) fn run_plan(checker: &mut Checker, run: &Spanned<spec::RunEntry>) -> 
     let mut arg_env = Vec::new();
     let (args, display) = match &table.cmd {
         OneOrMany::One(shell) => {
+            warn_single_quoted(checker, shell, &span);
             let (script, env) = checker.shell(shell, &span);
             arg_env = env;
             (
@@ -32,6 +33,7 @@ pub(super) fn run_plan(checker: &mut Checker, run: &Spanned<spec::RunEntry>) -> 
                 .enumerate()
                 .map(|(index, arg)| {
                     if Some(index) == script {
+                        warn_single_quoted(checker, arg, &span);
                         let (script, env) = checker.shell(arg, &span);
                         arg_env = env;
                         script
@@ -253,6 +255,24 @@ fn check_id(checker: &mut Checker, what: &str, id: &str, span: &Span) {
         checker.error(
             Diagnostic::error(Code::InvalidName, message, Some(span.clone())).with_help(format!(
                 "use letters, digits, `.`, `_` and `-`, e.g. {example}"
+            )),
+        );
+    }
+}
+
+/// Warns about `'${ARG}'`: the shell leaves it as written (it was the value before build args
+/// became the step's environment).
+fn warn_single_quoted(checker: &mut Checker, script: &str, span: &Span) {
+    let is_arg = |name: &str| checker.args.contains_key(name);
+    for name in shell::single_quoted_names(script, &is_arg) {
+        checker.warnings.push(
+            Diagnostic::warning(
+                &ARG_IN_SINGLE_QUOTES,
+                format!("`${{{name}}}` is inside single quotes: the shell leaves it as written"),
+                Some(span.clone()),
+            )
+            .with_help(format!(
+                "write \"${{{name}}}\" for the build arg's value, or `$${{{name}}}` for the text itself"
             )),
         );
     }

@@ -21,6 +21,8 @@ pub struct Plan {
     pub args: Vec<ArgPlan>,
     /// What env expansion may still add to the spec's values when lowering.
     pub budget: crate::limits::Budget,
+    /// Findings of validation that do not stop the build.
+    pub warnings: Vec<crate::diag::Diagnostic>,
 }
 
 /// An interpreter a copy brings from another stage (`interpreter = true`).
