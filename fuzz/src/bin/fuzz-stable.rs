@@ -12,6 +12,7 @@
 //! a panicking input is saved as `<artifacts>/crash-<hash>`.
 
 use std::collections::BTreeSet;
+use std::io::Write as _;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -49,9 +50,20 @@ fn parse_args() -> Result<Args, String> {
             "--max-exec-ms" => args.max_exec = Duration::from_millis(number(value()?)?),
             "--max-rss-mb" => args.max_rss_mb = number(value()?)?,
             "--dict" => {
-                // libFuzzer's dictionary format, for fuzz/run.sh.
+                // libFuzzer's dictionary format, for fuzz/run.sh (a closed stdout ends it).
+                let mut out = std::io::stdout().lock();
                 for token in stagefile_fuzz::DICTIONARY {
-                    println!("\"{}\"", token.escape_default());
+                    let escaped: String = token
+                        .bytes()
+                        .map(|b| match b {
+                            b'"' | b'\\' => format!("\\{}", b as char),
+                            b' '..=b'~' => (b as char).to_string(),
+                            _ => format!("\\x{b:02X}"),
+                        })
+                        .collect();
+                    if writeln!(out, "\"{escaped}\"").is_err() {
+                        break;
+                    }
                 }
                 std::process::exit(0);
             }
