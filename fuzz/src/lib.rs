@@ -34,7 +34,7 @@ const HOSTILE_ARGS: [&str; 9] = [
 ];
 
 /// Context files the probe may say exist, one bit of the input's hash each.
-const CONTEXT_FILES: [&str; 16] = [
+const CONTEXT_FILES: [&str; 20] = [
     "requirements.txt",
     "uv.lock",
     "pyproject.toml",
@@ -51,6 +51,10 @@ const CONTEXT_FILES: [&str; 16] = [
     "Gemfile.lock",
     "vendor/cache",
     "app/requirements.txt",
+    "app/package.json",
+    "bun.lockb",
+    ".npmrc",
+    "bunfig.toml",
 ];
 
 /// Runs one input through parsing, planning and compiling, for the default target and (for
@@ -257,9 +261,10 @@ pub fn fnv1a(data: &[u8]) -> u64 {
     })
 }
 
-/// The seed corpus: the examples, the test specs, the invalid corpus, and what
-/// `fuzz/corpus/compile/` has gathered (cargo-fuzz's corpus), each file's bytes with its path.
-pub fn seeds(repo: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+/// The seed corpus: the examples, the test specs and the invalid corpus, and with `gathered`
+/// what `fuzz/corpus/compile/` holds (cargo-fuzz's corpus, on machines that ran it), each
+/// file's bytes with its path.
+pub fn seeds(repo: &Path, gathered: bool) -> Vec<(PathBuf, Vec<u8>)> {
     let mut found = Vec::new();
     for dir in ["examples", "llb-gen/tests/specs"] {
         for entry in read_dir(&repo.join(dir)) {
@@ -269,7 +274,12 @@ pub fn seeds(repo: &Path) -> Vec<(PathBuf, Vec<u8>)> {
             }
         }
     }
-    for dir in ["llb-gen/tests/invalid", "fuzz/corpus/compile"] {
+    let dirs: &[&str] = if gathered {
+        &["llb-gen/tests/invalid", "fuzz/corpus/compile"]
+    } else {
+        &["llb-gen/tests/invalid"]
+    };
+    for dir in dirs {
         for path in read_dir(&repo.join(dir)) {
             let toml = path.extension().is_some_and(|e| e == "toml");
             if (toml || dir.starts_with("fuzz"))

@@ -143,7 +143,7 @@ fn main() -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    let seeds = seeds(&repo_root());
+    let seeds = seeds(&repo_root(), true);
     if seeds.len() < 60 {
         eprintln!(
             "fuzz-stable: only {} seeds found: the corpus went missing",
