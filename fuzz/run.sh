@@ -17,5 +17,5 @@ cp llb-gen/tests/invalid/*.toml "$corpus/"
 cargo run -q --locked -p stagefile-fuzz --bin fuzz-stable -- --dict > fuzz/compile.dict
 # -O: optimized; -a: debug assertions and overflow checks; -s none: no sanitizer (safe Rust).
 exec cargo +nightly fuzz run compile --features libfuzzer -O -a -s none "$corpus" -- \
-  -dict=fuzz/compile.dict -max_len=1114112 -timeout=10 -rss_limit_mb=2048 \
+  -dict=fuzz/compile.dict -max_len=589824 -timeout=10 -rss_limit_mb=2048 \
   -report_slow_units=1 "$@"

@@ -383,7 +383,7 @@ fn render_one(renderer: &Renderer, file: &SourceFile, item: &Diagnostic) -> Stri
     if let Some(span) = &item.span {
         let span = clamp_span(&file.text, span.clone());
         // Only the lines the span touches go to the renderer, which reads all it is given:
-        // a hundred errors in a 1 MiB spec would otherwise scan it a hundred times.
+        // fifty errors in a large spec would otherwise scan it fifty times.
         let first = file.text[..span.start].rfind('\n').map_or(0, |i| i + 1);
         let last = file.text[span.end..]
             .find('\n')

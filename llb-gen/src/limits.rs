@@ -3,8 +3,13 @@
 //! memory or a second. Each limit is far above what a real build needs, and crossing one is
 //! a located `LimitExceeded` error (made in `diag`; this module is a leaf).
 
-/// The largest spec file read.
-pub const MAX_SPEC_BYTES: usize = 1024 * 1024;
+/// The largest spec file read: parsing TOML takes up to a hundred bytes of memory per byte of
+/// text (a file of `[1,1,1,...]`), and real specs are a few kilobytes.
+pub const MAX_SPEC_BYTES: usize = 512 * 1024;
+
+/// The most values (strings, numbers, tables, arrays) a spec may hold: as typed data each
+/// costs a hundred bytes or more, and a real spec has a few hundred.
+pub const MAX_VALUES: usize = 50_000;
 
 /// The most stages a spec may define.
 pub const MAX_STAGES: usize = 1_000;
@@ -75,6 +80,8 @@ impl Budget {
 pub fn size(bytes: usize) -> String {
     if bytes >= 1024 * 1024 && bytes.is_multiple_of(1024 * 1024) {
         format!("{} MiB", bytes / (1024 * 1024))
+    } else if bytes >= 1024 && bytes.is_multiple_of(1024) {
+        format!("{} KiB", bytes / 1024)
     } else {
         format!("{bytes} bytes")
     }
@@ -108,6 +115,7 @@ mod tests {
         assert!(!budget.first_excess());
         assert_eq!(count(5_000), "5,000");
         assert_eq!(count(999), "999");
-        assert_eq!(size(MAX_SPEC_BYTES), "1 MiB");
+        assert_eq!(size(MAX_SPEC_BYTES), "512 KiB");
+        assert_eq!(size(MAX_EXPANSION_BYTES), "4 MiB");
     }
 }

@@ -198,15 +198,29 @@ fn steps_stages_and_definition_size_are_bounded() {
     assert_eq!(codes(&error), ["LimitExceeded"]);
     assert_eq!(located(&error), ["2001:8"]);
 
-    // Env is copied into every later step: 900 KB of it reaches 15 MiB in 18 steps.
+    // Env is copied into every later step: 400 KB of it reaches 15 MiB in 40 steps.
     let text = format!(
         "[stage.a]\nfrom = \"busybox:1.36\"\nenv = {{ E = \"{}\" }}\nrun = [{}]\n",
-        "x".repeat(900_000),
+        "x".repeat(400_000),
         vec!["\"x\""; 100].join(",")
     );
     let error = refused(&text, Default::default());
     assert_eq!(codes(&error), ["LimitExceeded"]);
     assert!(error.items[0].message.contains("15 MiB"));
+}
+
+/// Each value of a spec costs a hundred bytes or more once typed: past 50,000 the spec is
+/// refused before that (a file of 350,000 `{}` took 197 MB).
+#[test]
+fn values_are_counted_before_they_are_typed() {
+    let text = format!(
+        "[stage.a]\nfrom = \"busybox:1.36\"\ncopy = [{}]\n",
+        vec!["{}"; 60_000].join(",")
+    );
+    let error = refused(&text, Default::default());
+    assert_eq!(codes(&error), ["LimitExceeded"]);
+    // `stage`, `a`, `from`, `copy` and 49,996 items make 50,000: the next item is refused.
+    assert_eq!(located(&error), ["3:149997"]);
 }
 
 /// Past 50 errors the rest are counted, not rendered (30,000 errors in a 1 MiB spec took

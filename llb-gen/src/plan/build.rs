@@ -21,7 +21,14 @@ pub fn build(
     let mut checker = Checker {
         file,
         args: BTreeMap::new(),
-        stage_names: spec.stage.keys().map(|k| k.get_ref().clone()).collect(),
+        // Stages past the limit are refused, not built: no name lookup or "did you mean"
+        // goes through them.
+        stage_names: spec
+            .stage
+            .keys()
+            .take(MAX_STAGES)
+            .map(|k| k.get_ref().clone())
+            .collect(),
         errors: Vec::new(),
         budget: Budget::default(),
         left_out: 0,

@@ -6,7 +6,7 @@ use toml::de::{DeTable, Deserializer};
 use super::tables::Spec;
 use super::tree;
 use crate::diag::{Code, Diagnostic, Diagnostics, SourceFile, did_you_mean};
-use crate::limits::MAX_ERRORS;
+use crate::limits::{MAX_ERRORS, MAX_VALUES};
 
 /// `toml`'s nesting limit (dotted keys, tables, arrays): past it, it reports "recursion limit".
 const TOML_NESTING: usize = 80;
@@ -23,6 +23,21 @@ pub fn parse(file: &SourceFile) -> Result<Spec, Diagnostics> {
     };
     let mut root =
         DeTable::parse(&file.text).map_err(|error| fail(vec![diagnose(file, &error)]))?;
+    // Every value costs far more as a typed spec than as text: count before going on.
+    if let Some(span) = tree::nth_value(root.get_ref(), MAX_VALUES) {
+        let diagnostic = Diagnostic::error(
+            Code::LimitExceeded,
+            format!(
+                "a spec may hold {} values (strings, numbers, tables...); this is one more",
+                crate::limits::count(MAX_VALUES)
+            ),
+            Some(span),
+        )
+        .with_help(
+            "a spec describes the build; keep data in the build context and read it from files",
+        );
+        return Err(fail(vec![diagnostic]));
+    }
     let nul = tree::nul_strings(root.get_ref());
     let left_out = nul.len().saturating_sub(MAX_ERRORS);
     let mut errors: Vec<Diagnostic> = nul

@@ -78,6 +78,25 @@ pub fn remove_value(root: &mut DeTable<'_>, span: &Range<usize>) -> bool {
     }
 }
 
+/// The span of the value counted `n`th plus one (keys and values, tables and arrays each
+/// count), in document order, when there are more than `n`.
+pub fn nth_value(root: &DeTable<'_>, n: usize) -> Option<Range<usize>> {
+    let mut count = 0;
+    let mut values: Vec<&Spanned<DeValue<'_>>> = root.iter().map(|(_, v)| v).rev().collect();
+    while let Some(value) = values.pop() {
+        count += 1;
+        if count > n {
+            return Some(value.span());
+        }
+        match value.get_ref() {
+            DeValue::Table(table) => values.extend(table.iter().map(|(_, v)| v).rev()),
+            DeValue::Array(array) => values.extend(array.iter().rev()),
+            _ => {}
+        }
+    }
+    None
+}
+
 /// Spans of the keys and strings that hold a NUL character (written `\u0000`), in order.
 pub fn nul_strings(root: &DeTable<'_>) -> Vec<Range<usize>> {
     let mut found = Vec::new();
@@ -144,6 +163,16 @@ mod tests {
         let c = text.find("{ c").unwrap();
         assert!(remove_value(root.get_mut(), &(c..c + 17)));
         assert_eq!(nul_strings(root.get_ref()), vec![(key..key + 9)]);
+    }
+
+    #[test]
+    fn counts_values_in_document_order() {
+        let text = "a = 1\n[t]\nb = [2, { c = 3 }]\nd = 4\n";
+        let root = DeTable::parse(text).unwrap();
+        // a, t, b, 2, {c}, 3, d: the fifth is `{ c = 3 }`.
+        let table = text.find("{ c").unwrap();
+        assert_eq!(nth_value(root.get_ref(), 4), Some(table..table + 9));
+        assert_eq!(nth_value(root.get_ref(), 7), None);
     }
 
     #[test]
