@@ -1,7 +1,8 @@
-//! Reading from the client: the spec file from the `dockerfile` local (or a frontend input), and
-//! which detection paths exist in the build context.
+//! Reading from the client: the spec file from the `dockerfile` local (or a frontend input),
+//! which detection paths exist in the build context, and the text of the few files the
+//! compiler reads (requirement files).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use bollard_buildkit_proto::moby::buildkit::v1::frontend::{
     FileRange, InputsRequest, ReadFileRequest, StatFileRequest,
@@ -126,14 +127,25 @@ pub async fn load_dockerignore(
     }
 }
 
-/// Answers which of `paths` exist in the build context, transferring only those paths.
+/// What the detection probe learned: the paths that exist, and the texts of those to read.
+#[derive(Debug, Default)]
+pub struct Probed {
+    /// Paths that exist.
+    pub found: BTreeSet<String>,
+    /// Texts of the existing files among the paths to read.
+    pub texts: BTreeMap<String, String>,
+}
+
+/// Answers which of `paths` exist in the build context, transferring only those paths, and
+/// reads the existing ones among `reads` (at most [`llb_gen::probe::READ_LIMIT`] bytes each).
 pub async fn probe_context(
     client: &mut Bridge,
     caps: &Caps,
     opts: &Options,
     session_id: &str,
     paths: &BTreeSet<String>,
-) -> Result<BTreeSet<String>, FrontendError> {
+    reads: &BTreeSet<String>,
+) -> Result<Probed, FrontendError> {
     let paths: Vec<String> = paths
         .iter()
         .map(|p| p.trim_start_matches("./").trim_matches('/').to_owned())
@@ -142,7 +154,7 @@ pub async fn probe_context(
         .into_iter()
         .collect();
     if paths.is_empty() {
-        return Ok(BTreeSet::new());
+        return Ok(Probed::default());
     }
     caps.require(id::STAT_FILE, "detecting lockfiles in the build context")?;
     let local = LocalSource {
@@ -179,7 +191,29 @@ pub async fn probe_context(
             ),
         }
     }
-    Ok(found)
+    let mut texts = BTreeMap::new();
+    for path in reads.iter().filter(|path| found.contains(*path)) {
+        let request = ReadFileRequest {
+            r#ref: reference.id.clone(),
+            file_path: path.clone(),
+            range: Some(FileRange {
+                offset: 0,
+                length: llb_gen::probe::READ_LIMIT as i64,
+            }),
+            ..Default::default()
+        };
+        match client.read_file(request).await {
+            Ok(response) => {
+                let data = response.into_inner().data;
+                texts.insert(path.clone(), String::from_utf8_lossy(&data).into_owned());
+            }
+            Err(status) => crate::log!(
+                "reading {path} in the build context failed: {}",
+                status.message()
+            ),
+        }
+    }
+    Ok(Probed { found, texts })
 }
 
 /// The first `limit + 1` bytes of a file: one more than a limit, so that going past it is
@@ -192,8 +226,8 @@ fn first_bytes(limit: usize) -> FileRange {
 }
 
 /// The probe the compiler asks.
-pub fn known_paths(found: &BTreeSet<String>) -> KnownPaths {
-    KnownPaths::new(found.iter().cloned())
+pub fn known_paths(probed: &Probed) -> KnownPaths {
+    KnownPaths::new(probed.found.iter().cloned()).with_texts(probed.texts.clone())
 }
 
 fn is_not_found(status: &tonic::Status) -> bool {

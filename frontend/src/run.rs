@@ -115,7 +115,7 @@ async fn compile_all(
     };
     let ignored = load::load_dockerignore(client, caps, opts, session_id).await?;
     let mut probed = BTreeSet::new();
-    let mut found = BTreeSet::new();
+    let mut found = load::Probed::default();
     let mut warned: Vec<Diagnostic> = Vec::new();
     let mut builds = Vec::new();
     for platform in platforms {
@@ -140,7 +140,11 @@ async fn compile_all(
             .filter(|p| !probed.contains(p))
             .collect();
         if !missing.is_empty() {
-            found.extend(load::probe_context(client, caps, opts, session_id, &missing).await?);
+            let reads = prepared.read_paths().into_iter().collect();
+            let more =
+                load::probe_context(client, caps, opts, session_id, &missing, &reads).await?;
+            found.found.extend(more.found);
+            found.texts.extend(more.texts);
             probed.extend(missing);
         }
         let compiled = prepared.compile(&load::known_paths(&found), &images)?;

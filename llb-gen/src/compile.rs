@@ -62,6 +62,16 @@ impl Prepared {
         recipes::probe_paths(&self.plan)
     }
 
+    /// Context-relative files (among [`Self::probe_paths`]) whose text the recipes read, when
+    /// they exist: requirement files, whose options decide between uv and pip.
+    pub fn read_paths(&self) -> Vec<String> {
+        recipes::read_paths(&self.plan)
+    }
+
+    fn answers(&self, probe: &dyn ContextProbe) -> Declared {
+        Declared::answer(self.probe_paths(), self.read_paths(), probe)
+    }
+
     /// Stages that can be targets, in spec order.
     pub fn targets(&self) -> Vec<TargetInfo> {
         self.plan.targets()
@@ -74,9 +84,8 @@ impl Prepared {
 
     /// The recipes' steps for every stage the target needs, as text (`llb-gen --format steps`).
     pub fn steps_text(&self, probe: &dyn ContextProbe) -> Result<String, Diagnostics> {
-        let answers = Declared::answer(self.probe_paths(), probe);
-        let steps = recipes::expand(&self.plan, &answers)?;
-        Ok(recipes::dump::text(&self.plan, &steps))
+        let expanded = recipes::expand(&self.plan, &self.answers(probe), &self.options.platform)?;
+        Ok(recipes::dump::text(&self.plan, &expanded.stages))
     }
 
     /// Expands recipes and lowers the target to LLB.
@@ -88,13 +97,14 @@ impl Prepared {
         probe: &dyn ContextProbe,
         images: &BTreeMap<String, ResolvedImage>,
     ) -> Result<Compiled, Diagnostics> {
-        let answers = Declared::answer(self.probe_paths(), probe);
-        let steps = recipes::expand(&self.plan, &answers)?;
-        let lowered = lower::lower(&self.plan, &steps, images, &self.options)?;
+        let expanded = recipes::expand(&self.plan, &self.answers(probe), &self.options.platform)?;
+        let lowered = lower::lower(&self.plan, &expanded.stages, images, &self.options)?;
+        let mut warnings = expanded.warnings;
+        warnings.extend(lowered.warnings);
         Ok(Compiled {
             definition: lowered.definition,
             image_config: lowered.image_config,
-            warnings: lowered.warnings,
+            warnings,
         })
     }
 }

@@ -174,6 +174,7 @@ codes! {
     UnknownValue: "A value is not one of the words its key accepts.",
     OutOfRange: "A number is outside the range it may take (health check `retries`, `SOURCE_DATE_EPOCH`).",
     InvalidEntry: "A package's `entry` is not `module:function` or a module.",
+    InstallerMismatch: "`installer` names a tool that cannot install the project's lockfile.",
     InvalidUser: "`user` is empty, or the user to create has an invalid name, id or home.",
     LimitExceeded: "The spec, its expanded values or the build it describes exceed a size limit.",
     Internal: "Stagefile failed at something that should not fail: please report it.",
@@ -192,13 +193,25 @@ pub struct Rule {
 }
 
 /// The warning rules, in the order `docs/stagefile.md` lists them.
-pub const RULES: [&Rule; 3] = [&RUNS_AS_ROOT, &UNSUPPORTED_OPTION, &ARG_IN_SINGLE_QUOTES];
+pub const RULES: [&Rule; 4] = [
+    &RUNS_AS_ROOT,
+    &PIP_KEPT,
+    &UNSUPPORTED_OPTION,
+    &ARG_IN_SINGLE_QUOTES,
+];
 
 /// The target image runs as root.
 pub const RUNS_AS_ROOT: Rule = Rule {
     name: "RunsAsRoot",
     description: "The final image runs as root instead of the non-root user Stagefile creates.",
     docs: "runsasroot",
+};
+
+/// pip installs a Python stage's dependencies instead of uv, without the spec asking.
+pub const PIP_KEPT: Rule = Rule {
+    name: "PipKept",
+    description: "pip installs a Python stage's dependencies instead of uv, because a requirement file or a run step needs it.",
+    docs: "pipkept",
 };
 
 /// A build option the frontend does not support was given and ignored.

@@ -127,6 +127,18 @@ pub enum Mount {
         /// The directory there (absolute).
         path: String,
     },
+    /// A file BuildKit downloads (checked against its digest), mounted read-only: a tool that
+    /// is never part of a layer.
+    Download {
+        /// Mount point: a directory holding the file.
+        target: String,
+        /// HTTPS URL.
+        url: String,
+        /// `sha256:<hex>` of the file.
+        checksum: String,
+        /// The file's name in the directory.
+        filename: String,
+    },
 }
 
 /// Whose filesystem a [`Mount::Scanned`] or [`Mount::Stage`] shows.
@@ -147,7 +159,8 @@ impl Mount {
             | Self::Tmpfs { target }
             | Self::Context { target, .. }
             | Self::Scanned { target, .. }
-            | Self::Stage { target, .. } => Some(target),
+            | Self::Stage { target, .. }
+            | Self::Download { target, .. } => Some(target),
             Self::Secret { target, .. } => target.as_deref(),
             Self::Ssh { .. } => None,
         }

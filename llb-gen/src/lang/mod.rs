@@ -11,7 +11,11 @@
 mod detect;
 mod node;
 mod python;
+mod python_choice;
+mod python_install;
 mod python_pack;
+mod python_pip;
+mod python_uv;
 mod row;
 mod ruby;
 mod tools;
@@ -137,6 +141,14 @@ impl Settings {
             Settings::Python(settings) => settings.probe_paths(root),
             Settings::Node(_) => detect::probe_paths(&node::MANAGERS, &node::LANGUAGE, root),
             Settings::Ruby(_) => detect::probe_paths(&ruby::MANAGERS, &ruby::LANGUAGE, root),
+        }
+    }
+
+    /// Context files whose text decides this stage's steps (requirement files' options).
+    pub fn read_paths(&self, root: &str) -> Vec<String> {
+        match self {
+            Settings::Python(settings) => settings.read_paths(root),
+            Settings::Node(_) | Settings::Ruby(_) => Vec::new(),
         }
     }
 

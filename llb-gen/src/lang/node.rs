@@ -276,7 +276,7 @@ pub fn expand(input: &Input) -> Result<Expansion, Diagnostic> {
     steps.push(Step::Run((found.manager.hooks.install)(&install)));
     // Development dependencies serve the build; an image that gets the modules does not.
     let mut finish = Vec::new();
-    if input.has_runs && input.ships_dependencies {
+    if !input.runs.is_empty() && input.ships_dependencies {
         // In the workspace's directory, where the install ran (the build ran in the member's).
         let mut prune = (found.manager.hooks.prune)(&install);
         prune.cwd = Some(input.workdir.to_owned());
@@ -289,5 +289,6 @@ pub fn expand(input: &Input) -> Result<Expansion, Diagnostic> {
         installed: Vec::new(),
         detected: Some(format!("{}: {}", found.manager.name, found.why)),
         workspace: found.workspace.clone(),
+        ..Expansion::default()
     })
 }

@@ -1,20 +1,25 @@
 //! Python: a virtualenv built from the project's lock (uv, Poetry, pdm, Pipenv) or requirement
-//! files (pip), in a layer keyed only by those files, with the tool's download cache as a cache
-//! mount. Packing the app into one file (`package`) is in `python_pack.rs`.
+//! files (pip), in a layer keyed only by those files. uv installs it (`python_uv.rs`) unless pip
+//! is kept (`python_choice.rs`), which installs the way each tool does itself
+//! (`python_pip.rs`). Packing the app into one file (`package`) is in `python_pack.rs`.
 
 use super::detect::{self, Found};
+use super::python_choice::{self, Installer, installer_setting};
+use super::python_install::{Hooks, Install, PipWay};
 use super::python_pack::{Export, Installed, package_settings, package_step};
 use super::row::{
     Cache, Expansion, Input, Interpreter, LanguageDef, Manager, StageContext, manifest_copies,
 };
-use super::tools::{PDM, PIP_CACHE, PIPENV, POETRY, PythonTool, UV, python_tools_cache};
+use super::tools::{PIP_CACHE, UV_CACHE, Uv};
+use super::{python_pip, python_uv};
 use crate::check::{Checker, spanned_list};
 use crate::diag::{Code, Diagnostic};
-use crate::ir::{Mount, RunStep, Span, Step};
+use crate::ir::{RunStep, Span, Step};
 use crate::shell::quote;
 use crate::spec;
 
-pub use super::python_pack::{Package, PackageTool};
+pub use super::python_install::Settings;
+pub use super::python_pack::PackageTool;
 
 /// Python as data.
 pub const LANGUAGE: LanguageDef = LanguageDef {
@@ -23,7 +28,7 @@ pub const LANGUAGE: LanguageDef = LanguageDef {
     example_version: "3.11",
     image_repository: "python",
     excludes: &["**/__pycache__", "**/*.pyc", ".venv"],
-    keys: &["requirements", "venv", "package"],
+    keys: &["requirements", "venv", "package", "installer"],
     unlocked: &[
         (
             "pyproject.toml",
@@ -43,8 +48,6 @@ pub const LANGUAGE: LanguageDef = LanguageDef {
     writable: &[],
 };
 
-const UV_CACHE: Cache = Cache::shared("/root/.cache/uv", "stagefile-uv");
-
 /// Python's package managers, in detection preference.
 pub const MANAGERS: [Manager<Hooks>; 5] = [
     Manager {
@@ -54,11 +57,10 @@ pub const MANAGERS: [Manager<Hooks>; 5] = [
         optional: &[],
         mounted: &[],
         members: &[],
-        caches: &[PIP_CACHE, UV_CACHE],
+        caches: &[UV_CACHE],
         hooks: Hooks {
-            venv_first: false,
-            install: uv_install,
-            export: uv_export,
+            with_uv: python_uv::uv_sync,
+            with_pip: None,
         },
     },
     Manager {
@@ -70,12 +72,15 @@ pub const MANAGERS: [Manager<Hooks>; 5] = [
         members: &[],
         caches: &[
             PIP_CACHE,
+            UV_CACHE,
             Cache::shared("/root/.cache/pypoetry", "stagefile-poetry"),
         ],
         hooks: Hooks {
-            venv_first: true,
-            install: poetry_install,
-            export: poetry_export,
+            with_uv: python_uv::poetry,
+            with_pip: Some(PipWay {
+                install: python_pip::poetry_install,
+                export: python_pip::poetry_export,
+            }),
         },
     },
     Manager {
@@ -87,12 +92,15 @@ pub const MANAGERS: [Manager<Hooks>; 5] = [
         members: &[],
         caches: &[
             PIP_CACHE,
+            UV_CACHE,
             Cache::shared("/root/.cache/pdm", "stagefile-pdm"),
         ],
         hooks: Hooks {
-            venv_first: true,
-            install: pdm_install,
-            export: pdm_export,
+            with_uv: python_uv::pdm,
+            with_pip: Some(PipWay {
+                install: python_pip::pdm_install,
+                export: python_pip::pdm_export,
+            }),
         },
     },
     Manager {
@@ -104,12 +112,15 @@ pub const MANAGERS: [Manager<Hooks>; 5] = [
         members: &[],
         caches: &[
             PIP_CACHE,
+            UV_CACHE,
             Cache::shared("/root/.cache/pipenv", "stagefile-pipenv"),
         ],
         hooks: Hooks {
-            venv_first: true,
-            install: pipenv_install,
-            export: pipenv_export,
+            with_uv: python_uv::pipenv,
+            with_pip: Some(PipWay {
+                install: python_pip::pipenv_install,
+                export: python_pip::pipenv_export,
+            }),
         },
     },
     PIP,
@@ -123,182 +134,15 @@ const PIP: Manager<Hooks> = Manager {
     optional: &[],
     mounted: &[],
     members: &[],
-    caches: &[PIP_CACHE],
+    caches: &[PIP_CACHE, UV_CACHE],
     hooks: Hooks {
-        venv_first: true,
-        install: pip_install,
-        export: pip_export,
+        with_uv: python_uv::requirements,
+        with_pip: Some(PipWay {
+            install: python_pip::pip_install,
+            export: python_pip::pip_export,
+        }),
     },
 };
-
-/// What a Python manager adds to its row.
-#[derive(Debug)]
-pub struct Hooks {
-    /// Whether the virtualenv is made in a step of its own before the install (uv makes its
-    /// own, in no time; making one runs ensurepip, seconds a changed lock would otherwise redo).
-    pub venv_first: bool,
-    /// The install command.
-    pub install: fn(&Install) -> RunStep,
-    /// How pex gets the locked dependencies as requirement files.
-    pub export: fn(&Install) -> Export,
-}
-
-/// What an install or export command is built from.
-pub struct Install<'a> {
-    /// The stage's settings.
-    pub settings: &'a Settings,
-    /// The language version (tool caches are per version).
-    pub version: &'a str,
-    /// The project files copied for the install (relative to the workdir).
-    pub files: &'a [String],
-    /// The manager's row.
-    pub manager: &'static Manager<Hooks>,
-    /// Where the dependencies are declared.
-    pub span: Span,
-}
-
-/// A Python stage's validated keys.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// pip requirement files, relative to the context root.
-    pub requirements: Vec<String>,
-    /// Span of the `requirements` value.
-    pub requirements_span: Option<Span>,
-    /// The virtualenv's location.
-    pub venv: String,
-    /// The one-file executable to build.
-    pub package: Option<Package>,
-}
-
-fn mounts(install: &Install, extra: impl IntoIterator<Item = Mount>) -> Vec<Mount> {
-    let caches = install.manager.caches.iter().map(|c| c.mount());
-    caches.chain(extra).collect()
-}
-
-/// A tool's install command into the virtualenv, with the manager's caches and the tools.
-fn tool_install(install: &Install, tool: &PythonTool, display: &str, command: &str) -> RunStep {
-    RunStep::recipe(
-        display,
-        format!("{}{} {command}", tool.ensure(), tool.bin(tool.name)),
-        mounts(install, [python_tools_cache(install.version)]),
-        install.span.clone(),
-    )
-}
-
-fn uv_install(install: &Install) -> RunStep {
-    let command = "sync --frozen --no-install-project --no-dev --no-editable";
-    tool_install(install, &UV, "uv sync --frozen --no-dev", command).with_env(&[
-        ("UV_PROJECT_ENVIRONMENT", &install.settings.venv),
-        ("UV_PYTHON_DOWNLOADS", "never"),
-        ("UV_LINK_MODE", "copy"),
-        ("UV_COMPILE_BYTECODE", "1"),
-    ])
-}
-
-fn poetry_install(install: &Install) -> RunStep {
-    let command = "install --no-root --only main --no-interaction --no-ansi";
-    tool_install(install, &POETRY, "poetry install --only main", command).with_env(&[
-        ("VIRTUAL_ENV", &install.settings.venv),
-        ("POETRY_VIRTUALENVS_CREATE", "false"),
-    ])
-}
-
-/// `pdm install --check`: refuses a lock that no longer matches pyproject.toml (`pdm sync`
-/// would install it anyway), then installs the production dependencies, not the project.
-fn pdm_install(install: &Install) -> RunStep {
-    let command = "install --check --prod --no-self --no-editable";
-    tool_install(install, &PDM, "pdm install --check --prod", command).with_env(&[
-        ("VIRTUAL_ENV", &install.settings.venv),
-        ("PDM_CHECK_UPDATE", "false"),
-        ("PDM_CACHE_DIR", "/root/.cache/pdm"),
-    ])
-}
-
-/// `pipenv install --deploy`: refuses a Pipfile.lock that no longer matches the Pipfile, then
-/// installs its default packages into the active virtualenv.
-fn pipenv_install(install: &Install) -> RunStep {
-    tool_install(
-        install,
-        &PIPENV,
-        "pipenv install --deploy",
-        "install --deploy",
-    )
-    .with_env(&[
-        ("VIRTUAL_ENV", &install.settings.venv),
-        ("PIPENV_VERBOSITY", "-1"),
-        ("PIPENV_NOSPIN", "1"),
-        ("PIPENV_CACHE_DIR", "/root/.cache/pipenv"),
-    ])
-}
-
-/// `-r FILE` for each requirement file, quoted for the shell.
-pub(super) fn requirement_args(files: &[String]) -> String {
-    let args: Vec<String> = files.iter().map(|f| format!("-r {}", quote(f))).collect();
-    args.join(" ")
-}
-
-fn pip_install(install: &Install) -> RunStep {
-    let args = requirement_args(install.files);
-    let pip = format!("{}/bin/pip", install.settings.venv);
-    RunStep::recipe(
-        format!("pip install {args}"),
-        format!("{} install --disable-pip-version-check {args}", quote(&pip)),
-        mounts(install, []),
-        install.span.clone(),
-    )
-}
-
-/// Where an exported lock is written for pex.
-const EXPORTED_FOR_PEX: &str = "/tmp/stagefile-requirements.txt";
-
-fn exported(script: String, mounts: Vec<Mount>) -> Export {
-    Export {
-        script,
-        files: vec![EXPORTED_FOR_PEX.to_owned()],
-        mounts,
-    }
-}
-
-fn uv_export(_: &Install) -> Export {
-    let command = format!(
-        "{} export --frozen --no-dev --no-hashes --no-emit-project -o {EXPORTED_FOR_PEX} && ",
-        UV.bin("uv")
-    );
-    exported(UV.ensure() + &command, vec![UV_CACHE.mount()])
-}
-
-fn poetry_export(_: &Install) -> Export {
-    let command = format!(
-        "{} install --disable-pip-version-check -q 'poetry-plugin-export>=1.8' && {} export --only main --without-hashes -o {EXPORTED_FOR_PEX} && ",
-        POETRY.bin("pip"),
-        POETRY.bin("poetry")
-    );
-    exported(POETRY.ensure() + &command, Vec::new())
-}
-
-fn pdm_export(_: &Install) -> Export {
-    let command = format!(
-        "PDM_CHECK_UPDATE=false {} export --prod --no-hashes -o {EXPORTED_FOR_PEX} && ",
-        PDM.bin("pdm")
-    );
-    exported(PDM.ensure() + &command, Vec::new())
-}
-
-fn pipenv_export(_: &Install) -> Export {
-    let command = format!(
-        "PIPENV_VERBOSITY=-1 {} requirements > {EXPORTED_FOR_PEX} && ",
-        PIPENV.bin("pipenv")
-    );
-    exported(PIPENV.ensure() + &command, Vec::new())
-}
-
-fn pip_export(install: &Install) -> Export {
-    Export {
-        script: String::new(),
-        files: install.files.to_vec(),
-        mounts: Vec::new(),
-    }
-}
 
 /// Validates the Python keys of a stage: requirement files, the virtualenv, the package.
 pub fn settings(checker: &mut Checker, stage: &spec::Stage, context: &StageContext) -> Settings {
@@ -323,11 +167,15 @@ pub fn settings(checker: &mut Checker, stage: &spec::Stage, context: &StageConte
         .package
         .as_ref()
         .and_then(|package| package_settings(checker, package, context));
+    let installer = stage.installer.as_ref().and_then(|value| {
+        installer_setting(checker, value).map(|installer| (installer, value.span()))
+    });
     Settings {
         requirements,
         requirements_span: stage.requirements.as_ref().map(|r| r.span()),
         venv,
         package,
+        installer,
     }
 }
 
@@ -346,6 +194,18 @@ impl Settings {
         paths.sort();
         paths.dedup();
         paths
+    }
+
+    /// The requirement files pip would read: their options decide whether uv may install them,
+    /// and how (hashes).
+    pub fn read_paths(&self, root: &str) -> Vec<String> {
+        if !self.requirements.is_empty() {
+            return self.requirements.clone();
+        }
+        PIP.lockfiles
+            .iter()
+            .map(|file| super::row::in_root(root, file))
+            .collect()
     }
 }
 
@@ -390,28 +250,44 @@ fn find_manager(
 /// Steps of a Python stage: the virtualenv and its dependencies, then the package.
 pub fn expand(settings: &Settings, input: &Input) -> Result<Expansion, Diagnostic> {
     let span = settings.deps_span(&input.span);
+    let uv = Uv::for_platform(input.platform);
     let Some(found) = find_manager(settings, input, &span)? else {
         return Ok(Expansion {
-            finish: package(settings, input, None),
+            finish: package(settings, input, &uv, None),
             ..Expansion::default()
         });
     };
+    let choice = python_choice::choose(
+        settings.installer.clone(),
+        found.manager.name,
+        &found.files,
+        input,
+        &span,
+    )?;
     let install = Install {
         settings,
         version: input.version,
         files: &found.files,
         manager: found.manager,
+        uv,
+        hashes: choice.hashes,
         span: span.clone(),
     };
     let venv = &settings.venv;
     let mut steps = Vec::new();
-    let pex_alone =
-        !input.has_runs && matches!(&settings.package, Some(p) if p.tool == PackageTool::Pex);
+    let pip_way = match choice.installer {
+        Installer::Pip => found.manager.hooks.with_pip.as_ref(),
+        Installer::Uv => None,
+    };
+    let pex_alone = pip_way.is_some()
+        && input.runs.is_empty()
+        && matches!(&settings.package, Some(p) if p.tool == PackageTool::Pex);
     if pex_alone {
         // pex resolves the requirements itself; installing them first would do it twice.
         steps.extend(manifest_copies(input, &found.files, &span));
     } else {
-        if found.manager.hooks.venv_first {
+        if pip_way.is_some() {
+            // Making a venv runs ensurepip: seconds a changed lock need not redo.
             let command = format!("python3 -m venv {}", quote(venv));
             steps.push(Step::Run(RunStep::recipe(
                 command.clone(),
@@ -421,7 +297,11 @@ pub fn expand(settings: &Settings, input: &Input) -> Result<Expansion, Diagnosti
             )));
         }
         steps.extend(manifest_copies(input, &found.files, &span));
-        steps.push(Step::Run((found.manager.hooks.install)(&install)));
+        let run = match pip_way {
+            Some(way) => (way.install)(&install),
+            None => (found.manager.hooks.with_uv)(&install),
+        };
+        steps.push(Step::Run(run));
         steps.push(Step::Env {
             vars: vec![
                 ("VIRTUAL_ENV".into(), venv.clone()),
@@ -431,29 +311,51 @@ pub fn expand(settings: &Settings, input: &Input) -> Result<Expansion, Diagnosti
             span: input.span.clone(),
         });
     }
+    let export = pip_way.map(|way| (way.export)(&install));
     Ok(Expansion {
         install: steps,
-        finish: package(settings, input, Some(&install)),
+        finish: package(settings, input, &uv, Some(export)),
         installed: if pex_alone {
             Vec::new()
         } else {
             vec![venv.clone()]
         },
-        detected: Some(format!("{}: {}", found.manager.name, found.why)),
+        detected: Some(format!(
+            "{}: {}{}",
+            found.manager.name,
+            found.why,
+            match choice.installer {
+                Installer::Uv => ", installed by uv",
+                Installer::Pip => ", installed by pip (kept)",
+            }
+        )),
+        warnings: choice.warning.into_iter().collect(),
         ..Expansion::default()
     })
 }
 
-/// The `package` step, when the stage packs one, with what the install left for it.
-fn package(settings: &Settings, input: &Input, install: Option<&Install>) -> Vec<Step> {
+/// The `package` step, when the stage packs one, with what the install left for it: `None`
+/// without an install, else the exported lock when pip installed (`None` inside: the
+/// virtualenv itself, which uv filled).
+fn package(
+    settings: &Settings,
+    input: &Input,
+    uv: &Uv,
+    installed: Option<Option<Export>>,
+) -> Vec<Step> {
     let Some(package) = &settings.package else {
         return Vec::new();
     };
-    let installed = install.map(|install| Installed {
+    let installed = installed.map(|export| Installed {
         venv: &settings.venv,
-        export: (install.manager.hooks.export)(install),
+        export,
     });
-    vec![Step::Run(package_step(package, input.version, installed))]
+    vec![Step::Run(package_step(
+        package,
+        input.version,
+        uv,
+        installed,
+    ))]
 }
 
 /// A context path relative to the project's root.

@@ -5,7 +5,7 @@
 use serde_spanned::Spanned;
 
 use super::row::{Cache, StageContext};
-use super::tools::{PEX, PIP_CACHE, python_tools_cache};
+use super::tools::{PEX, PIP_CACHE, UV_ENV, Uv};
 use crate::check::Checker;
 use crate::diag::{Code, Diagnostic};
 use crate::ir::{Mount, RunStep, Span};
@@ -99,49 +99,66 @@ pub(super) fn package_settings(
     })
 }
 
-/// The locked dependencies as requirement files, for pex: each manager's `export` hook.
+/// The locked dependencies as requirement files, for pex when pip installed: each manager's
+/// `export` hook.
 pub struct Export {
     /// Shell commands writing them (ending in `&& `), or nothing.
     pub script: String,
     /// The requirement files pex reads.
     pub files: Vec<String>,
-    /// Caches the commands use.
-    pub mounts: Vec<Mount>,
 }
 
-/// What the stage installed, for packing: the virtualenv and the exported lock, or nothing.
+/// What the stage installed, for packing: the virtualenv and, when pip installed it, the
+/// exported lock.
 pub struct Installed<'a> {
     /// The virtualenv.
     pub venv: &'a str,
-    /// The locked dependencies, as requirement files.
-    pub export: Export,
+    /// The locked dependencies as requirement files, which pex resolves again; `None` when uv
+    /// installed them, without pip: pex then takes them from the virtualenv.
+    pub export: Option<Export>,
 }
 
 /// Packs the app (the workdir) and its dependencies into one executable file.
 ///
-/// pex resolves the same locked dependencies as wheels (exported from the lock first), so C
-/// extensions work; zipapp zips the virtualenv's pure-Python packages with the app.
-pub fn package_step(package: &Package, version: &str, installed: Option<Installed>) -> RunStep {
+/// pex packs the locked dependencies as wheels (from the virtualenv uv filled, else resolved
+/// again from the exported lock), so C extensions work; zipapp zips the virtualenv's
+/// pure-Python packages with the app.
+pub fn package_step(
+    package: &Package,
+    version: &str,
+    uv: &Uv,
+    installed: Option<Installed>,
+) -> RunStep {
     let output = &quote(&package.output);
     let entry = &quote(&package.entry);
-    let mut mounts = vec![PIP_CACHE.mount(), python_tools_cache(version)];
+    let mut mounts = vec![PIP_CACHE.mount()];
     let script = match package.tool {
         PackageTool::Pex => {
+            mounts.extend(uv.mounts(version));
             mounts.push(PEX_CACHE.mount());
             mounts.push(Mount::Tmpfs {
                 target: "/tmp".into(),
             });
-            let (export_script, files) = match installed {
-                Some(Installed { export, .. }) => {
-                    mounts.extend(export.mounts);
-                    (export.script, export.files)
+            let (export_script, args) = match installed {
+                Some(Installed {
+                    export: Some(export),
+                    ..
+                }) => {
+                    let args: String = export
+                        .files
+                        .iter()
+                        .map(|f| format!(" -r {}", quote(f)))
+                        .collect();
+                    (export.script, args)
                 }
-                None => (String::new(), Vec::new()),
+                Some(Installed { venv, export: None }) => {
+                    (String::new(), format!(" --venv-repository {}", quote(venv)))
+                }
+                None => (String::new(), String::new()),
             };
-            let args: String = files.iter().map(|f| format!(" -r {}", quote(f))).collect();
             format!(
                 "{}{export_script}mkdir -p \"$(dirname {output})\" && PEX_ROOT=/root/.cache/pex {}{args} -D . -e {entry} --python-shebang '/usr/bin/env python3' -o {output}",
-                PEX.ensure(),
+                PEX.ensure(uv),
                 PEX.bin("pex")
             )
         }
@@ -166,10 +183,14 @@ pub fn package_step(package: &Package, version: &str, installed: Option<Installe
         PackageTool::Pex => "pex",
         PackageTool::Zipapp => "zipapp",
     };
-    RunStep::recipe(
+    let step = RunStep::recipe(
         format!("{tool} -> {}", package.output),
         script,
         mounts,
         package.span.clone(),
-    )
+    );
+    match package.tool {
+        PackageTool::Pex => step.with_env(&UV_ENV),
+        PackageTool::Zipapp => step,
+    }
 }

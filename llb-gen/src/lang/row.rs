@@ -2,7 +2,9 @@
 //! manager as one row ([`Manager`]), what a stage gives its language ([`Input`]) and what the
 //! language gives back ([`Expansion`]), and the copies of manifests an install is keyed on.
 
+use crate::diag::Diagnostic;
 use crate::ir::{CopyFrom, FileCopy, Mount, RunTools, Sharing, Span, Step};
+use crate::platform::Platform;
 use crate::probe::ContextProbe;
 
 /// What a language is, as data.
@@ -113,12 +115,14 @@ pub struct Input<'a> {
     pub named: Option<&'a str>,
     /// Whether the stage installs its dependencies.
     pub install: bool,
-    /// Whether the stage has `run` steps of its own.
-    pub has_runs: bool,
     /// Whether the stage's dependencies reach an image: it is the target, or its `outputs`
     /// hold what the install made (`node_modules`), so development-only ones go after the build.
     pub ships_dependencies: bool,
-    /// Answers whether context files exist.
+    /// The stage's own `run` commands (arguments joined by spaces) and where they are written.
+    pub runs: Vec<(String, Span)>,
+    /// The platform the steps run on (tools are fetched for it).
+    pub platform: &'a Platform,
+    /// Answers whether context files exist, and reads the ones the language declared.
     pub probe: &'a dyn ContextProbe,
 }
 
@@ -138,6 +142,8 @@ pub struct Expansion {
     pub detected: Option<String>,
     /// When the project is a member of a workspace above it: that workspace.
     pub workspace: Option<Workspace>,
+    /// Findings about the choices made (a tool kept, and why).
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// A workspace a project is a member of: the dependencies are installed for the workspace's

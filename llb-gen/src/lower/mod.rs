@@ -220,7 +220,7 @@ impl Lowering<'_> {
                 config: empty(),
             },
             NamedContext::Http(url) => Built {
-                state: State::http(url, None, meta),
+                state: State::http(url, None, None, meta),
                 config: empty(),
             },
         }

@@ -118,6 +118,21 @@ impl Lowering<'_> {
                         .map_or_else(State::scratch, |b| b.state.clone()),
                     selector: path.clone(),
                 }),
+                Mount::Download {
+                    target,
+                    url,
+                    checksum,
+                    filename,
+                } => mounts.push(ExecMount::ReadOnly {
+                    dest: target.clone(),
+                    source: State::http(
+                        url,
+                        Some(filename),
+                        Some(checksum),
+                        OpMeta::named(format!("[internal] download {filename}")),
+                    ),
+                    selector: String::new(),
+                }),
             }
         }
         let cwd = run

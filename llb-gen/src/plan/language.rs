@@ -225,6 +225,7 @@ mod tests {
         let samples = [
             ("requirements", "\"r.txt\""),
             ("venv", "\"/v\""),
+            ("installer", "\"pip\""),
             ("package", "{ tool = \"pex\", entry = \"a\" }"),
             ("package_manager", "\"pip\""),
             ("install", "false"),

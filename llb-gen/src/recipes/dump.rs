@@ -117,6 +117,12 @@ fn mount_text(plan: &Plan, mount: &Mount) -> String {
             };
             format!("{of}:{path} at {target}")
         }
+        Mount::Download {
+            target,
+            url,
+            checksum,
+            filename,
+        } => format!("download {url} ({checksum}) as {target}/{filename}"),
     }
 }
 

@@ -14,6 +14,7 @@ use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::ir::{CopyFrom, FileCopy, NewUser, RunStep, RunTools, Span, StageSteps, Step};
 use crate::lang::{self, Expansion};
 use crate::plan::{Carry, Plan, RunPlan, StagePlan, UserSetting};
+use crate::platform::Platform;
 use crate::probe::ContextProbe;
 use accounts::Accounts;
 
@@ -33,10 +34,39 @@ pub fn probe_paths(plan: &Plan) -> Vec<String> {
     paths.into_iter().collect()
 }
 
-/// Expands every stage the target needs into steps.
-pub fn expand(plan: &Plan, probe: &dyn ContextProbe) -> Result<Vec<StageSteps>, Diagnostics> {
+/// Context files whose text the target's language stages depend on (requirement files).
+pub fn read_paths(plan: &Plan) -> Vec<String> {
+    let mut paths = std::collections::BTreeSet::new();
+    for &index in &plan.order {
+        let stage = &plan.stages[index];
+        if let Some(language) = &stage.language
+            && !stage.replaced
+            && language.install
+        {
+            paths.extend(language.settings.read_paths(&stage.root));
+        }
+    }
+    paths.into_iter().collect()
+}
+
+/// Every stage's steps, and what the recipes found worth a warning.
+#[derive(Debug, Default)]
+pub struct Expanded {
+    /// The stages the target needs, in build order.
+    pub stages: Vec<StageSteps>,
+    /// Findings that do not stop the build (a tool kept, and why).
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Expands every stage the target needs into steps, for `platform`.
+pub fn expand(
+    plan: &Plan,
+    probe: &dyn ContextProbe,
+    platform: &Platform,
+) -> Result<Expanded, Diagnostics> {
     let mut errors = Vec::new();
     let mut out = Vec::new();
+    let mut warnings = Vec::new();
     let accounts = Accounts::of(plan);
     for &index in &plan.order {
         let stage = &plan.stages[index];
@@ -48,13 +78,19 @@ pub fn expand(plan: &Plan, probe: &dyn ContextProbe) -> Result<Vec<StageSteps>, 
             });
             continue;
         }
-        match expand_stage(plan, index, stage, &accounts, probe) {
-            Ok(stage_steps) => out.push(stage_steps),
+        match expand_stage(plan, index, stage, &accounts, probe, platform) {
+            Ok((stage_steps, mut found)) => {
+                out.push(stage_steps);
+                warnings.append(&mut found);
+            }
             Err(mut found) => errors.append(&mut found),
         }
     }
     if errors.is_empty() {
-        Ok(out)
+        Ok(Expanded {
+            stages: out,
+            warnings,
+        })
     } else {
         Err(Diagnostics {
             file: plan.file.clone(),
@@ -69,7 +105,8 @@ fn expand_stage(
     stage: &StagePlan,
     accounts: &Accounts,
     probe: &dyn ContextProbe,
-) -> Result<StageSteps, Vec<Diagnostic>> {
+    platform: &Platform,
+) -> Result<(StageSteps, Vec<Diagnostic>), Vec<Diagnostic>> {
     let mut errors = Vec::new();
     let mut notes = Vec::new();
     let mut steps = Vec::new();
@@ -115,6 +152,7 @@ fn expand_stage(
         installed,
         detected,
         workspace,
+        warnings,
     } = match &stage.language {
         Some(language) => {
             let input = lang::Input {
@@ -124,12 +162,17 @@ fn expand_stage(
                 span: language.span.clone(),
                 named: language.manager,
                 install: language.install,
-                has_runs: !stage.runs.is_empty(),
                 ships_dependencies: index == plan.target
                     || stage.outputs.iter().any(|o| {
                         let o = o.trim_end_matches('/');
                         o == "node_modules" || o.ends_with("/node_modules")
                     }),
+                runs: stage
+                    .runs
+                    .iter()
+                    .map(|run| (run.args.join(" "), run.span.clone()))
+                    .collect(),
+                platform,
                 probe,
             };
             lang::expand(&language.settings, &input).map_err(|d| vec![d])?
@@ -257,11 +300,14 @@ fn expand_stage(
         }
     }
     if errors.is_empty() {
-        Ok(StageSteps {
-            stage: index,
-            steps,
-            notes,
-        })
+        Ok((
+            StageSteps {
+                stage: index,
+                steps,
+                notes,
+            },
+            warnings,
+        ))
     } else {
         Err(errors)
     }

@@ -79,6 +79,12 @@ pub struct Stage {
     pub install_secrets: Vec<Spanned<MountList<SecretMount>>>,
     /// Python stages: where the virtualenv is created (absolute).
     pub venv: Option<Spanned<String>>,
+    /// Python stages: who installs the dependencies. "uv" (default): uv, into a virtualenv without
+    /// pip, setuptools or wheel; pip is kept, with a warning, when a requirement file uses an option
+    /// only pip reads or a run step calls pip. "pip": the package manager's own install (pip,
+    /// `poetry install`, `pdm install`, `pipenv install --deploy`) into a virtualenv made by
+    /// `python3 -m venv`, which has pip.
+    pub installer: Option<Spanned<String>>,
     /// Python only: pack the app and its dependencies into one executable file, built after the
     /// stage's run steps.
     pub package: Option<Spanned<Package>>,
@@ -197,6 +203,7 @@ impl Stage {
         match key {
             "requirements" => self.requirements.as_ref().map(Spanned::span),
             "venv" => self.venv.as_ref().map(Spanned::span),
+            "installer" => self.installer.as_ref().map(Spanned::span),
             "package" => self.package.as_ref().map(Spanned::span),
             "package_manager" => self.package_manager.as_ref().map(Spanned::span),
             "install" => self.install.as_ref().map(Spanned::span),
