@@ -173,26 +173,35 @@ pub const PEX: PythonTool = PythonTool {
     requirements: &["pex>=2.1,<3"],
 };
 
+/// Where the tools uv installs live in the tools cache: apart from the venvs earlier Stagefile
+/// releases made there with pip, which a build of either may find.
+const UV_TOOLS: &str = "/opt/stagefile-tools/uv-tools";
+
 impl PythonTool {
-    /// Installs the tool with uv (which [`Uv::ensure`] put there first) unless a venv whose
-    /// interpreter runs holds it (a venv made by another base image's interpreter is replaced,
-    /// not trusted; starting its interpreter is much cheaper than running the tool). The step
-    /// needs [`Uv::mounts`] and [`UV_ENV`]. Ends with `&& `.
+    fn dir(&self) -> String {
+        format!("{UV_TOOLS}/{}", self.name)
+    }
+
+    /// Installs the tool with uv (which [`Uv::ensure`] put there first) unless a venv holds it
+    /// with these requirements (recorded beside it) and its interpreter runs (a venv made by
+    /// another base image's interpreter is replaced, not trusted; starting its interpreter is
+    /// much cheaper than running the tool). The step needs [`Uv::mounts`] and [`UV_ENV`].
+    /// Ends with `&& `.
     pub fn ensure(&self, uv: &Uv) -> String {
-        let name = self.name;
-        let requirements: Vec<String> =
-            self.requirements.iter().map(|r| format!("'{r}'")).collect();
+        let (name, dir) = (self.name, self.dir());
+        let quoted: Vec<String> = self.requirements.iter().map(|r| format!("'{r}'")).collect();
+        let recorded = self.requirements.join(" ");
         let uv_bin = uv.bin();
         format!(
-            "{}if ! {{ [ -x {TOOLS}/{name}/bin/{name} ] && {TOOLS}/{name}/bin/python -c '' ; }} >/dev/null 2>&1; then rm -rf {TOOLS}/{name} && {uv_bin} venv -q --python python3 {TOOLS}/{name} && {uv_bin} pip install -q --python {TOOLS}/{name}/bin/python {}; fi && ",
+            "{}if ! {{ [ -x {dir}/bin/{name} ] && [ \"$(cat {dir}/requirements.txt)\" = '{recorded}' ] && {dir}/bin/python -c '' ; }} >/dev/null 2>&1; then rm -rf {dir} && {uv_bin} venv -q --python python3 {dir} && {uv_bin} pip install -q --python {dir}/bin/python {} && echo '{recorded}' > {dir}/requirements.txt; fi && ",
             uv.ensure(),
-            requirements.join(" ")
+            quoted.join(" ")
         )
     }
 
     /// The path of one of the tool's commands (its own by default).
     pub fn bin(&self, command: &str) -> String {
-        format!("{TOOLS}/{}/bin/{command}", self.name)
+        format!("{}/bin/{command}", self.dir())
     }
 }
 
