@@ -34,6 +34,10 @@ struct Cli {
     /// Do not run the criterion bench; use its last results in target/criterion.
     #[arg(long)]
     skip_criterion: bool,
+    /// Build the Stagefiles with this frontend image instead of the one their `# syntax=`
+    /// line names (written over that line in the copies).
+    #[arg(long, value_name = "IMAGE")]
+    frontend: Option<String>,
 }
 
 fn main() {
@@ -72,7 +76,10 @@ fn run() -> anyhow::Result<()> {
     }
     let config = Config::load(&bench_dir.join("examples.toml"))?;
     let mut machine = Machine::collect(&repo);
-    let frontend_image = frontend_image(&examples[0].dir.join("Stagefile.toml"))?;
+    let frontend_image = frontend_image(
+        &examples[0].dir.join("Stagefile.toml"),
+        cli.frontend.as_deref(),
+    )?;
     let bases = base_images(&examples);
 
     // The compiler first: one release build of llb-gen, the criterion bench, then the binary
@@ -93,6 +100,7 @@ fn run() -> anyhow::Result<()> {
         cli.runs.into(),
         config,
     );
+    runner.frontend = cli.frontend.clone();
     let _ = std::fs::remove_dir_all(&runner.logs_dir);
     let mut results = Vec::new();
     for example in &examples {
@@ -113,6 +121,9 @@ fn run() -> anyhow::Result<()> {
     let mut command = format!("bash bench/run.sh --runs {}", cli.runs);
     for name in &cli.examples {
         command.push_str(&format!(" --example {name}"));
+    }
+    if let Some(frontend) = &cli.frontend {
+        command.push_str(&format!(" --frontend {frontend}"));
     }
     if (cli.margin - 0.05).abs() > f64::EPSILON {
         command.push_str(&format!(" --margin {}", cli.margin));
@@ -159,16 +170,17 @@ fn preflight() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The frontend image named by the `# syntax=` line of `spec`.
-fn frontend_image(spec: &Path) -> anyhow::Result<FrontendImage> {
+/// The frontend image: `chosen`, else the one the `# syntax=` line of `spec` names.
+fn frontend_image(spec: &Path, chosen: Option<&str>) -> anyhow::Result<FrontendImage> {
     let text = std::fs::read_to_string(spec)?;
-    let reference = text
+    let named = text
         .lines()
         .next()
         .and_then(|l| l.trim().strip_prefix("#"))
         .and_then(|l| l.trim().strip_prefix("syntax="))
         .map(|r| r.trim().to_owned())
         .unwrap_or_else(|| "stagefile:dev".to_owned());
+    let reference = chosen.map_or(named, str::to_owned);
     let id = docker::image_id(&reference).with_context(|| {
         format!(
             "the frontend image {reference} does not exist: build it with `bash tests/e2e/setup.sh`"

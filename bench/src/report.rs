@@ -8,7 +8,9 @@ use std::fmt::Write as _;
 use crate::llbgen::CompileFigures;
 use crate::machine::Machine;
 use crate::stats::{self, Target, Verdict};
-use crate::{BuildSample, ExampleResult, Scenario, Variant, leaks};
+use crate::{
+    BuildSample, ExampleResult, IMAGE_TARGET, SOURCE_CHANGE_TARGET, Scenario, Variant, leaks,
+};
 
 /// Start of the hand-written section.
 pub const EXPLANATIONS_BEGIN: &str = "<!-- explanations:begin (written by hand; the harness keeps this section when it rewrites the file) -->";
@@ -147,9 +149,10 @@ pub fn misses(report: &Report) -> Vec<Miss> {
     let mut found = Vec::new();
     for example in &report.examples {
         for scenario in Scenario::ALL {
-            let (Some(target), Some((_, _, ratio))) =
-                (scenario.target(report.margin), compare(example, scenario))
-            else {
+            let (Some(target), Some((_, _, ratio))) = (
+                example.target(scenario, report.margin),
+                compare(example, scenario),
+            ) else {
                 continue;
             };
             if target.verdict(ratio) == Verdict::Miss {
@@ -163,12 +166,29 @@ pub fn misses(report: &Report) -> Vec<Miss> {
         if let (Some(ours), Some(theirs)) = (
             size(example, Variant::Stagefile),
             size(example, Variant::Dockerfile),
-        ) && ours > theirs
+        ) && ours as f64 > IMAGE_TARGET * theirs as f64
         {
             found.push(Miss {
                 example: example.name.clone(),
                 what: "image size".to_owned(),
-                detail: format!("{} larger than the Dockerfile's", bytes(ours - theirs)),
+                detail: format!(
+                    "{:.3}x the Dockerfile's ({} against {}; target ≤ {IMAGE_TARGET:.2})",
+                    ours as f64 / theirs as f64,
+                    bytes(ours),
+                    bytes(theirs)
+                ),
+            });
+        }
+        if let Some(ratio) = answer_ratio(example)
+            && answer_target(report.margin).verdict(ratio) == Verdict::Miss
+        {
+            found.push(Miss {
+                example: example.name.clone(),
+                what: "time to first answer".to_owned(),
+                detail: format!(
+                    "{ratio:.2}x the Dockerfile (target {})",
+                    answer_target(report.margin).describe()
+                ),
             });
         }
         if let Some(facts) = example
@@ -203,6 +223,7 @@ pub fn render(report: &Report, explanations: Option<&str>) -> String {
     header(&mut out, report);
     build_times(&mut out, report);
     images(&mut out, report);
+    first_answers(&mut out, report);
     frontend(&mut out, report);
     compiler(&mut out, report);
     edits(&mut out, report);
@@ -306,11 +327,14 @@ fn header(out: &mut String, report: &Report) {
     );
     let _ = writeln!(
         out,
-        "\nTargets: fully cached rebuild within 1.2x of the Dockerfile; cold build and \
-         source-change rebuild no slower (ratio ≤ 1.00, plus a noise margin of {:.2}); final \
-         image no larger; no build tools or caches in the Stagefile image. The one-package \
-         rebuild has no target and is shown for information.",
-        report.margin
+        "\nTargets: fully cached rebuild within 1.2x of the Dockerfile; cold build no slower \
+         (ratio ≤ 1.00, plus a noise margin of {margin:.2}) unless `bench/examples.toml` sets the \
+         example's own (≤ 0.80 for the pip-based examples, whose installs uv does); source-change \
+         rebuild ≤ {SOURCE_CHANGE_TARGET:.2}; one package added only where the example sets a \
+         target (≤ 0.50 for the pip-based examples); final image ≤ {IMAGE_TARGET:.2}x; time to \
+         first answer no later (≤ 1.00, plus {margin:.2}); no build tools or caches in the \
+         Stagefile image.",
+        margin = report.margin
     );
     if !report.skipped.is_empty() {
         out.push_str("\nNot measured:\n\n");
@@ -348,7 +372,7 @@ fn build_times(out: &mut String, report: &Report) {
                     .median_sample(v, scenario)
                     .map_or("–".to_owned(), |s| s.steps_run.to_string())
             };
-            let target = scenario.target(report.margin);
+            let target = example.target(scenario, report.margin);
             let (ratio, result) = match compare(example, scenario) {
                 Some((_, _, r)) => (
                     format!("{r:.2}"),
@@ -457,7 +481,7 @@ fn images(out: &mut String, report: &Report) {
             })
         };
         let clean = last(Variant::Stagefile).is_some_and(|f| f.leaks.is_empty());
-        let result = if ours <= theirs && clean {
+        let result = if ours as f64 <= IMAGE_TARGET * theirs as f64 && clean {
             Verdict::Pass
         } else {
             Verdict::Miss
@@ -476,6 +500,60 @@ fn images(out: &mut String, report: &Report) {
             leaked(Variant::Stagefile),
             leaked(Variant::Dockerfile),
             result.markdown()
+        );
+    }
+}
+
+/// The target for the time to first answer: no later, with the noise margin.
+fn answer_target(margin: f64) -> Target {
+    Target {
+        at_most: 1.0,
+        noise: margin,
+    }
+}
+
+/// Stagefile / Dockerfile of the median times to first answer.
+fn answer_ratio(example: &ExampleResult) -> Option<f64> {
+    let median = |v: Variant| stats::median(example.first_answers.get(&v)?);
+    stats::ratio(median(Variant::Stagefile)?, median(Variant::Dockerfile)?)
+}
+
+fn first_answers(out: &mut String, report: &Report) {
+    let answered: Vec<&ExampleResult> = report
+        .examples
+        .iter()
+        .filter(|e| !e.first_answers.is_empty())
+        .collect();
+    if answered.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\n## Time to first answer\n\n\
+         From a container's start (the engine's `State.StartedAt`) to the first `200` answer \
+         of its server, asked every 5 ms at the container's own address; {} new containers of \
+         the cold build's image per side and run, medians over all of them. Python's start \
+         reads the bytecode the build compiled (checked-hash on the Stagefile side, \
+         timestamp-based on the Dockerfile's, both valid here).\n\n\
+         | Example | Asked | Stagefile | Dockerfile | Ratio | Target | Result |\n\
+         |---|---|---:|---:|---:|---|---|",
+        crate::answer::STARTS
+    );
+    let target = answer_target(report.margin);
+    for example in answered {
+        let values = |v: Variant| example.first_answers.get(&v).cloned().unwrap_or_default();
+        let (ratio, result) = match answer_ratio(example) {
+            Some(r) => (format!("{r:.2}"), target.verdict(r).markdown()),
+            None => ("–".to_owned(), "–"),
+        };
+        let _ = writeln!(
+            out,
+            "| {} | `{}` | {} | {} | {ratio} | {} | {result} |",
+            example.name,
+            example.answer_probe.as_deref().unwrap_or("–"),
+            figure(&values(Variant::Stagefile), millis),
+            figure(&values(Variant::Dockerfile), millis),
+            target.describe()
         );
     }
 }
@@ -795,6 +873,15 @@ mod tests {
                     vec![facts(900, BTreeMap::from([(leaks::Leak::PipCache, 3)]))],
                 ),
             ]),
+            first_answers: BTreeMap::from([
+                (Variant::Stagefile, vec![0.50, 0.52, 0.48]),
+                (Variant::Dockerfile, vec![0.40, 0.41, 0.39]),
+            ]),
+            answer_probe: Some(":8000/".into()),
+            targets: crate::Targets {
+                cold: Some(0.8),
+                dependency_change: None,
+            },
             failure: None,
         }
     }
@@ -856,10 +943,25 @@ mod tests {
     fn misses_are_the_figures_over_target() {
         let found = misses(&report());
         let whats: Vec<&str> = found.iter().map(|m| m.what.as_str()).collect();
-        // Cold 11.0/11.0 passes; cached 0.8/0.5 = 1.6 misses; source change 2.0/2.0 passes;
-        // the image is 100 B larger.
-        assert_eq!(whats, ["fully cached rebuild", "image size"]);
-        assert!(found[0].detail.starts_with("1.60x"), "{}", found[0].detail);
+        // Cold 11.0/11.0 misses the example's 0.80; cached 0.8/0.5 = 1.6 misses; source change
+        // 2.0/2.0 misses 0.80; the image is 1.111x (over 0.95); the first answer 0.50/0.40.
+        assert_eq!(
+            whats,
+            [
+                "cold build",
+                "fully cached rebuild",
+                "one-line source change",
+                "image size",
+                "time to first answer"
+            ]
+        );
+        assert!(found[1].detail.starts_with("1.60x"), "{}", found[1].detail);
+        assert!(found[3].detail.starts_with("1.111x"), "{}", found[3].detail);
+        assert!(found[4].detail.starts_with("1.25x"), "{}", found[4].detail);
+        // Without the example's own cold target, 1.00 is within the default's noise.
+        let mut relaxed = report();
+        relaxed.examples[0].targets = crate::Targets::default();
+        assert!(!misses(&relaxed).iter().any(|m| m.what == "cold build"));
     }
 
     #[test]
@@ -893,6 +995,9 @@ mod tests {
             text.contains("| synthetic-200 | 200 | 170 ms (160–180 ms) | 110 ms | 11.4 MB |"),
             "{text}"
         );
+        assert!(text.contains(
+            "| python-node | `:8000/` | 500 ms (480 ms–520 ms) | 400 ms (390 ms–410 ms) | 1.25 | ≤ 1.00 (+0.05 noise) | **miss** |"
+        ), "{text}");
         assert!(text.contains("`stagefile:dev` (0123456789ab), **9.8 MB**"));
         assert!(text.contains("- `lonely`: no Dockerfile"));
         assert!(text.contains("| Base image | `python:3.11-slim` (abcdefabcdef), 681.7 MB |"));

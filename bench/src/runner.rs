@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 
+use crate::answer::{self, Probe};
 use crate::config::{Config, EditSpec, default_source_change};
 use crate::{
     BuildSample, ExampleResult, ImageFacts, Scenario, Variant, docker, dockerfile, leaks, progress,
@@ -90,6 +91,9 @@ pub struct Runner {
     pub config: Config,
     /// When the whole run started (for the progress lines).
     pub started: Instant,
+    /// The frontend image the Stagefiles are built with, when not the one their `# syntax=`
+    /// line names (written over that line in the copies).
+    pub frontend: Option<String>,
     /// File lists of base images, by image id.
     base_files: HashMap<String, BTreeSet<String>>,
 }
@@ -111,6 +115,7 @@ impl Runner {
             runs,
             config,
             started,
+            frontend: None,
             base_files: HashMap::new(),
         }
     }
@@ -124,16 +129,19 @@ impl Runner {
 
     /// Measures one example; a failed build stops that example (the result says why).
     pub fn measure(&mut self, example: &Example) -> ExampleResult {
-        let mut result = ExampleResult {
-            name: example.name.clone(),
-            ..ExampleResult::default()
-        };
         let configured = self
             .config
             .examples
             .get(&example.name)
             .cloned()
             .unwrap_or_default();
+        let probe = configured.first_answer.clone();
+        let mut result = ExampleResult {
+            name: example.name.clone(),
+            targets: configured.targets,
+            answer_probe: probe.as_ref().map(|p| format!(":{}{}", p.port, p.path)),
+            ..ExampleResult::default()
+        };
         let source = configured
             .source_change
             .or_else(|| default_source_change(&example.dir));
@@ -175,7 +183,14 @@ impl Runner {
                 let mut attempt = 0;
                 loop {
                     let before = base_ids(&bases);
-                    let side = self.one_side(example, variant, run, &edits, &mut built_ids);
+                    let side = self.one_side(
+                        example,
+                        variant,
+                        run,
+                        &edits,
+                        probe.as_ref(),
+                        &mut built_ids,
+                    );
                     let changed = base_ids(&bases) != before;
                     let retry = attempt < MAX_RETRIES;
                     let again = |side: &Side| changed || (retry && side.disturbed());
@@ -279,19 +294,24 @@ impl Runner {
         Ok(samples)
     }
 
-    /// One side, one run: cold, cached, source change, dependency change, image facts.
+    /// One side, one run: cold, image facts and first answers, cached, source change,
+    /// dependency change.
     fn one_side(
         &mut self,
         example: &Example,
         variant: Variant,
         run: usize,
         edits: &BTreeMap<Scenario, EditSpec>,
+        probe: Option<&Probe>,
         built_ids: &mut BTreeSet<String>,
     ) -> anyhow::Result<Side> {
         let mut side = Side::default();
         let copy = self.work_dir.join(&example.name).join(variant.slug());
         let _ = std::fs::remove_dir_all(&copy);
         copy_dir(&example.dir, &copy)?;
+        if let (Variant::Stagefile, Some(frontend)) = (variant, &self.frontend) {
+            set_syntax(&copy.join(variant.file_name()), frontend)?;
+        }
         let tag = tag(&example.name, variant);
         docker::remove_image(&tag);
         docker::prune_build_cache()?;
@@ -320,6 +340,22 @@ impl Runner {
             side.builds.push((scenario, sample));
             if scenario == Scenario::Cold {
                 side.image = Some(self.image_facts(&tag, &example.dir.join("Dockerfile"))?);
+                if let Some(probe) = probe {
+                    side.answers = answer::measure(&tag, probe, answer::STARTS)
+                        .context("time to first answer")?;
+                    self.say(&format!(
+                        "{} run {}/{}: {:<10} first answer in {}",
+                        example.name,
+                        run + 1,
+                        self.runs,
+                        variant.slug(),
+                        side.answers
+                            .iter()
+                            .map(|s| format!("{:.0} ms", s * 1000.0))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
+                }
             }
         }
         Ok(side)
@@ -415,6 +451,7 @@ const MAX_RETRIES: usize = 2;
 struct Side {
     builds: Vec<(Scenario, BuildSample)>,
     image: Option<ImageFacts>,
+    answers: Vec<f64>,
 }
 
 impl Side {
@@ -439,12 +476,29 @@ impl Side {
         if let Some(image) = self.image {
             result.images.entry(variant).or_default().push(image);
         }
+        result
+            .first_answers
+            .entry(variant)
+            .or_default()
+            .extend(self.answers);
     }
 }
 
 /// The current ids of images (`None` for a missing one).
 fn base_ids(images: &[String]) -> Vec<Option<String>> {
     images.iter().map(|i| docker::image_id(i)).collect()
+}
+
+/// Writes `# syntax=<frontend>` over the first line of a Stagefile (or before it, when it has
+/// no `# syntax=` line).
+pub fn set_syntax(spec: &Path, frontend: &str) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(spec)?;
+    let rest = match text.split_once('\n') {
+        Some((first, rest)) if first.trim_start().starts_with("# syntax=") => rest,
+        _ => text.as_str(),
+    };
+    std::fs::write(spec, format!("# syntax={frontend}\n{rest}"))?;
+    Ok(())
 }
 
 /// The tag a side's image gets.
@@ -526,6 +580,7 @@ mod tests {
         let side = |builds: Vec<(Scenario, BuildSample)>| Side {
             builds,
             image: None,
+            answers: Vec::new(),
         };
         let clean = vec![
             (Scenario::Cold, sample(12, 0, 0)),
@@ -542,6 +597,32 @@ mod tests {
         let mut shared = clean;
         shared[2].1.steps_shared = 1;
         assert!(side(shared).disturbed());
+    }
+
+    #[test]
+    fn the_frontend_image_is_written_over_the_syntax_line() {
+        let dir =
+            std::env::temp_dir().join(format!("stagefile-bench-syntax-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let spec = dir.join("Stagefile.toml");
+        std::fs::write(
+            &spec,
+            "# syntax=stagefile:dev\n[stage.a]\nfrom = \"scratch\"\n",
+        )
+        .expect("write");
+        set_syntax(&spec, "stagefile:fast").expect("rewrites");
+        assert_eq!(
+            std::fs::read_to_string(&spec).expect("read"),
+            "# syntax=stagefile:fast\n[stage.a]\nfrom = \"scratch\"\n"
+        );
+        std::fs::write(&spec, "[stage.a]\nfrom = \"scratch\"\n").expect("write");
+        set_syntax(&spec, "stagefile:fast").expect("adds");
+        assert!(
+            std::fs::read_to_string(&spec)
+                .expect("read")
+                .starts_with("# syntax=stagefile:fast\n[stage.a]")
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
