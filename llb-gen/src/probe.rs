@@ -56,15 +56,18 @@ pub struct KnownPaths {
     texts: BTreeMap<String, String>,
 }
 
-fn normalized(path: &str) -> String {
-    path.trim_start_matches("./").trim_matches('/').to_owned()
+fn normalized(path: &str) -> &str {
+    path.trim_start_matches("./").trim_matches('/')
 }
 
 impl KnownPaths {
     /// A probe that says yes to exactly these paths.
     pub fn new(paths: impl IntoIterator<Item = String>) -> Self {
         Self {
-            paths: paths.into_iter().map(|p| normalized(&p)).collect(),
+            paths: paths
+                .into_iter()
+                .map(|p| normalized(&p).to_owned())
+                .collect(),
             texts: BTreeMap::new(),
         }
     }
@@ -73,7 +76,7 @@ impl KnownPaths {
     pub fn with_texts(mut self, texts: impl IntoIterator<Item = (String, String)>) -> Self {
         self.texts = texts
             .into_iter()
-            .map(|(path, text)| (normalized(&path), text))
+            .map(|(path, text)| (normalized(&path).to_owned(), text))
             .collect();
         self
     }
@@ -81,11 +84,11 @@ impl KnownPaths {
 
 impl ContextProbe for KnownPaths {
     fn exists(&self, path: &str) -> bool {
-        self.paths.contains(&normalized(path))
+        self.paths.contains(normalized(path))
     }
 
     fn read(&self, path: &str) -> Option<String> {
-        self.texts.get(&normalized(path)).cloned()
+        self.texts.get(normalized(path)).cloned()
     }
 }
 
