@@ -125,6 +125,24 @@ fn recipes_quote_the_paths_and_names_they_write_into_scripts() {
     let probe = KnownPaths::new(["req s.txt".to_owned()]);
     let compiled = compile_text(spec, &probe, CompileOptions::default());
     let def = &compiled.definition;
+    let install = command(&exec_running(def, "uv pip install"));
+    assert!(
+        install.contains("venv --no-project --allow-existing --python python3 '/opt/my venv' && ")
+            && install.ends_with(
+                "pip install --python '/opt/my venv/bin/python' --compile-bytecode -r 'req s.txt'"
+            ),
+        "{install}"
+    );
+    let pex = command(&exec_running(def, "bin/pex"));
+    assert!(
+        pex.contains("--venv-repository '/opt/my venv' -D . -e app")
+            && pex.ends_with("-o '/out/a b;c.pex'"),
+        "{pex}"
+    );
+    // pip, chosen explicitly, makes the venv and installs in steps of its own.
+    let spec = spec.replace("venv = ", "installer = \"pip\"\nvenv = ");
+    let compiled = compile_text(&spec, &probe, CompileOptions::default());
+    let def = &compiled.definition;
     assert_eq!(
         command(&exec_running(def, "-m venv")),
         "python3 -m venv '/opt/my venv'"
@@ -132,11 +150,6 @@ fn recipes_quote_the_paths_and_names_they_write_into_scripts() {
     assert_eq!(
         command(&exec_running(def, "venv/bin/pip' install")),
         "'/opt/my venv/bin/pip' install --disable-pip-version-check -r 'req s.txt'"
-    );
-    let pex = command(&exec_running(def, "pex"));
-    assert!(
-        pex.contains("-r 'req s.txt' -D . -e app") && pex.ends_with("-o '/out/a b;c.pex'"),
-        "{pex}"
     );
     let user = command(&exec_running(def, "useradd"));
     let home = r"'/srv/a b'\''; touch /pwned; echo '\'''";
