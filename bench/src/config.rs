@@ -24,6 +24,11 @@ pub struct ExampleConfig {
     /// The dependency change; without it the scenario is skipped (there is no safe default:
     /// a lockfile must change with its manifest).
     pub dependency_change: Option<EditSpec>,
+    /// Where the image's server answers; without it, time to first answer is not measured.
+    pub first_answer: Option<crate::answer::Probe>,
+    /// Targets of this example other than the defaults.
+    #[serde(default)]
+    pub targets: crate::Targets,
 }
 
 /// An edit: append a line to a file; put prepared files in place (paths relative to `bench/`);

@@ -169,6 +169,7 @@ pub fn source_json(file: &SourceFile, start_line: usize, end_line: usize) -> Str
 mod tests {
     use super::*;
     use llb_gen::Diagnostic;
+    use llb_gen::diag::Code;
 
     #[test]
     fn source_detail_is_go_json() {
@@ -184,7 +185,7 @@ mod tests {
         let file = SourceFile::new("Stagefile.toml", "[stage.app]\nfromm = \"x\"\n");
         let diagnostics = Diagnostics::single(
             &file,
-            Diagnostic::error("unknown key `fromm`", Some(12..17)),
+            Diagnostic::error(Code::UnknownKey, "unknown key `fromm`", Some(12..17)),
         );
         let status = FrontendError::Spec(diagnostics).to_status();
         assert_eq!(status.code, CODE_UNKNOWN);

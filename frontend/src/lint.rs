@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use base64::Engine as _;
 use bollard_buildkit_proto::moby::buildkit::v1::frontend::Result as GwResult;
-use llb_gen::diag::Severity;
+use llb_gen::diag::{RULES, Severity};
 use llb_gen::{Diagnostic, Diagnostics, SourceFile};
 use serde::Serialize;
 
@@ -34,6 +34,8 @@ struct Location {
 #[serde(rename_all = "camelCase")]
 struct Warning {
     rule_name: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    description: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     detail: String,
     location: Location,
@@ -86,7 +88,7 @@ pub fn result(file: &SourceFile, warnings: &[Diagnostic], error: Option<&Diagnos
     for (warning, lines) in &sorted {
         text.push_str(&format!(
             "\nWARNING: {}\n{}\n",
-            warning.message,
+            warning.code,
             detail(warning)
         ));
         if let Some((start, end)) = lines {
@@ -99,7 +101,11 @@ pub fn result(file: &SourceFile, warnings: &[Diagnostic], error: Option<&Diagnos
             sorted
                 .iter()
                 .map(|(w, _)| Warning {
-                    rule_name: w.message.clone(),
+                    rule_name: w.code.to_owned(),
+                    description: RULES
+                        .iter()
+                        .find(|rule| rule.name == w.code)
+                        .map_or_else(String::new, |rule| rule.description.to_owned()),
                     detail: detail(w),
                     location: location(file, w).0,
                 })
@@ -141,8 +147,12 @@ pub fn result(file: &SourceFile, warnings: &[Diagnostic], error: Option<&Diagnos
     }
 }
 
+/// The finding and, on a line of its own, how to address it.
 fn detail(warning: &Diagnostic) -> String {
-    warning.help.clone().unwrap_or_default()
+    match &warning.help {
+        Some(help) => format!("{}\nhelp: {help}", warning.message),
+        None => warning.message.clone(),
+    }
 }
 
 /// The lines around `start..=end` with `>>>` markers, as BuildKit's `errdefs.Source.Print`.
@@ -184,6 +194,7 @@ fn snippet(file: &SourceFile, start: usize, end: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use llb_gen::diag::{Code, RUNS_AS_ROOT};
 
     fn meta(result: &GwResult, key: &str) -> String {
         String::from_utf8(result.metadata[key].clone()).unwrap()
@@ -195,12 +206,16 @@ mod tests {
             "Stagefile.toml",
             "[stage.app]\nfrom = \"x\"\nuser = \"root\"\n",
         );
-        let w =
-            Diagnostic::warning("stage `app` runs as root", Some(0..11)).with_help("remove `user`");
+        let w = Diagnostic::warning(&RUNS_AS_ROOT, "stage `app` runs as root", Some(0..11))
+            .with_help("remove `user`");
         let res = result(&file, &[w], None);
         let json: serde_json::Value = serde_json::from_str(&meta(&res, "result.json")).unwrap();
-        assert_eq!(json["warnings"][0]["ruleName"], "stage `app` runs as root");
-        assert_eq!(json["warnings"][0]["detail"], "remove `user`");
+        assert_eq!(json["warnings"][0]["ruleName"], "RunsAsRoot");
+        assert_eq!(json["warnings"][0]["description"], RUNS_AS_ROOT.description);
+        assert_eq!(
+            json["warnings"][0]["detail"],
+            "stage `app` runs as root\nhelp: remove `user`"
+        );
         assert_eq!(
             json["warnings"][0]["location"]["ranges"][0]["start"]["line"],
             1
@@ -210,7 +225,7 @@ mod tests {
         assert_eq!(meta(&res, "result.statuscode"), "1");
         assert_eq!(
             meta(&res, "result.txt"),
-            "\nWARNING: stage `app` runs as root\nremove `user`\n\
+            "\nWARNING: RunsAsRoot\nstage `app` runs as root\nhelp: remove `user`\n\
              Stagefile.toml:1\n--------------------\n   1 | >>> [stage.app]\n   2 |     from = \"x\"\n   3 |     user = \"root\"\n--------------------\n"
         );
     }
@@ -223,7 +238,10 @@ mod tests {
         assert_eq!(json["warnings"], serde_json::Value::Null);
         assert_eq!(meta(&res, "result.statuscode"), "0");
 
-        let error = Diagnostics::single(&file, Diagnostic::error("unknown key `b`", Some(2..3)));
+        let error = Diagnostics::single(
+            &file,
+            Diagnostic::error(Code::UnknownKey, "unknown key `b`", Some(2..3)),
+        );
         let res = result(&file, &[], Some(&error));
         let json: serde_json::Value = serde_json::from_str(&meta(&res, "result.json")).unwrap();
         assert_eq!(json["buildError"]["message"], "unknown key `b`");

@@ -1,10 +1,11 @@
 //! Reading from the client: the spec file from the `dockerfile` local (or a frontend input), and
-//! the build context's `.dockerignore` and which detection paths exist in it.
+//! from the build context its `.dockerignore`, which detection paths exist in it, and the text
+//! of the few files the compiler reads (requirement files).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use bollard_buildkit_proto::moby::buildkit::v1::frontend::{
-    InputsRequest, ReadDirRequest, ReadDirResponse, ReadFileRequest, ReadFileResponse,
+    FileRange, InputsRequest, ReadDirRequest, ReadDirResponse, ReadFileRequest, ReadFileResponse,
 };
 use llb_gen::{KnownPaths, SourceFile, pb};
 use tokio::task::JoinSet;
@@ -82,16 +83,17 @@ pub async fn load_spec(
         .read_file(ReadFileRequest {
             r#ref: reference.id,
             file_path: opts.filename.clone(),
+            range: Some(first_bytes(llb_gen::limits::MAX_SPEC_BYTES)),
             ..Default::default()
         })
         .await
         .map_err(|e| FrontendError::from(e).context(&format!("failed to read {}", opts.filename)))?
         .into_inner()
         .data;
-    let text = String::from_utf8(data)
-        .map_err(|e| FrontendError::msg(format!("{} is not valid UTF-8: {e}", opts.filename)))?;
+    // Refused with a location when too large or not UTF-8, as the CLI refuses it.
+    let file = SourceFile::from_bytes(opts.filename.clone(), data)?;
     Ok(LoadedSpec {
-        file: SourceFile::new(opts.filename.clone(), text),
+        file,
         definition,
         digest,
     })
@@ -104,10 +106,13 @@ pub struct ContextFiles {
     pub dockerignore: Option<Vec<String>>,
     /// Which of the probed paths exist.
     pub found: BTreeSet<String>,
+    /// Texts of the existing files among the paths to read.
+    pub texts: BTreeMap<String, String>,
 }
 
-/// Reads the build context's `.dockerignore` (when `dockerignore` is set) and which of `paths`
-/// exist, with one transfer of only those files from the client, then every read at once (one
+/// Reads the build context's `.dockerignore` (when `dockerignore` is set), which of `paths`
+/// exist and the existing ones among `texts` (at most [`llb_gen::probe::READ_LIMIT`] bytes
+/// each), with one transfer of only those files from the client, then every read at once (one
 /// listing per directory, not a request per path: each request may mount the snapshot): a
 /// fully cached build pays one round trip to the client for both, as the Dockerfile frontend
 /// does for its `.dockerignore` alone.
@@ -117,6 +122,7 @@ pub async fn context_files(
     opts: &Options,
     session_id: &str,
     paths: &BTreeSet<String>,
+    texts: &BTreeSet<String>,
     dockerignore: bool,
 ) -> Result<ContextFiles, FrontendError> {
     const IGNORE: &str = ".dockerignore";
@@ -166,6 +172,7 @@ pub async fn context_files(
         let request = ReadFileRequest {
             r#ref: reference.id.clone(),
             file_path: IGNORE.to_owned(),
+            range: Some(first_bytes(llb_gen::ignore::MAX_DOCKERIGNORE_BYTES)),
             ..Default::default()
         };
         reads.spawn(async move { Read::Ignore(client.read_file(request).await) });
@@ -183,9 +190,10 @@ pub async fn context_files(
     while let Some(read) = reads.join_next().await {
         match read.map_err(|e| FrontendError::msg(format!("a context read failed: {e}")))? {
             Read::Ignore(Ok(response)) => {
-                files.dockerignore = Some(llb_gen::ignore::parse_dockerignore(
-                    &String::from_utf8_lossy(&response.into_inner().data),
-                ));
+                let data = response.into_inner().data;
+                files.dockerignore = Some(
+                    llb_gen::ignore::decode_dockerignore(&data).map_err(FrontendError::Message)?,
+                );
             }
             Read::Ignore(Err(status)) if is_not_found(&status) => {
                 files.dockerignore = Some(Vec::new());
@@ -208,7 +216,55 @@ pub async fn context_files(
             ),
         }
     }
+    files.texts = read_texts(client, &reference.id, texts, &files.found).await;
     Ok(files)
+}
+
+/// The texts of the files among `texts` that exist, read at once.
+async fn read_texts(
+    client: &Bridge,
+    reference: &str,
+    texts: &BTreeSet<String>,
+    found: &BTreeSet<String>,
+) -> BTreeMap<String, String> {
+    let mut reads = JoinSet::new();
+    for path in texts.iter().filter(|path| found.contains(*path)) {
+        let mut client = client.clone();
+        let request = ReadFileRequest {
+            r#ref: reference.to_owned(),
+            file_path: path.clone(),
+            range: Some(FileRange {
+                offset: 0,
+                length: i64::try_from(llb_gen::probe::READ_LIMIT).unwrap_or(i64::MAX),
+            }),
+            ..Default::default()
+        };
+        let path = path.clone();
+        reads.spawn(async move { (path, client.read_file(request).await) });
+    }
+    let mut read = BTreeMap::new();
+    while let Some(Ok((path, answer))) = reads.join_next().await {
+        match answer {
+            Ok(response) => {
+                let data = response.into_inner().data;
+                read.insert(path, String::from_utf8_lossy(&data).into_owned());
+            }
+            Err(status) => crate::log!(
+                "reading {path} in the build context failed: {}",
+                status.message()
+            ),
+        }
+    }
+    read
+}
+
+/// The first `limit + 1` bytes of a file: one more than a limit, so that going past it is
+/// seen (and refused) without transferring the rest.
+fn first_bytes(limit: usize) -> FileRange {
+    FileRange {
+        offset: 0,
+        length: i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1),
+    }
 }
 
 /// One read of [`context_files`], with its answer.
@@ -244,8 +300,8 @@ fn join(dir: &str, name: &str) -> String {
 }
 
 /// The probe the compiler asks.
-pub fn known_paths(found: &BTreeSet<String>) -> KnownPaths {
-    KnownPaths::new(found.iter().cloned())
+pub fn known_paths(found: &BTreeSet<String>, texts: &BTreeMap<String, String>) -> KnownPaths {
+    KnownPaths::new(found.iter().cloned()).with_texts(texts.clone())
 }
 
 fn is_not_found(status: &tonic::Status) -> bool {

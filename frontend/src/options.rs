@@ -170,9 +170,17 @@ impl Options {
             .get("SOURCE_DATE_EPOCH")
             .filter(|v| !v.is_empty())
         {
-            Some(v) => Some(v.trim().parse::<i64>().map_err(|_| {
-                format!("invalid SOURCE_DATE_EPOCH: {v} (expected seconds since 1970)")
-            })?),
+            Some(v) => Some(
+                v.trim()
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|e| (0..llb_gen::limits::SOURCE_DATE_EPOCH_END).contains(e))
+                    .ok_or_else(|| {
+                        format!(
+                            "invalid SOURCE_DATE_EPOCH: {v} (expected seconds since 1970, before the year 10000)"
+                        )
+                    })?,
+            ),
             None => None,
         };
 
@@ -429,7 +437,10 @@ mod tests {
         assert!(Options::parse(opts(&[("image-resolve-mode", "sometimes")])).is_err());
         assert!(Options::parse(opts(&[("platform", "a/b/c/d")])).is_err());
         assert!(Options::parse(opts(&[("cache-imports", "{not json")])).is_err());
-        assert!(Options::parse(opts(&[("build-arg:SOURCE_DATE_EPOCH", "yesterday")])).is_err());
+        for epoch in ["yesterday", "-1", "253402300800", "-9223372036854775808"] {
+            let options = opts(&[("build-arg:SOURCE_DATE_EPOCH", epoch)]);
+            assert!(Options::parse(options).is_err(), "{epoch}");
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use bollard_buildkit_proto::moby::buildkit::v1::frontend::Result as GwResult;
+use llb_gen::diag::UNSUPPORTED_OPTION;
 use llb_gen::image::ImageConfig;
 use llb_gen::{CompileOptions, ContextSource, Diagnostic, NamedContext, Platform, Prepared, pb};
 use tokio::task::JoinSet;
@@ -79,6 +80,7 @@ pub async fn run(client: &mut Bridge) -> Result<GwResult, FrontendError> {
         .iter()
         .map(|key| {
             Diagnostic::warning(
+                &UNSUPPORTED_OPTION,
                 format!(
                     "option `{key}` is not supported by the Stagefile frontend and was ignored"
                 ),
@@ -114,6 +116,7 @@ async fn compile_all(
     let mut ignored: Option<Vec<String>> = None;
     let mut probed = BTreeSet::new();
     let mut found = BTreeSet::new();
+    let mut texts = BTreeMap::new();
     let mut warned: Vec<Diagnostic> = Vec::new();
     let mut builds = Vec::new();
     for platform in platforms {
@@ -138,20 +141,34 @@ async fn compile_all(
             .filter(|p| !probed.contains(p))
             .collect();
         let references = planned.images_to_resolve();
+        let reads: BTreeSet<String> = planned
+            .read_paths()
+            .into_iter()
+            .filter(|p| missing.contains(p))
+            .collect();
         let (images, files) = tokio::try_join!(
             resolver.resolve_all(client, &references, platform),
-            load::context_files(client, caps, opts, session_id, &missing, ignored.is_none()),
+            load::context_files(
+                client,
+                caps,
+                opts,
+                session_id,
+                &missing,
+                &reads,
+                ignored.is_none()
+            ),
         )?;
         if let Some(patterns) = files.dockerignore {
             ignored = Some(patterns);
         }
         found.extend(files.found);
+        texts.extend(files.texts);
         probed.extend(missing);
         let prepared = Prepared::new(
             spec.file.clone(),
             options(ignored.clone().unwrap_or_default()),
         )?;
-        let compiled = prepared.compile(&load::known_paths(&found), &images)?;
+        let compiled = prepared.compile(&load::known_paths(&found, &texts), &images)?;
         let definition = compiled.definition;
         caps.check_definition(&definition)?;
         for warning in compiled.warnings {

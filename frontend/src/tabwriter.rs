@@ -11,8 +11,7 @@ pub fn align(text: &str, padding: usize) -> String {
         lines.pop();
     }
     let mut out = String::new();
-    let mut widths = Vec::new();
-    format(&lines, 0, lines.len(), padding, &mut widths, &mut out);
+    format(&lines, padding, &mut out);
     if !ends_with_newline && out.ends_with('\n') {
         out.pop();
     }
@@ -23,39 +22,58 @@ fn width(cell: &str) -> usize {
     cell.chars().count()
 }
 
-fn format(
-    lines: &[Vec<&str>],
-    mut line0: usize,
+/// A range of lines being formatted at one column depth: Go's recursive `format`, one frame
+/// per column, kept on a heap stack so a line with many cells cannot overflow the thread's.
+struct Frame {
+    line0: usize,
     line1: usize,
-    padding: usize,
-    widths: &mut Vec<usize>,
-    out: &mut String,
-) {
-    let column = widths.len();
-    let mut this = line0;
-    while this < line1 {
-        if column + 1 >= cells(lines, this) {
-            this += 1;
+    this: usize,
+}
+
+/// Go's `Writer.format`: each column block gets the width of its widest cell, and the lines
+/// of a block are formatted again one column further in.
+fn format(lines: &[Vec<&str>], padding: usize, out: &mut String) {
+    // widths[c] is the width of column c in the block being formatted; one per open frame
+    // below the top one.
+    let mut widths: Vec<usize> = Vec::new();
+    let mut stack = vec![Frame {
+        line0: 0,
+        line1: lines.len(),
+        this: 0,
+    }];
+    while let Some(frame) = stack.last_mut() {
+        let column = widths.len();
+        if frame.this >= frame.line1 {
+            write_lines(lines, frame.line0, frame.line1, &widths, out);
+            stack.pop();
+            widths.pop();
             continue;
         }
-        write_lines(lines, line0, this, widths, out);
-        line0 = this;
+        if column + 1 >= cells(lines, frame.this) {
+            frame.this += 1;
+            continue;
+        }
+        write_lines(lines, frame.line0, frame.this, &widths, out);
+        let block = frame.this;
         let mut col_width = 0;
-        while this < line1 && column + 1 < cells(lines, this) {
+        while frame.this < frame.line1 && column + 1 < cells(lines, frame.this) {
             let cell = lines
-                .get(this)
+                .get(frame.this)
                 .and_then(|l| l.get(column))
                 .copied()
                 .unwrap_or("");
             col_width = col_width.max(width(cell) + padding);
-            this += 1;
+            frame.this += 1;
         }
+        frame.line0 = frame.this;
+        let child = Frame {
+            line0: block,
+            line1: frame.this,
+            this: block,
+        };
         widths.push(col_width);
-        format(lines, line0, this, padding, widths, out);
-        widths.pop();
-        line0 = this;
+        stack.push(child);
     }
-    write_lines(lines, line0, line1, widths, out);
 }
 
 fn cells(lines: &[Vec<&str>], index: usize) -> usize {
@@ -94,5 +112,29 @@ mod tests {
     #[test]
     fn column_blocks_restart_after_shorter_lines() {
         assert_eq!(align("a\tb\nccc\nd\te\n", 1), "a b\nccc\nd e\n");
+        assert_eq!(
+            align("a\tbb\tc\nddd\te\n\nf\tg\th\ti\n", 2),
+            "a    bb  c\nddd  e\n\nf  g  h  i\n"
+        );
+    }
+
+    /// A cell per tab: a description with 200,000 tabs is 200,000 columns, formatted without
+    /// recursion (one stack frame per column overflowed the stack at about 60,000).
+    #[test]
+    fn many_columns_do_not_overflow_the_stack() {
+        let line = "\t".repeat(200_000);
+        let text = format!("TARGET\tDESCRIPTION\napp\t{line}x\n");
+        let out = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || align(&text, 1))
+            .unwrap()
+            .join()
+            .unwrap();
+        assert!(
+            out.starts_with("TARGET DESCRIPTION\napp    "),
+            "{}",
+            &out[..40]
+        );
+        assert!(out.ends_with("x\n"));
     }
 }

@@ -31,7 +31,8 @@ pub fn request(spec: &LoadedSpec, warning: &Diagnostic) -> WarnRequest {
     WarnRequest {
         digest: spec.digest.clone(),
         level: LEVEL_WARNING,
-        short: warning.message.clone().into_bytes(),
+        // As BuildKit's linter words its warnings: the rule, then the finding.
+        short: format!("{}: {}", warning.code, warning.message).into_bytes(),
         detail: warning
             .help
             .iter()
@@ -74,6 +75,7 @@ fn clamp(line: usize) -> i32 {
 mod tests {
     use super::*;
     use llb_gen::SourceFile;
+    use llb_gen::diag::RUNS_AS_ROOT;
 
     #[test]
     fn located_warning() {
@@ -82,13 +84,13 @@ mod tests {
             definition: pb::Definition::default(),
             digest: "sha256:abc".into(),
         };
-        let w = Diagnostic::warning("image `python` has no tag", Some(19..27))
-            .with_help("pin a version");
+        let w = Diagnostic::warning(&RUNS_AS_ROOT, "stage `app` runs as root", Some(19..27))
+            .with_help("remove `user`");
         let req = request(&spec, &w);
         assert_eq!(req.digest, "sha256:abc");
         assert_eq!(req.level, 1);
-        assert_eq!(req.short, b"image `python` has no tag");
-        assert_eq!(req.detail, vec![b"pin a version".to_vec()]);
+        assert_eq!(req.short, b"RunsAsRoot: stage `app` runs as root");
+        assert_eq!(req.detail, vec![b"remove `user`".to_vec()]);
         assert_eq!(req.ranges[0].start.as_ref().unwrap().line, 2);
         assert_eq!(req.info.unwrap().language, "TOML");
     }

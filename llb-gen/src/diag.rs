@@ -6,62 +6,96 @@
 
 use std::fmt;
 use std::ops::Range;
-use std::sync::OnceLock;
 
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 
-/// The text of a spec file and the name it is reported under.
-#[derive(Debug, Clone)]
-pub struct SourceFile {
-    /// File name as the user knows it, e.g. `Stagefile.toml`.
-    pub name: String,
-    /// The whole file. Not to be changed once [`SourceFile::line_col`] has been called: the
-    /// line index is computed from it once.
-    pub text: String,
-    /// Byte offsets at which lines start, computed on first use: every op's source location
-    /// asks for a line, and counting newlines each time made compiling quadratic in the size
-    /// of the spec.
-    line_starts: OnceLock<Vec<usize>>,
-}
-
-impl PartialEq for SourceFile {
-    fn eq(&self, other: &Self) -> bool {
-        self.name == other.name && self.text == other.text
-    }
-}
-
-impl Eq for SourceFile {}
+use crate::limits::{self, MAX_ERRORS, MAX_EXPANSION_BYTES, MAX_SPEC_BYTES, count};
+pub use crate::source::SourceFile;
+use crate::source::floor_char_boundary;
 
 impl SourceFile {
-    /// A source file from a name and its text.
-    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
-        Self {
-            name: name.into(),
-            text: text.into(),
-            line_starts: OnceLock::new(),
+    /// A spec file from the bytes read: refused, with the place, when it is larger than
+    /// [`MAX_SPEC_BYTES`] or not UTF-8 (TOML is UTF-8). The CLI and the frontend read specs
+    /// through this, so both report the same errors.
+    pub fn from_bytes(name: impl Into<String>, mut bytes: Vec<u8>) -> Result<Self, Diagnostics> {
+        let name = name.into();
+        let too_large = bytes.len() > MAX_SPEC_BYTES;
+        bytes.truncate(MAX_SPEC_BYTES);
+        let error = match String::from_utf8(bytes) {
+            Ok(text) if !too_large => return Ok(Self::new(name, text)),
+            Ok(text) => {
+                let file = Self::new(name, text);
+                return Err(Diagnostics::single(&file, size_error(&file)));
+            }
+            Err(error) => error,
+        };
+        let at = error.utf8_error().valid_up_to();
+        // A character cut at the size limit is not the file's fault: that error is the size.
+        if too_large && error.utf8_error().error_len().is_none() {
+            let file = Self::new(name, String::from_utf8_lossy(&error.as_bytes()[..at]));
+            return Err(Diagnostics::single(&file, size_error(&file)));
         }
-    }
-
-    /// 1-based (line, column) of a byte offset, counting columns in characters.
-    pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        let offset = floor_char_boundary(&self.text, offset.min(self.text.len()));
-        let starts = self.line_starts.get_or_init(|| {
-            std::iter::once(0)
-                .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
-                .collect()
-        });
-        // Lines starting at or before the offset; the first line starts at 0, so at least 1.
-        let line = starts.partition_point(|&start| start <= offset);
-        let line_start = starts.get(line.wrapping_sub(1)).copied().unwrap_or(0);
-        (line, self.text[line_start..offset].chars().count() + 1)
+        let file = Self::new(name, String::from_utf8_lossy(error.as_bytes()));
+        // The lossy text has U+FFFD (3 bytes) where the first bad bytes were.
+        let diagnostic = Diagnostic::error(
+            Code::TomlSyntax,
+            "the file is not valid UTF-8 here",
+            Some(at..at + 3),
+        )
+        .with_help("TOML files are UTF-8: save the file as UTF-8");
+        Err(Diagnostics::single(&file, diagnostic))
     }
 }
 
-fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
-    while offset > 0 && !text.is_char_boundary(offset) {
-        offset -= 1;
+/// The error for a spec cut at [`MAX_SPEC_BYTES`], at its end.
+pub(crate) fn size_error(file: &SourceFile) -> Diagnostic {
+    let end = floor_char_boundary(&file.text, MAX_SPEC_BYTES.min(file.text.len()));
+    let start = floor_char_boundary(&file.text, end.saturating_sub(1));
+    Diagnostic::error(
+        Code::LimitExceeded,
+        format!(
+            "{} is larger than {}, the most Stagefile reads",
+            file.name,
+            limits::size(MAX_SPEC_BYTES)
+        ),
+        Some(start..end),
+    )
+    .with_help("a spec describes the build; keep data in the build context and read it from files")
+}
+
+/// The error for the value at `span` whose `${ARG}` or env expansion went past
+/// [`MAX_EXPANSION_BYTES`].
+pub fn expansion_limit(span: Option<Range<usize>>) -> Diagnostic {
+    Diagnostic::error(
+        Code::LimitExceeded,
+        format!(
+            "build args and env values expand to more than {} here",
+            limits::size(MAX_EXPANSION_BYTES)
+        ),
+        span,
+    )
+    .with_help(
+        "expansion may add at most that much to the spec's values in all (a build arg counts once per use); pass large data as a file in the build context or as a secret",
+    )
+}
+
+/// `errors` cut to [`MAX_ERRORS`], with one more saying how many were left out.
+pub fn capped(mut errors: Vec<Diagnostic>, left_out: usize) -> Vec<Diagnostic> {
+    let left_out = left_out + errors.len().saturating_sub(MAX_ERRORS);
+    errors.truncate(MAX_ERRORS);
+    if left_out > 0 {
+        errors.push(
+            Diagnostic::error(
+                Code::LimitExceeded,
+                format!("{} more errors are not shown", count(left_out)),
+                None,
+            )
+            .with_help(format!(
+                "Stagefile reports the first {MAX_ERRORS}; fix them and build again"
+            )),
+        );
     }
-    offset
+    errors
 }
 
 /// Severity of a diagnostic.
@@ -73,11 +107,134 @@ pub enum Severity {
     Warning,
 }
 
+/// Defines [`Code`]: each variant with the one line the docs' error table gives it.
+macro_rules! codes {
+    ($($name:ident: $summary:literal,)*) => {
+        /// What kind of error a diagnostic is: a stable name, shown as `error[Name]`, that
+        /// tools and users can match on while the message wording changes.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+        pub enum Code {
+            $(#[doc = $summary] $name,)*
+        }
+
+        impl Code {
+            /// Every code, in the order `docs/stagefile.md` lists them.
+            pub const ALL: &'static [Code] = &[$(Code::$name),*];
+
+            /// The stable name.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Code::$name => stringify!($name),)*
+                }
+            }
+
+            /// One line on what the code means.
+            pub fn summary(self) -> &'static str {
+                match self {
+                    $(Code::$name => $summary,)*
+                }
+            }
+        }
+    };
+}
+
+codes! {
+    TomlSyntax: "The file is not valid TOML (or has a duplicate key).",
+    UnknownKey: "A table has a key it does not accept.",
+    MissingKey: "A table lacks a key it requires.",
+    WrongType: "A value has the wrong type (a string where a list belongs, say).",
+    NulCharacter: "A string holds a NUL character, which no command, path or env value can carry.",
+    NoStage: "The spec defines no stage.",
+    InvalidName: "A stage, build arg, env var or user name, or a secret, ssh or cache id, has characters it may not have.",
+    UnknownArg: "`${NAME}` names no build arg.",
+    InvalidArg: "A build arg's default is not a string, number or boolean.",
+    ArgInScript: "`${NAME}` is written into the shell script of `cmd` or `entrypoint`, where its value would run as code.",
+    TwoDefaults: "More than one stage is marked `default = true`.",
+    UnknownTarget: "`--target` names no stage.",
+    DependencyCycle: "Stages use each other in a cycle, or a stage starts from itself.",
+    NoBase: "A stage has neither `from` nor a language.",
+    InvalidImage: "`from` is neither a stage nor a valid image reference.",
+    TwoLanguages: "A stage sets more than one language.",
+    MisplacedKey: "A key belongs to language stages, or to another language.",
+    InvalidVersion: "A language version is empty or has spaces.",
+    UnknownPackageManager: "`package_manager` names no manager, or one of another language.",
+    RequirementsNotPip: "`requirements` is set together with a manager other than pip.",
+    MissingFile: "A file the package manager needs is not in the build context.",
+    NoLockfile: "A project manifest has no lockfile, so the install could not be frozen.",
+    InvalidPath: "A path is relative where it must be absolute, or leaves the build context.",
+    InvalidPackage: "An `apt` entry is not a Debian package name.",
+    InvalidPort: "An `expose` entry is not a port.",
+    EmptyCommand: "A run step, `cmd` or `entrypoint` is empty.",
+    InvalidDuration: "A health check duration is not like `30s` or `1m30s`.",
+    InvalidCopy: "A copy lacks `src` or `dest`, or mixes `path` with them.",
+    UnknownStage: "A copy's `from` names no stage, or a stage's `from` is a bare name one typo away from a stage.",
+    NoOutputs: "A copy takes a stage's outputs, but the stage declares none.",
+    InvalidOwner: "A copy's `owner` is not `user`, `user:group` or `uid:gid`.",
+    InvalidMode: "A copy's `mode` is not an octal file mode.",
+    UnknownValue: "A value is not one of the words its key accepts.",
+    OutOfRange: "A number is outside the range it may take (health check `retries`, `SOURCE_DATE_EPOCH`).",
+    InvalidEntry: "A package's `entry` is not `module:function` or a module.",
+    InstallerMismatch: "`installer` names a tool that cannot install the project's lockfile.",
+    InvalidUser: "`user` is empty, or the user to create has an invalid name, id or home.",
+    LimitExceeded: "The spec, its expanded values or the build it describes exceed a size limit.",
+    Internal: "Stagefile failed at something that should not fail: please report it.",
+}
+
+/// A warning rule: findings that do not stop the build, each with its name, its level and
+/// a section of `docs/stagefile.md` that explains it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rule {
+    /// Stable name, BuildKit's `ruleName` in `--call=check`.
+    pub name: &'static str,
+    /// One line on what it finds.
+    pub description: &'static str,
+    /// The anchor of its section in `docs/stagefile.md`.
+    pub docs: &'static str,
+}
+
+/// The warning rules, in the order `docs/stagefile.md` lists them.
+pub const RULES: [&Rule; 4] = [
+    &RUNS_AS_ROOT,
+    &PIP_KEPT,
+    &UNSUPPORTED_OPTION,
+    &ARG_IN_SINGLE_QUOTES,
+];
+
+/// The target image runs as root.
+pub const RUNS_AS_ROOT: Rule = Rule {
+    name: "RunsAsRoot",
+    description: "The final image runs as root instead of the non-root user Stagefile creates.",
+    docs: "runsasroot",
+};
+
+/// pip installs a Python stage's dependencies instead of uv, without the spec asking.
+pub const PIP_KEPT: Rule = Rule {
+    name: "PipKept",
+    description: "pip installs a Python stage's dependencies instead of uv, because a requirement file or a run step needs it.",
+    docs: "pipkept",
+};
+
+/// A build option the frontend does not support was given and ignored.
+pub const UNSUPPORTED_OPTION: Rule = Rule {
+    name: "UnsupportedOption",
+    description: "A build option the Stagefile frontend does not support was ignored.",
+    docs: "unsupportedoption",
+};
+
+/// A shell script names a build arg inside single quotes, where the shell does not expand it.
+pub const ARG_IN_SINGLE_QUOTES: Rule = Rule {
+    name: "ArgInSingleQuotes",
+    description: "A run step's shell script writes a build arg inside single quotes, where the shell leaves it unexpanded.",
+    docs: "arginsinglequotes",
+};
+
 /// One problem found in a spec.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
     /// Error or warning.
     pub severity: Severity,
+    /// The error's [`Code`] or the warning's [`Rule`] name.
+    pub code: &'static str,
     /// What is wrong, in one sentence.
     pub message: String,
     /// Where (byte range in the spec); `None` for problems of the whole file or of the options.
@@ -89,10 +246,11 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    /// An error at a span.
-    pub fn error(message: impl Into<String>, span: Option<Range<usize>>) -> Self {
+    /// An error of a kind at a span.
+    pub fn error(code: Code, message: impl Into<String>, span: Option<Range<usize>>) -> Self {
         Self {
             severity: Severity::Error,
+            code: code.name(),
             message: message.into(),
             span,
             label: None,
@@ -100,11 +258,15 @@ impl Diagnostic {
         }
     }
 
-    /// A warning at a span.
-    pub fn warning(message: impl Into<String>, span: Option<Range<usize>>) -> Self {
+    /// A warning of a rule at a span.
+    pub fn warning(rule: &Rule, message: impl Into<String>, span: Option<Range<usize>>) -> Self {
         Self {
             severity: Severity::Warning,
-            ..Self::error(message, span)
+            code: rule.name,
+            message: message.into(),
+            span,
+            label: None,
+            help: None,
         }
     }
 
@@ -118,6 +280,15 @@ impl Diagnostic {
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
+    }
+
+    /// Adds advice unless a "did you mean" hint is already there.
+    pub fn with_help_if_none(self, help: impl Into<String>) -> Self {
+        if self.help.is_some() {
+            self
+        } else {
+            self.with_help(help)
+        }
     }
 
     /// Adds a "did you mean" hint when a known name is close to `got`.
@@ -212,24 +383,45 @@ impl Diagnostics {
     }
 }
 
+/// The most bytes of source lines one diagnostic shows.
+const LONGEST_SHOWN_LINES: usize = 16 * 1024;
+
 fn render_one(renderer: &Renderer, file: &SourceFile, item: &Diagnostic) -> String {
     let level = match item.severity {
         Severity::Error => Level::ERROR,
         Severity::Warning => Level::WARNING,
     };
-    let mut group = Group::with_title(level.primary_title(item.message.as_str()));
+    let title = level.primary_title(item.message.as_str()).id(item.code);
+    let mut group = Group::with_title(title);
     if let Some(span) = &item.span {
         let span = clamp_span(&file.text, span.clone());
-        let mut annotation = AnnotationKind::Primary.span(span);
-        if let Some(label) = &item.label {
-            annotation = annotation.label(label.as_str());
+        // Only the lines the span touches go to the renderer, which reads all it is given:
+        // fifty errors in a large spec would otherwise scan it fifty times.
+        let first = file.text[..span.start].rfind('\n').map_or(0, |i| i + 1);
+        let last = file.text[span.end..]
+            .find('\n')
+            .map_or(file.text.len(), |i| span.end + i);
+        if last - first > LONGEST_SHOWN_LINES {
+            // Rendering reads every character of the lines shown: a line of a megabyte, once
+            // per error, is the place only.
+            let (line, column) = file.line_col(span.start);
+            group = group.element(Level::NOTE.message(format!(
+                "at {}:{line}:{column} (the line is too long to show)",
+                file.name
+            )));
+        } else {
+            let mut annotation = AnnotationKind::Primary.span(span.start - first..span.end - first);
+            if let Some(label) = &item.label {
+                annotation = annotation.label(label.as_str());
+            }
+            group = group.element(
+                Snippet::source(&file.text[first..last])
+                    .line_start(file.line_col(first).0)
+                    .path(file.name.as_str())
+                    .fold(true)
+                    .annotation(annotation),
+            );
         }
-        group = group.element(
-            Snippet::source(file.text.as_str())
-                .path(file.name.as_str())
-                .fold(true)
-                .annotation(annotation),
-        );
     } else {
         group = group.element(Level::NOTE.message(format!("in {}", file.name)));
     }
@@ -258,30 +450,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn line_col_counts_from_one() {
-        let file = SourceFile::new("S.toml", "a = 1\nbb = 2\n");
-        assert_eq!(file.line_col(0), (1, 1));
-        assert_eq!(file.line_col(6), (2, 1));
-        assert_eq!(file.line_col(8), (2, 3));
-    }
-
-    #[test]
-    fn line_col_agrees_with_counting_newlines() {
-        let text = "[stage.a]\npython = \"3.11\" # é\n\n  run = [\"ü\"]\nlast";
-        let file = SourceFile::new("S.toml", text);
-        for offset in 0..=text.len() + 2 {
-            let at = floor_char_boundary(text, offset.min(text.len()));
-            let before = &text[..at];
-            let line = before.matches('\n').count() + 1;
-            let start = before.rfind('\n').map_or(0, |i| i + 1);
-            let expected = (line, text[start..at].chars().count() + 1);
-            assert_eq!(file.line_col(offset), expected, "offset {offset}");
-        }
-        // Equality ignores whether the index was computed.
-        assert_eq!(file, SourceFile::new("S.toml", text));
-    }
-
-    #[test]
     fn suggests_close_names_only() {
         let known = ["requirements", "python", "node"];
         assert_eq!(did_you_mean("requirments", known), Some("requirements"));
@@ -291,7 +459,7 @@ mod tests {
     #[test]
     fn renders_location_and_help() {
         let file = SourceFile::new("Stagefile.toml", "[stage.a]\npyton = \"3.11\"\n");
-        let diag = Diagnostic::error("unknown key `pyton`", Some(10..15))
+        let diag = Diagnostic::error(Code::UnknownKey, "unknown key `pyton`", Some(10..15))
             .with_suggestion("pyton", ["python"]);
         let text = Diagnostics::single(&file, diag).render(false);
         assert!(text.contains("Stagefile.toml:2:1"), "{text}");

@@ -1,4 +1,23 @@
 //! `.dockerignore`: patterns of context files that are never sent to the build.
+//!
+//! The CLI (from the disk) and the frontend (from BuildKit) both read the file's bytes through
+//! [`decode_dockerignore`], so both exclude the same files: a file that is not UTF-8 is read
+//! lossily (its ASCII patterns, such as `.env`, still apply), never dropped.
+
+/// The largest `.dockerignore` read: its patterns go into the build definition.
+pub const MAX_DOCKERIGNORE_BYTES: usize = 1024 * 1024;
+
+/// The exclude patterns of a `.dockerignore` file's bytes; an error when it is larger than
+/// [`MAX_DOCKERIGNORE_BYTES`]. Bytes that are not UTF-8 become U+FFFD, as Docker reads them.
+pub fn decode_dockerignore(bytes: &[u8]) -> Result<Vec<String>, String> {
+    if bytes.len() > MAX_DOCKERIGNORE_BYTES {
+        return Err(format!(
+            ".dockerignore is larger than {}, the most Stagefile reads",
+            crate::limits::size(MAX_DOCKERIGNORE_BYTES)
+        ));
+    }
+    Ok(parse_dockerignore(&String::from_utf8_lossy(bytes)))
+}
 
 /// The exclude patterns of a `.dockerignore` file, in order (`!` re-includes), as BuildKit's
 /// local source takes them: comments and blank lines dropped, leading `/` and `./` removed.
@@ -27,7 +46,17 @@ pub fn parse_dockerignore(text: &str) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_dockerignore;
+    use super::*;
+
+    #[test]
+    fn a_file_that_is_not_utf8_is_read_lossily_not_dropped() {
+        let bytes = b"# caf\xe9\n.env\nsecrets\xff/\n";
+        assert_eq!(
+            decode_dockerignore(bytes).unwrap(),
+            [".env", "secrets\u{fffd}"]
+        );
+        assert!(decode_dockerignore(&vec![b'a'; MAX_DOCKERIGNORE_BYTES + 1]).is_err());
+    }
 
     #[test]
     fn keeps_patterns_in_order() {

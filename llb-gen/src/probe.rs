@@ -1,15 +1,25 @@
-//! Questions about the build context that detection needs (does `poetry.lock` exist?).
+//! Questions about the build context that detection needs (does `poetry.lock` exist? which
+//! options does `requirements.txt` use?).
 //!
 //! The compiler asks through [`ContextProbe`]: the CLI answers from a local directory, the
 //! gateway frontend from the files BuildKit sent it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
 use std::path::PathBuf;
 
-/// Answers whether a context-relative path exists.
+/// How much of a file the compiler reads: requirement files are far smaller; a larger one is
+/// read up to here.
+pub const READ_LIMIT: usize = 1 << 20;
+
+/// Answers whether a context-relative path exists, and what a small text file holds.
 pub trait ContextProbe {
     /// True when `path` (relative to the context root, `/`-separated) exists.
     fn exists(&self, path: &str) -> bool;
+
+    /// The text of the file at `path` (its first [`READ_LIMIT`] bytes), if it exists and was
+    /// read.
+    fn read(&self, path: &str) -> Option<String>;
 }
 
 /// A probe over a directory on this machine.
@@ -29,12 +39,25 @@ impl ContextProbe for LocalDirProbe {
     fn exists(&self, path: &str) -> bool {
         self.root.join(path.trim_start_matches('/')).exists()
     }
+
+    fn read(&self, path: &str) -> Option<String> {
+        let file = std::fs::File::open(self.root.join(path.trim_start_matches('/'))).ok()?;
+        let mut bytes = Vec::new();
+        file.take(READ_LIMIT as u64).read_to_end(&mut bytes).ok()?;
+        Some(String::from_utf8_lossy(&bytes).into_owned())
+    }
 }
 
-/// A probe over a known set of existing paths (what the frontend learned from BuildKit).
+/// A probe over a known set of existing paths and the files read (what the frontend learned
+/// from BuildKit).
 #[derive(Debug, Clone, Default)]
 pub struct KnownPaths {
     paths: BTreeSet<String>,
+    texts: BTreeMap<String, String>,
+}
+
+fn normalized(path: &str) -> &str {
+    path.trim_start_matches("./").trim_matches('/')
 }
 
 impl KnownPaths {
@@ -43,15 +66,81 @@ impl KnownPaths {
         Self {
             paths: paths
                 .into_iter()
-                .map(|p| p.trim_start_matches("./").trim_matches('/').to_owned())
+                .map(|p| normalized(&p).to_owned())
                 .collect(),
+            texts: BTreeMap::new(),
         }
+    }
+
+    /// The same, with the texts of the files that were read (path, text).
+    pub fn with_texts(mut self, texts: impl IntoIterator<Item = (String, String)>) -> Self {
+        self.texts = texts
+            .into_iter()
+            .map(|(path, text)| (normalized(&path).to_owned(), text))
+            .collect();
+        self
     }
 }
 
 impl ContextProbe for KnownPaths {
     fn exists(&self, path: &str) -> bool {
-        self.paths
-            .contains(path.trim_start_matches("./").trim_matches('/'))
+        self.paths.contains(normalized(path))
+    }
+
+    fn read(&self, path: &str) -> Option<String> {
+        self.texts.get(normalized(path)).cloned()
+    }
+}
+
+/// The answers for a declared set of paths and files to read (what
+/// [`crate::Prepared::probe_paths`] and [`crate::Prepared::read_paths`] list), taken from
+/// another probe once. Recipes are asked through it, so the CLI, which could read any path from
+/// disk, sees exactly what the frontend sees, which learns only the declared paths from
+/// BuildKit. Asking about an undeclared path is a bug: tests (debug builds) panic.
+#[derive(Debug, Clone, Default)]
+pub struct Declared {
+    declared: BTreeSet<String>,
+    present: BTreeSet<String>,
+    readable: BTreeSet<String>,
+    texts: BTreeMap<String, String>,
+}
+
+impl Declared {
+    /// The declared paths, with which of them `probe` says exist, and the texts of the
+    /// declared files to read.
+    pub fn answer(declared: Vec<String>, reads: Vec<String>, probe: &dyn ContextProbe) -> Self {
+        let present = declared
+            .iter()
+            .filter(|p| probe.exists(p))
+            .cloned()
+            .collect();
+        let texts = reads
+            .iter()
+            .filter_map(|p| Some((p.clone(), probe.read(p)?)))
+            .collect();
+        Self {
+            declared: declared.into_iter().collect(),
+            present,
+            readable: reads.into_iter().collect(),
+            texts,
+        }
+    }
+}
+
+impl ContextProbe for Declared {
+    fn exists(&self, path: &str) -> bool {
+        debug_assert!(
+            self.declared.contains(path),
+            "a recipe asked about `{path}`, which the probe paths do not list"
+        );
+        self.present.contains(path)
+    }
+
+    fn read(&self, path: &str) -> Option<String> {
+        debug_assert!(
+            self.readable.contains(path),
+            "a recipe read `{path}`, which the read paths do not list"
+        );
+        self.texts.get(path).cloned()
     }
 }

@@ -21,9 +21,33 @@ const PYTHON: &str = "[stage.app]\npython = \"3.12\"\n";
 const NODE: &str = "[stage.web]\nnode = \"20\"\n";
 const RUBY: &str = "[stage.web]\nruby = \"3.3\"\n";
 
+const PIP: &str = "[stage.app]\npython = \"3.12\"\ninstaller = \"pip\"\n";
+
 #[test]
 fn poetry_installs_main_dependencies_from_the_lock_only() {
+    // uv: the lock checked and exported with its hashes by Poetry, then synced exactly.
     let c = compile(PYTHON, &["pyproject.toml", "poetry.lock"]).definition;
+    let install = exec_running(&c, "poetry/bin/poetry export");
+    let script = command(&install);
+    assert!(script.contains("poetry check --lock"), "{script}");
+    assert!(
+        script.contains("export --only main --no-ansi -f requirements.txt"),
+        "{script}"
+    );
+    assert!(
+        script.contains("pip sync --python /venv/bin/python --compile-bytecode"),
+        "{script}"
+    );
+    let caches = ids(cache_mounts(&install));
+    for id in [
+        "stagefile-uv",
+        "stagefile-poetry",
+        "stagefile-python3.12-tools",
+    ] {
+        assert!(caches.contains(&id.to_owned()), "{caches:?}");
+    }
+    // pip kept: Poetry's own install.
+    let c = compile(PIP, &["pyproject.toml", "poetry.lock"]).definition;
     let install = exec_running(&c, "poetry install");
     assert!(command(&install).contains("poetry install --no-root --only main"));
     let caches = ids(cache_mounts(&install));
@@ -95,7 +119,7 @@ fn pip_and_poetry_get_their_virtualenv_before_the_manifests() {
         (&["requirements.txt"][..], "pip install"),
         (&["pyproject.toml", "poetry.lock"][..], "poetry install"),
     ] {
-        let c = compile(PYTHON, files).definition;
+        let c = compile(PIP, files).definition;
         let all = execs(&c);
         let at = |needle: &str| {
             all.iter()
@@ -106,30 +130,81 @@ fn pip_and_poetry_get_their_virtualenv_before_the_manifests() {
         assert!(at("-m venv /venv") < at(installer), "{files:?}");
         assert!(!command(&exec_running(&c, installer)).contains("-m venv /venv"));
     }
-    // uv makes its own, quickly.
-    let c = compile(PYTHON, &["pyproject.toml", "uv.lock"]).definition;
+    // uv makes its own, quickly, without pip in it.
+    for files in [
+        &["pyproject.toml", "uv.lock"][..],
+        &["requirements.txt"][..],
+    ] {
+        let c = compile(PYTHON, files).definition;
+        assert!(!execs(&c).iter().any(|e| command(e).contains("-m venv")));
+    }
+    let c = compile(PYTHON, &["requirements.txt"]).definition;
+    let script = command(&exec_running(&c, "uv pip install"));
     assert!(
-        !execs(&c)
-            .iter()
-            .any(|e| command(e) == "python3 -m venv /venv")
+        script.contains("venv --no-project --allow-existing --python python3 /venv && "),
+        "{script}"
     );
 }
 
 #[test]
 fn installing_a_tool_writes_no_bytecode_into_the_layer() {
-    // The tool's venv is in a cache mount; the standard library it imports is not. Bytecode
-    // written there would reach the image, and only when the tools cache was empty.
+    // The tools are in a cache mount; the standard library their Python imports is not.
+    // Bytecode written there would reach the image, and only when the tools cache was empty.
     let c = compile(PYTHON, &["pyproject.toml", "uv.lock"]).definition;
-    let script = command(&exec_running(&c, "uv sync"));
-    for step in [
-        "python3 -m venv /opt/stagefile-tools/uv",
-        "/opt/stagefile-tools/uv/bin/pip install",
-    ] {
-        assert!(
-            script.contains(&format!("PYTHONDONTWRITEBYTECODE=1 {step}")),
-            "{script}"
-        );
-    }
+    let sync = exec_running(&c, "uv sync");
+    let script = command(&sync);
+    assert!(
+        script.contains("PYTHONDONTWRITEBYTECODE=1 python3 -c 'import sys, zipfile;"),
+        "{script}"
+    );
+    let env = &sync.meta.as_ref().expect("meta").env;
+    assert!(
+        env.contains(&"PYTHONDONTWRITEBYTECODE=1".to_owned()),
+        "{env:?}"
+    );
+}
+
+#[test]
+fn uv_comes_from_its_pinned_wheel_and_compiles_checked_hash_bytecode() {
+    let c = compile(PYTHON, &["requirements.txt"]).definition;
+    let install = exec_running(&c, "uv pip install");
+    let env = &install.meta.as_ref().expect("meta").env;
+    // compileall writes checked-hash .pyc when SOURCE_DATE_EPOCH is set.
+    assert!(
+        env.contains(&"SOURCE_DATE_EPOCH=315532800".to_owned()),
+        "{env:?}"
+    );
+    assert!(command(&install).contains("--compile-bytecode -r requirements.txt"));
+    let http: Vec<_> = common::ops(&c)
+        .into_iter()
+        .filter_map(|op| match op.op {
+            Some(llb_gen::pb::op::Op::Source(source))
+                if source.identifier.starts_with("https://") =>
+            {
+                Some(source)
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(http.len(), 1, "{http:?}");
+    assert!(
+        http[0]
+            .identifier
+            .ends_with("uv-0.13.9-py3-none-musllinux_1_1_x86_64.whl")
+    );
+    assert!(http[0].attrs["http.checksum"].starts_with("sha256:2c4553"));
+    // A build's own epoch wins.
+    let options = CompileOptions {
+        source_date_epoch: Some(1_700_000_000),
+        ..CompileOptions::default()
+    };
+    let probe = KnownPaths::new(["requirements.txt".to_owned()]);
+    let c = compile_text(PYTHON, &probe, options).definition;
+    let env = exec_running(&c, "uv pip install").meta.expect("meta").env;
+    assert!(
+        env.contains(&"SOURCE_DATE_EPOCH=1700000000".to_owned()),
+        "{env:?}"
+    );
 }
 
 #[test]
@@ -147,9 +222,16 @@ fn python_detection_prefers_uv_then_poetry_then_pip() {
         &["pyproject.toml", "poetry.lock", "requirements.txt"],
     )
     .definition;
-    exec_running(&c, "poetry install");
+    exec_running(&c, "poetry export");
     let c = compile(PYTHON, &["requirements.txt"]).definition;
-    let pip = exec_running(&c, "pip install");
+    let uv = exec_running(&c, "uv pip install");
+    assert!(command(&uv).contains("-r requirements.txt"));
+    assert_eq!(
+        ids(cache_mounts(&uv)),
+        ["stagefile-python3.12-tools", "stagefile-uv"]
+    );
+    let c = compile(PIP, &["requirements.txt"]).definition;
+    let pip = exec_running(&c, "/venv/bin/pip install");
     assert!(command(&pip).contains("-r requirements.txt"));
     assert_eq!(ids(cache_mounts(&pip)), ["stagefile-pip"]);
 }
@@ -321,14 +403,14 @@ fn secrets_are_mounted_never_written_to_env() {
 }
 
 #[test]
-fn pex_packs_the_locked_dependencies_exported_from_uv() {
+fn pex_packs_the_virtualenv_uv_filled() {
     let spec = format!("{PYTHON}package = {{ tool = \"pex\", entry = \"app:main\" }}\n");
     let c = compile(&spec, &["pyproject.toml", "uv.lock"]).definition;
+    exec_running(&c, "uv sync --frozen");
     let pack = exec_running(&c, "pex/bin/pex");
     let script = command(&pack);
-    assert!(script.contains("uv export --frozen --no-dev"), "{script}");
     assert!(
-        script.contains("-r /tmp/stagefile-requirements.txt -D . -e app:main"),
+        script.contains("--venv-repository /venv -D . -e app:main"),
         "{script}"
     );
     assert!(script.contains("-o /app/app.pex"), "{script}");
@@ -389,7 +471,7 @@ fn pull_makes_every_image_source_check_the_registry() {
 fn a_target_built_from_a_stage_gets_its_user_at_the_start_of_the_chain() {
     // As `RUN useradd` right after the first FROM: created after the code, the account would be
     // made again after every source edit.
-    let spec = "[stage.build]\npython = \"3.11\"\nrun = [\"python -c 1\"]\n\n\
+    let spec = "[stage.build]\npython = \"3.11\"\ninstaller = \"pip\"\nrun = [\"python -c 1\"]\n\n\
                 [stage.final]\nfrom = \"build\"\ndefault = true\ncmd = [\"python\"]\n";
     let c = compile(spec, &["requirements.txt"]);
     let all = execs(&c.definition);
@@ -419,7 +501,15 @@ fn a_target_built_from_a_stage_gets_its_user_at_the_start_of_the_chain() {
 
 #[test]
 fn a_pex_stage_without_run_steps_resolves_its_requirements_once() {
-    let spec = "[stage.build]\npython = \"3.11\"\n\
+    // uv installs them, pex packs that virtualenv: its source edits only re-pack.
+    let uv = "[stage.build]\npython = \"3.11\"\n\
+              package = { tool = \"pex\", entry = \"app:main\", output = \"/out/app.pex\" }\n";
+    let c = compile(uv, &["requirements.txt"]).definition;
+    let pex = command(&exec_running(&c, "pex/bin/pex"));
+    assert!(pex.contains("--venv-repository /venv -D ."), "{pex}");
+    assert!(!pex.contains("-r requirements.txt"), "{pex}");
+    // With pip kept, pex resolves them itself, once.
+    let spec = "[stage.build]\npython = \"3.11\"\ninstaller = \"pip\"\n\
                 package = { tool = \"pex\", entry = \"app:main\", output = \"/out/app.pex\" }\n";
     let c = compile(spec, &["requirements.txt"]).definition;
     let resolving = |c: &llb_gen::pb::Definition| {

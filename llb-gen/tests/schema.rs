@@ -124,3 +124,86 @@ fn every_key_has_a_description_and_every_ref_resolves() {
     );
     walk(&schema, "", &schema);
 }
+
+/// Spec types whose fields are the keys of a schema table (the pointer of its `properties`).
+const DOCUMENTED: [(&str, &str); 10] = [
+    ("Spec", ""),
+    ("Stage", "/$defs/stage"),
+    ("CopyTable", "/$defs/copy"),
+    ("RunTable", "/$defs/runTable"),
+    ("CacheMount", "/$defs/cacheMount"),
+    ("SecretMount", "/$defs/secretMount"),
+    ("SourceTable", "/$defs/sourceTable"),
+    ("Healthcheck", "/$defs/healthcheck"),
+    ("Package", "/$defs/package"),
+    ("NewUserTable", "/$defs/stage/properties/user/oneOf/1"),
+];
+
+/// `(struct, field, doc comment)` of the spec's wire types, the doc comment's lines joined.
+fn field_docs() -> Vec<(String, String, String)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/spec");
+    let mut docs = Vec::new();
+    for file in ["tables.rs", "values.rs"] {
+        let text = std::fs::read_to_string(dir.join(file)).unwrap();
+        let mut current = None;
+        let mut pending: Vec<&str> = Vec::new();
+        for line in text.lines() {
+            if let Some(rest) = line.strip_prefix("pub struct ") {
+                current = Some(rest.split([' ', '{', '(', '<']).next().unwrap().to_owned());
+            } else if line == "}" {
+                current = None;
+                pending.clear();
+            } else if let Some(doc) = line.strip_prefix("    /// ") {
+                pending.push(doc);
+            } else if let Some(rest) = line.strip_prefix("    pub ")
+                && let (Some(name), Some((field, _))) = (&current, rest.split_once(':'))
+            {
+                docs.push((name.clone(), field.to_owned(), pending.join(" ")));
+                pending.clear();
+            } else if !line.trim_start().starts_with("#[") {
+                pending.clear();
+            }
+        }
+    }
+    docs
+}
+
+/// The schema's key descriptions are the spec types' doc comments: the one place they are
+/// written. `UPDATE_SCHEMA=1` copies changed doc comments into the schema.
+#[test]
+fn schema_descriptions_are_the_spec_doc_comments() {
+    let mut schema = schema();
+    let docs = field_docs();
+    let mut differ = Vec::new();
+    for (name, pointer) in DOCUMENTED {
+        let fields: Vec<&(String, String, String)> =
+            docs.iter().filter(|(s, _, _)| s == name).collect();
+        assert!(!fields.is_empty(), "no documented fields found for {name}");
+        let properties = schema
+            .pointer_mut(&format!("{pointer}/properties"))
+            .and_then(Value::as_object_mut)
+            .unwrap_or_else(|| panic!("no {pointer}/properties"));
+        for (_, field, doc) in fields {
+            assert!(!doc.is_empty(), "{name}.{field} has no doc comment");
+            let property = properties
+                .get_mut(field)
+                .and_then(Value::as_object_mut)
+                .unwrap_or_else(|| panic!("{pointer} has no property `{field}`"));
+            if property.get("description").and_then(Value::as_str) != Some(doc) {
+                differ.push(format!("{name}.{field}"));
+                property.insert("description".into(), Value::String(doc.clone()));
+            }
+        }
+    }
+    if std::env::var_os("UPDATE_SCHEMA").is_some() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/stagefile.schema.json");
+        let text = serde_json::to_string_pretty(&schema).unwrap() + "\n";
+        std::fs::write(path, text).unwrap();
+        return;
+    }
+    assert!(
+        differ.is_empty(),
+        "schema descriptions differ from the doc comments of {differ:?}; \
+         run UPDATE_SCHEMA=1 cargo test -p llb-gen --test schema"
+    );
+}

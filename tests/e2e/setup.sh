@@ -444,6 +444,12 @@ customize_node() {
   { [ -x /usr/bin/node ] && [ -d /usr/lib/node_modules/npm ]; } || die "no host Node (/usr/bin/node, /usr/lib/node_modules/npm) to copy"
   mkdir -p "$d/usr/local/bin" "$d/usr/local/lib/node_modules"
   cp -a /usr/bin/node "$d/usr/local/bin/node"
+  # Node's headers, as the official images have them: native addons build against them.
+  if [ -d /usr/include/node ]; then
+    mkdir -p "$d/usr/local/include"
+    rm -rf "$d/usr/local/include/node"
+    cp -a /usr/include/node "$d/usr/local/include/node"
+  fi
   rm -rf "$d/usr/local/lib/node_modules/npm" "$d/usr/local/lib/node_modules/corepack"
   cp -a /usr/lib/node_modules/npm "$d/usr/local/lib/node_modules/npm"
   ln -sfn ../lib/node_modules/npm/bin/npm-cli.js "$d/usr/local/bin/npm"
@@ -758,6 +764,24 @@ build_frontend_image() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# A package index that asks for a password, for the private-registry test: pypiserver (from
+# PyPI) with passlib, in a virtualenv of its own. The test starts it on a port of its choosing
+# with its own packages and htpasswd file, and stops it.
+
+PRIVATE_INDEX_VENV=/var/lib/stagefile/pypiserver
+ensure_private_index() {
+  step "private package index tools ($PRIVATE_INDEX_VENV)"
+  if [ -x "$PRIVATE_INDEX_VENV/bin/pypi-server" ] && "$PRIVATE_INDEX_VENV/bin/python" -c 'import passlib' 2>/dev/null; then
+    log "pypiserver: present"
+  else
+    rm -rf "$PRIVATE_INDEX_VENV"
+    python3 -m venv "$PRIVATE_INDEX_VENV"
+    "$PRIVATE_INDEX_VENV/bin/pip" install -q --disable-pip-version-check 'pypiserver>=2,<3' 'passlib>=1.7,<2' setuptools wheel
+  fi
+  step_done
+}
+
+# ---------------------------------------------------------------------------------------------
 
 # The standalone BuildKit, docker-container builders' image and the release image (sid only).
 # shellcheck source=tests/e2e/setup-buildkit.sh
@@ -769,6 +793,7 @@ main() {
   install_host_tools
   ensure_engine
   ensure_registry
+  [ "$ENGINE" != sid ] || ensure_private_index
   ensure_base_images
   smoke_buildkit
   build_frontend_image

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use super::{Report, bytes, compare, figure, millis, misses, secs, size};
 use crate::stats::{self, Target, Verdict};
-use crate::{BuildSample, EXTERNAL_FRONTEND, Scenario, Variant, leaks};
+use crate::{BuildSample, EXTERNAL_FRONTEND, IMAGE_TARGET, Scenario, Variant, leaks};
 
 pub(super) fn build_times(out: &mut String, report: &Report) {
     let disturbed = disturbed(report);
@@ -34,7 +34,7 @@ pub(super) fn build_times(out: &mut String, report: &Report) {
                     .median_sample(v, scenario)
                     .map_or("–".to_owned(), |s| s.steps_run.to_string())
             };
-            let target = scenario.target(report.margin);
+            let target = example.target(scenario, report.margin);
             let (ratio, result) = match compare(example, scenario, Variant::External) {
                 Some((_, _, r)) => (
                     format!("{r:.2}"),
@@ -150,7 +150,7 @@ pub(super) fn images(out: &mut String, report: &Report) {
             })
         };
         let clean = last(Variant::Stagefile).is_some_and(|f| f.leaks.is_empty());
-        let result = if ours <= theirs && clean {
+        let result = if ours as f64 <= IMAGE_TARGET * theirs as f64 && clean {
             Verdict::Pass
         } else {
             Verdict::Miss

@@ -1,4 +1,4 @@
-//! The procedure: find the examples, and for each run build both sides through all scenarios.
+//! The procedure: find the examples, and for each run build every side through all scenarios.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 
+use crate::answer::Probe;
 use crate::config::{Config, EditSpec, default_source_change};
 use crate::{
     BuildSample, EXTERNAL_FRONTEND, ExampleResult, ImageFacts, Scenario, Variant, docker,
@@ -133,16 +134,19 @@ impl Runner {
 
     /// Measures one example; a failed build stops that example (the result says why).
     pub fn measure(&mut self, example: &Example) -> ExampleResult {
-        let mut result = ExampleResult {
-            name: example.name.clone(),
-            ..ExampleResult::default()
-        };
         let configured = self
             .config
             .examples
             .get(&example.name)
             .cloned()
             .unwrap_or_default();
+        let probe = configured.first_answer.clone();
+        let mut result = ExampleResult {
+            name: example.name.clone(),
+            targets: configured.targets,
+            answer_probe: probe.as_ref().map(|p| format!(":{}{}", p.port, p.path)),
+            ..ExampleResult::default()
+        };
         let source = configured
             .source_change
             .or_else(|| default_source_change(&example.dir));
@@ -184,7 +188,14 @@ impl Runner {
                 let mut attempt = 0;
                 loop {
                     let before = base_ids(&bases);
-                    let side = self.one_side(example, variant, run, &edits, &mut built_ids);
+                    let side = self.one_side(
+                        example,
+                        variant,
+                        run,
+                        &edits,
+                        probe.as_ref(),
+                        &mut built_ids,
+                    );
                     let changed = base_ids(&bases) != before;
                     let retry = attempt < MAX_RETRIES;
                     let again = |side: &Side| changed || (retry && side.disturbed());
@@ -300,13 +311,15 @@ impl Runner {
         Ok(samples)
     }
 
-    /// One side, one run: cold, cached, source change, dependency change, image facts.
+    /// One side, one run: cold, image facts and first answers, cached, source change,
+    /// dependency change.
     fn one_side(
         &mut self,
         example: &Example,
         variant: Variant,
         run: usize,
         edits: &BTreeMap<Scenario, EditSpec>,
+        probe: Option<&Probe>,
         built_ids: &mut BTreeSet<String>,
     ) -> anyhow::Result<Side> {
         let mut side = Side::default();
@@ -329,6 +342,7 @@ impl Runner {
         let tag = tag(&example.name, variant);
         docker::remove_image(&tag);
         docker::prune_build_cache()?;
+        let probe = probe.filter(|_| variant.answers_measured());
         for scenario in Scenario::ALL {
             if scenario == Scenario::SourceChange || scenario == Scenario::DependencyChange {
                 let Some(edit) = edits.get(&scenario) else {
@@ -361,6 +375,9 @@ impl Runner {
             side.builds.push((scenario, sample));
             if scenario == Scenario::Cold {
                 side.image = Some(self.image_facts(&tag, &example.dir.join("Dockerfile"))?);
+                if let Some(probe) = probe {
+                    side.answers = self.first_answers(example, variant, run, &tag, probe)?;
+                }
             }
         }
         Ok(side)
@@ -460,6 +477,7 @@ pub fn tag(example: &str, variant: Variant) -> String {
     format!("stagefile-bench-{example}:{}", variant.slug())
 }
 
+mod answers;
 mod cached;
 mod files;
 mod side;

@@ -7,6 +7,8 @@ use crate::{BuildSample, ExampleResult, ImageFacts, Scenario, Variant};
 pub(super) struct Side {
     pub(super) builds: Vec<(Scenario, BuildSample)>,
     pub(super) image: Option<ImageFacts>,
+    /// Seconds to first answer of the cold build's image (empty where not measured).
+    pub(super) answers: Vec<f64>,
 }
 
 impl Side {
@@ -30,6 +32,13 @@ impl Side {
         }
         if let Some(image) = self.image {
             result.images.entry(variant).or_default().push(image);
+        }
+        if !self.answers.is_empty() {
+            result
+                .first_answers
+                .entry(variant)
+                .or_default()
+                .extend(self.answers);
         }
     }
 }

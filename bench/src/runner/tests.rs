@@ -48,6 +48,7 @@ fn a_side_is_disturbed_by_cache_hits_when_cold_and_work_when_cached() {
     let side = |builds: Vec<(Scenario, BuildSample)>| Side {
         builds,
         image: None,
+        answers: Vec::new(),
     };
     let clean = vec![
         (Scenario::Cold, sample(12, 0, 0)),
@@ -83,4 +84,41 @@ fn sides_rotate_and_tags_are_per_side() {
         tag("python-node", Variant::Stagefile),
         "stagefile-bench-python-node:stagefile"
     );
+}
+
+#[test]
+fn the_frontend_image_is_written_over_the_syntax_line() {
+    assert_eq!(
+        with_syntax(
+            "# syntax=stagefile:dev\n[stage.a]\nfrom = \"scratch\"\n",
+            "stagefile:fast"
+        ),
+        "# syntax=stagefile:fast\n[stage.a]\nfrom = \"scratch\"\n"
+    );
+    assert_eq!(
+        with_syntax("[stage.a]\nfrom = \"scratch\"\n", "stagefile:fast"),
+        "# syntax=stagefile:fast\n[stage.a]\nfrom = \"scratch\"\n"
+    );
+    assert_eq!(
+        with_syntax("# syntax=stagefile:dev", "stagefile:fast"),
+        "# syntax=stagefile:fast\n"
+    );
+}
+
+#[test]
+fn first_answers_are_measured_on_the_stagefile_and_external_sides() {
+    let side = Side {
+        answers: vec![0.5, 0.4],
+        ..Side::default()
+    };
+    let mut result = ExampleResult::default();
+    side.commit(Variant::External, &mut result);
+    Side::default().commit(Variant::Stagefile, &mut result);
+    assert_eq!(
+        result.first_answers,
+        BTreeMap::from([(Variant::External, vec![0.5, 0.4])])
+    );
+    assert!(Variant::Stagefile.answers_measured());
+    assert!(Variant::External.answers_measured());
+    assert!(!Variant::Dockerfile.answers_measured());
 }

@@ -11,27 +11,97 @@
 //! Writing ops this way keeps our digests equal to BuildKit's, so the source map and warnings
 //! attach to the right vertices.
 
-use prost::Message as _;
 use prost::encoding::{WireType, encode_key, encode_varint, encoded_len_varint};
 
 use crate::pb;
 
 /// An op's bytes as Go's deterministic marshaller writes them.
 pub fn encode_op(op: &pb::Op) -> Vec<u8> {
-    let head = pb::Op {
-        op: None,
-        ..op.clone()
+    let inputs: Vec<(&str, i64)> = op
+        .inputs
+        .iter()
+        .map(|input| (input.digest.as_str(), input.index))
+        .collect();
+    encode_parts(
+        &inputs,
+        op.platform.as_ref(),
+        op.constraints.as_ref(),
+        op.op.as_ref(),
+    )
+}
+
+/// The length of an `Input` message (`digest` = 1, `index` = 2).
+fn input_len(digest: &str, index: i64) -> usize {
+    let digest_len = if digest.is_empty() {
+        0
+    } else {
+        1 + encoded_len_varint(digest.len() as u64) + digest.len()
     };
-    let mut bytes = head.encode_to_vec();
-    match &op.op {
-        Some(pb::op::Op::Source(source)) => {
-            let body = encode_source(source);
+    let index_len = if index == 0 {
+        0
+    } else {
+        1 + encoded_len_varint(index as u64)
+    };
+    digest_len + index_len
+}
+
+/// The same from an op's parts, borrowed (inputs as their digests and output indexes): the
+/// marshaller encodes every op of a graph, and cloning each (its strings, mounts, env) only
+/// to encode it was most of the work.
+pub fn encode_parts(
+    inputs: &[(&str, i64)],
+    platform: Option<&pb::Platform>,
+    constraints: Option<&pb::WorkerConstraints>,
+    op: Option<&pb::op::Op>,
+) -> Vec<u8> {
+    // `Op`'s fields in tag order, as prost writes them: inputs (1), platform (10),
+    // constraints (11); then the oneof, as Go writes it.
+    let source_body = match op {
+        Some(pb::op::Op::Source(source)) => Some(encode_source(source)),
+        _ => None,
+    };
+    let op_len = match (op, &source_body) {
+        (_, Some(body)) => 1 + encoded_len_varint(body.len() as u64) + body.len(),
+        (Some(other), None) => other.encoded_len(),
+        (None, None) => 0,
+    };
+    let len = inputs
+        .iter()
+        .map(|(digest, index)| {
+            let len = input_len(digest, *index);
+            1 + encoded_len_varint(len as u64) + len
+        })
+        .sum::<usize>()
+        + platform.map_or(0, |p| prost::encoding::message::encoded_len(10, p))
+        + constraints.map_or(0, |c| prost::encoding::message::encoded_len(11, c))
+        + op_len;
+    let mut bytes = Vec::with_capacity(len);
+    for (digest, index) in inputs {
+        encode_key(1, WireType::LengthDelimited, &mut bytes);
+        encode_varint(input_len(digest, *index) as u64, &mut bytes);
+        if !digest.is_empty() {
+            encode_key(1, WireType::LengthDelimited, &mut bytes);
+            encode_varint(digest.len() as u64, &mut bytes);
+            bytes.extend_from_slice(digest.as_bytes());
+        }
+        if *index != 0 {
+            prost::encoding::int64::encode(2, index, &mut bytes);
+        }
+    }
+    if let Some(platform) = platform {
+        prost::encoding::message::encode(10, platform, &mut bytes);
+    }
+    if let Some(constraints) = constraints {
+        prost::encoding::message::encode(11, constraints, &mut bytes);
+    }
+    match (op, source_body) {
+        (_, Some(body)) => {
             encode_key(3, WireType::LengthDelimited, &mut bytes);
             encode_varint(body.len() as u64, &mut bytes);
             bytes.extend_from_slice(&body);
         }
-        Some(other) => other.encode(&mut bytes),
-        None => {}
+        (Some(other), None) => other.encode(&mut bytes),
+        (None, None) => {}
     }
     bytes
 }
@@ -61,6 +131,8 @@ fn encode_source(source: &pb::SourceOp) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
+
+    use prost::Message as _;
 
     use super::*;
     use crate::llb::digest_bytes as digest_of;

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{Node, OpMeta, Output, State};
+use super::state::{Node, OpMeta, Output, State};
 use crate::pb;
 
 /// A command to run with its environment.
@@ -70,6 +70,14 @@ pub enum ExecMount {
         /// Mount point.
         dest: String,
     },
+    /// A writable bind that starts from another state (or empty) and is an output of the op:
+    /// [`State::output`] with the index [`State::run`] gives it (1 for the first).
+    Output {
+        /// Mount point.
+        dest: String,
+        /// What it starts from.
+        source: State,
+    },
     /// A read-only bind of another state (or a path inside it).
     ReadOnly {
         /// Mount point.
@@ -88,6 +96,7 @@ impl ExecMount {
             | ExecMount::Secret { dest, .. }
             | ExecMount::Ssh { dest, .. }
             | ExecMount::Tmpfs { dest }
+            | ExecMount::Output { dest, .. }
             | ExecMount::ReadOnly { dest, .. } => dest,
         }
     }
@@ -113,8 +122,21 @@ impl State {
         }];
         let mut extra = exec.mounts;
         extra.sort_by(|a, b| a.dest().cmp(b.dest()));
+        let mut outputs = 0;
         for mount in extra {
             mounts.push(match mount {
+                ExecMount::Output { dest, source } => {
+                    caps.insert("exec.mount.bind");
+                    let input = input_index(&mut inputs, source);
+                    outputs += 1;
+                    pb::Mount {
+                        input,
+                        dest,
+                        output: outputs,
+                        mount_type: pb::MountType::Bind as i32,
+                        ..Default::default()
+                    }
+                }
                 ExecMount::Cache { dest, id, sharing } => {
                     caps.extend(["exec.mount.cache", "exec.mount.cache.sharing"]);
                     pb::Mount {
@@ -180,13 +202,7 @@ impl State {
                     selector,
                 } => {
                     caps.insert("exec.mount.bind");
-                    let input = match source.output {
-                        Some(output) => {
-                            inputs.push(output);
-                            inputs.len() as i64 - 1
-                        }
-                        None => -1,
-                    };
+                    let input = input_index(&mut inputs, source);
                     pb::Mount {
                         input,
                         selector,
@@ -234,5 +250,16 @@ impl State {
             meta,
             caps,
         })
+    }
+}
+
+/// The index `state` gets among an op's inputs (pushed there), or -1 for the empty filesystem.
+fn input_index(inputs: &mut Vec<Output>, state: State) -> i64 {
+    match state.output {
+        Some(output) => {
+            inputs.push(output);
+            inputs.len() as i64 - 1
+        }
+        None => -1,
     }
 }

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{Node, OpMeta, Output, State};
+use super::state::{Node, OpMeta, Output, State};
 use crate::pb;
 
 /// Options of a copy.

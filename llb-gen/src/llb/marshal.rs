@@ -6,10 +6,11 @@
 //! vertex digests equal ours.
 
 use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
 
 use sha2::{Digest, Sha256};
 
-use super::{Node, Output, State};
+use super::state::{Node, Output, State};
 use crate::pb;
 
 /// The build file a definition's source map points into.
@@ -24,33 +25,56 @@ pub struct SourceInfo<'a> {
 }
 
 struct Marshaller {
-    digests: HashMap<*const Node, String>,
+    /// Each node's slot in `digests` (a node reached again is not encoded again).
+    slots: HashMap<*const Node, usize>,
+    digests: Vec<String>,
     definition: pb::Definition,
     locations: BTreeMap<String, pb::Locations>,
 }
 
 impl Marshaller {
-    fn digest_of(&mut self, output: &Output) -> String {
-        let key = std::rc::Rc::as_ptr(&output.node);
-        if let Some(digest) = self.digests.get(&key) {
-            return digest.clone();
+    /// The slot of `root`'s node digest, encoding it and every op it depends on first.
+    ///
+    /// A depth-first walk with an explicit stack (a chain of ops is as deep as the spec has
+    /// steps, far deeper than the thread's stack allows recursion): each node is encoded after
+    /// its inputs, in input order, exactly as the recursive definition would.
+    fn digest_of(&mut self, root: &Output) -> usize {
+        let mut stack: Vec<(&Rc<Node>, usize)> = vec![(&root.node, 0)];
+        while let Some((node, next)) = stack.last_mut() {
+            let node: &Rc<Node> = node;
+            if self.slots.contains_key(&Rc::as_ptr(node)) {
+                stack.pop();
+                continue;
+            }
+            if let Some(input) = node.inputs.get(*next) {
+                *next += 1;
+                if !self.slots.contains_key(&Rc::as_ptr(&input.node)) {
+                    stack.push((&input.node, 0));
+                }
+                continue;
+            }
+            stack.pop();
+            self.emit(node);
         }
-        let node = &output.node;
-        let inputs = node
+        self.slots[&Rc::as_ptr(&root.node)]
+    }
+
+    /// Encodes a node whose inputs all have slots, and records its digest's slot.
+    fn emit(&mut self, node: &Rc<Node>) {
+        let inputs: Vec<(&str, i64)> = node
             .inputs
             .iter()
-            .map(|input| pb::Input {
-                digest: self.digest_of(input),
-                index: input.index,
+            .map(|input| {
+                let slot = self.slots[&Rc::as_ptr(&input.node)];
+                (self.digests[slot].as_str(), input.index)
             })
             .collect();
-        let op = pb::Op {
-            inputs,
-            platform: node.platform.clone(),
-            constraints: Some(pb::WorkerConstraints::default()),
-            op: Some(node.op.clone()),
-        };
-        let bytes = super::encode_op(&op);
+        let bytes = super::encode::encode_parts(
+            &inputs,
+            node.platform.as_ref(),
+            Some(&pb::WorkerConstraints::default()),
+            Some(&node.op),
+        );
         let digest = digest_bytes(&bytes);
         if !self.definition.metadata.contains_key(&digest) {
             self.definition.def.push(bytes);
@@ -64,7 +88,6 @@ impl Marshaller {
                     .description
                     .insert("llb.customname".into(), name.clone());
             }
-            self.definition.metadata.insert(digest.clone(), metadata);
             if !node.meta.ranges.is_empty() {
                 self.locations.insert(
                     digest.clone(),
@@ -76,15 +99,22 @@ impl Marshaller {
                     },
                 );
             }
+            self.definition.metadata.insert(digest.clone(), metadata);
         }
-        self.digests.insert(key, digest.clone());
-        digest
+        self.digests.push(digest);
+        self.slots.insert(Rc::as_ptr(node), self.digests.len() - 1);
     }
 }
 
 /// `sha256:<hex>` of some bytes.
 pub fn digest_bytes(bytes: &[u8]) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
+    let mut hex = [0u8; 64];
+    // 32 bytes always fit 64 hex digits.
+    let _ = hex::encode_to_slice(Sha256::digest(bytes), &mut hex);
+    let mut digest = String::with_capacity(71);
+    digest.push_str("sha256:");
+    digest.push_str(std::str::from_utf8(&hex).unwrap_or_default());
+    digest
 }
 
 /// Marshals the graph ending in `result`; `source` adds the source map. Scratch gives an empty
@@ -94,19 +124,14 @@ pub fn marshal(result: &State, source: Option<SourceInfo<'_>>) -> pb::Definition
         return pb::Definition::default();
     };
     let mut marshaller = Marshaller {
-        digests: HashMap::new(),
+        slots: HashMap::new(),
+        digests: Vec::new(),
         definition: pb::Definition::default(),
         locations: BTreeMap::new(),
     };
-    let digest = marshaller.digest_of(output);
-    let terminal = pb::Op {
-        inputs: vec![pb::Input {
-            digest,
-            index: output.index,
-        }],
-        ..Default::default()
-    };
-    let bytes = super::encode_op(&terminal);
+    let slot = marshaller.digest_of(output);
+    let terminal = [(marshaller.digests[slot].as_str(), output.index)];
+    let bytes = super::encode::encode_parts(&terminal, None, None, None);
     let terminal_digest = digest_bytes(&bytes);
     marshaller.definition.def.push(bytes);
     marshaller

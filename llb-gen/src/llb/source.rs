@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Node, OpMeta, State};
+use super::state::{Node, OpMeta, State};
 use crate::pb;
 
 /// Options of a local source (`local://NAME`).
@@ -117,18 +117,18 @@ impl State {
         )
     }
 
-    /// A file over HTTP(S); `filename` names it in the result.
-    pub fn http(url: &str, filename: Option<&str>, meta: OpMeta) -> State {
+    /// A file over HTTP(S); `filename` names it in the result, `checksum` (`sha256:<hex>`)
+    /// makes BuildKit refuse any other content.
+    pub fn http(url: &str, filename: Option<&str>, checksum: Option<&str>, meta: OpMeta) -> State {
         let mut attrs = BTreeMap::new();
+        let mut caps = BTreeSet::from(["source.http"]);
         if let Some(name) = filename {
             attrs.insert("http.filename".into(), name.to_owned());
         }
-        State::source(
-            url.to_owned(),
-            attrs,
-            None,
-            meta,
-            BTreeSet::from(["source.http"]),
-        )
+        if let Some(checksum) = checksum {
+            attrs.insert("http.checksum".into(), checksum.to_owned());
+            caps.insert("source.http.checksum");
+        }
+        State::source(url.to_owned(), attrs, None, meta, caps)
     }
 }

@@ -2,9 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::compile::CompileOptions;
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, RUNS_AS_ROOT};
 use crate::image::ImageConfig;
+use crate::options::CompileOptions;
 use crate::plan::{StagePlan, UserSetting};
 
 /// Applies the stage's image settings (after its steps set env, workdir and user).
@@ -49,6 +49,7 @@ pub(super) fn apply_stage(
         if is_target && matches!(user.as_str(), "root" | "0" | "0:0") {
             warnings.push(
                 Diagnostic::warning(
+                    &RUNS_AS_ROOT,
                     format!("stage `{}` runs as root", stage.name),
                     Some(stage.span.clone()),
                 )

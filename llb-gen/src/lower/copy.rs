@@ -2,16 +2,18 @@
 //! `COPY --link`): a change below them does not invalidate them, and each is cached alone.
 
 use super::Lowering;
+use crate::ir::{CopyFrom, FileCopy, Owner};
 use crate::llb::{CopyOptions, FileAction, OpMeta, State};
-use crate::plan::{CopyFrom, CopyPlan, Owner, StagePlan};
+use crate::plan::StagePlan;
 
 impl Lowering<'_> {
     /// How a copy reads in progress output.
-    pub(super) fn copy_display(&self, copy: &CopyPlan) -> String {
+    pub(super) fn copy_display(&self, copy: &FileCopy) -> String {
         let from = match &copy.from {
             CopyFrom::Context => String::new(),
             CopyFrom::Stage(index) => format!("--from={} ", self.plan.stages[*index].name),
             CopyFrom::Image(reference) => format!("--from={reference} "),
+            CopyFrom::Builder => "--from=<builder> ".to_owned(),
         };
         let src = if copy.src.is_empty() {
             "<outputs>".to_owned()
@@ -19,6 +21,29 @@ impl Lowering<'_> {
             copy.src.join(" ")
         };
         format!("COPY {from}{src} {}", copy.dest)
+    }
+
+    /// About how many bytes a copy adds to the definition: each file action (one per source,
+    /// or per output of the stage it copies) holds its paths and patterns.
+    pub(super) fn copy_size(&self, copy: &FileCopy) -> usize {
+        let patterns: usize = copy
+            .include
+            .iter()
+            .chain(&copy.exclude)
+            .map(String::len)
+            .sum();
+        let sources: Vec<usize> = match (&copy.from, copy.src.is_empty()) {
+            (CopyFrom::Stage(index), true) => self.plan.stages[*index]
+                .outputs
+                .iter()
+                .map(String::len)
+                .collect(),
+            _ => copy.src.iter().map(String::len).collect(),
+        };
+        sources
+            .iter()
+            .map(|src| src + copy.dest.len() + patterns + 128)
+            .sum()
     }
 
     /// The state a copy reads from, and that state's working directory.
@@ -37,6 +62,10 @@ impl Lowering<'_> {
                 ),
                 None => (State::scratch(), "/".into()),
             },
+            CopyFrom::Builder => match &self.builder {
+                Some(built) => (built.state.clone(), "/".into()),
+                None => (State::scratch(), "/".into()),
+            },
             CopyFrom::Image(reference) => {
                 let built = self.image(
                     reference,
@@ -49,7 +78,7 @@ impl Lowering<'_> {
     }
 
     /// `(src, dest)` pairs of one copy; a copy from a stage without `src` takes its outputs.
-    fn copy_pairs(&self, copy: &CopyPlan, source_workdir: &str) -> Vec<(String, String)> {
+    fn copy_pairs(&self, copy: &FileCopy, source_workdir: &str) -> Vec<(String, String)> {
         let dest = copy.dest.clone();
         match (&copy.from, copy.src.is_empty()) {
             (CopyFrom::Stage(index), true) => self.plan.stages[*index]
@@ -79,7 +108,7 @@ impl Lowering<'_> {
         }
     }
 
-    fn copy_actions(&self, copy: &CopyPlan) -> Vec<FileAction> {
+    fn copy_actions(&self, copy: &FileCopy) -> Vec<FileAction> {
         let (from, workdir) = self.copy_source(&copy.from);
         let (owner, owner_names) = match &copy.owner {
             Some(Owner::Ids(uid, gid)) => (Some((*uid, *gid)), None),
@@ -112,7 +141,7 @@ impl Lowering<'_> {
     pub(super) fn copies(
         &self,
         base: &State,
-        group: &[&CopyPlan],
+        group: &[&FileCopy],
         stage: &StagePlan,
         meta: OpMeta,
     ) -> State {
@@ -155,7 +184,7 @@ impl Lowering<'_> {
 
 impl Lowering<'_> {
     /// The progress name of one copy of a group: the group's `[stage k/N]` and the copy.
-    fn layer_name(&self, group: &OpMeta, copy: &CopyPlan) -> Option<String> {
+    fn layer_name(&self, group: &OpMeta, copy: &FileCopy) -> Option<String> {
         group
             .name
             .as_deref()
@@ -168,9 +197,9 @@ impl Lowering<'_> {
     /// changes with every source edit, and a chained copy depends on every copy before it: a
     /// context copy first would make each later copy (a virtualenv, say) run and be exported
     /// again after every edit, as a hand-written Dockerfile that copies the code last does not.
-    fn chain_order<'c>(&self, group: &[&'c CopyPlan]) -> Vec<&'c CopyPlan> {
-        let from_context = |copy: &CopyPlan| matches!(copy.from, CopyFrom::Context);
-        let dests = |copy: &CopyPlan| -> Vec<String> {
+    fn chain_order<'c>(&self, group: &[&'c FileCopy]) -> Vec<&'c FileCopy> {
+        let from_context = |copy: &FileCopy| matches!(copy.from, CopyFrom::Context);
+        let dests = |copy: &FileCopy| -> Vec<String> {
             self.copy_pairs(copy, "/")
                 .into_iter()
                 .flat_map(|(src, dest)| written_paths(copy, &src, &dest))
@@ -190,7 +219,7 @@ impl Lowering<'_> {
         if !movable {
             return group.to_vec();
         }
-        let (others, context): (Vec<&CopyPlan>, Vec<&CopyPlan>) =
+        let (others, context): (Vec<&FileCopy>, Vec<&FileCopy>) =
             group.iter().copied().partition(|copy| !from_context(copy));
         others.into_iter().chain(context).collect()
     }
@@ -209,7 +238,7 @@ fn overlaps(a: &str, b: &str) -> bool {
 /// Where a copy of `src` to `dest` can write: under `dest`, or only under the literal start
 /// of each `include` pattern when a whole directory is copied (the source copy of a stage with
 /// `include = ["app", "gunicorn.conf.py"]` writes nothing into `<workdir>/venv`).
-fn written_paths(copy: &CopyPlan, src: &str, dest: &str) -> Vec<String> {
+fn written_paths(copy: &FileCopy, src: &str, dest: &str) -> Vec<String> {
     let whole_context = matches!(copy.from, CopyFrom::Context) && context_path(src) == "/";
     if !whole_context || copy.include.is_empty() {
         return vec![dest.to_owned()];
@@ -245,11 +274,11 @@ fn context_path(src: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::{overlaps, written_paths};
-    use crate::plan::{CopyFrom, CopyPlan};
+    use crate::ir::{CopyFrom, FileCopy};
 
     #[test]
     fn include_patterns_narrow_where_a_context_copy_writes() {
-        let copy = CopyPlan {
+        let copy = FileCopy {
             from: CopyFrom::Context,
             src: vec![".".into()],
             dest: "/srv/pack".into(),
@@ -263,7 +292,7 @@ mod tests {
             written_paths(&copy, ".", "/srv/pack"),
             ["/srv/pack/service", "/srv/pack/conf", "/srv/pack"]
         );
-        let stage_copy = CopyPlan {
+        let stage_copy = FileCopy {
             from: CopyFrom::Stage(0),
             ..copy.clone()
         };

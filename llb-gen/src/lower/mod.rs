@@ -5,16 +5,20 @@ mod config;
 mod copy;
 mod run;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
-use crate::compile::{CompileOptions, Compiled, ContextSource, NamedContext, ResolvedImage};
-use crate::diag::{Diagnostic, Diagnostics, SourceFile};
+use crate::diag::{Code, Diagnostic, Diagnostics, SourceFile};
 use crate::image::ImageConfig;
 use crate::interp::{self, Unknown};
+use crate::ir::{MINIMAL_OUT, Span, StageSteps, Step};
+use crate::limits::{self, Budget, MAX_DEFINITION_BYTES};
 use crate::llb::{self, FileAction, LocalOptions, OpMeta, State};
+use crate::options::{CompileOptions, ContextSource, NamedContext, ResolvedImage};
 use crate::pb;
-use crate::plan::{Base, Plan, Span, StagePlan};
-use crate::recipes::{StageSteps, Step, system};
+use crate::plan::{Base, Plan, StagePlan};
+
+/// What each op costs besides its strings (digest, metadata, encoding).
+const OP_OVERHEAD: usize = 256;
 
 /// A stage after lowering: its filesystem and image config.
 #[derive(Debug, Clone)]
@@ -31,6 +35,25 @@ pub(crate) struct Lowering<'a> {
     pub platform: pb::Platform,
     pub context: State,
     pub built: BTreeMap<usize, Built>,
+    /// The builder of the stage being lowered, once its steps reach [`Step::Runtime`].
+    pub builder: Option<Built>,
+    pub warnings: Vec<Diagnostic>,
+    /// What env `$NAME` expansion may still add (what the plan's `${ARG}`s left).
+    pub budget: Budget,
+    /// Bytes of the definition so far (a close estimate, counted before each op is made).
+    pub size: usize,
+    /// Errors: a limit went past.
+    pub errors: Vec<Diagnostic>,
+}
+
+/// What lowering produces: the target's definition, its image config and the warnings.
+#[derive(Debug, Clone)]
+pub struct Lowered {
+    /// The LLB of the target.
+    pub definition: pb::Definition,
+    /// The target stage's image config.
+    pub image_config: ImageConfig,
+    /// Findings that do not stop the build.
     pub warnings: Vec<Diagnostic>,
 }
 
@@ -40,7 +63,7 @@ pub fn lower(
     stages: &[StageSteps],
     images: &BTreeMap<String, ResolvedImage>,
     options: &CompileOptions,
-) -> Result<Compiled, Diagnostics> {
+) -> Result<Lowered, Diagnostics> {
     let mut lowering = Lowering {
         plan,
         options,
@@ -48,16 +71,26 @@ pub fn lower(
         platform: options.platform.to_pb(),
         context: context_state(&options.context),
         built: BTreeMap::new(),
-        warnings: Vec::new(),
+        builder: None,
+        warnings: plan.warnings.clone(),
+        budget: plan.budget.clone(),
+        size: 0,
+        errors: Vec::new(),
     };
     for stage_steps in stages {
         let built = lowering.stage(stage_steps);
         lowering.built.insert(stage_steps.stage, built);
+        if !lowering.errors.is_empty() {
+            return Err(Diagnostics {
+                file: plan.file.clone(),
+                items: lowering.errors,
+            });
+        }
     }
     let Some(target) = lowering.built.remove(&plan.target) else {
         return Err(Diagnostics::single(
             &plan.file,
-            Diagnostic::error("the target stage was not built", None),
+            Diagnostic::error(Code::Internal, "the target stage was not built", None),
         ));
     };
     let mut config = target.config;
@@ -70,7 +103,18 @@ pub fn lower(
             language: "TOML",
         }),
     );
-    Ok(Compiled {
+    // The running count is close; this is exact.
+    let span = plan.target_stage().span.clone();
+    if prost::Message::encoded_len(&definition) > MAX_DEFINITION_BYTES {
+        lowering.too_large(&span);
+    }
+    if !lowering.errors.is_empty() {
+        return Err(Diagnostics {
+            file: plan.file.clone(),
+            items: lowering.errors,
+        });
+    }
+    Ok(Lowered {
         definition,
         image_config: config,
         warnings: lowering.warnings,
@@ -121,7 +165,8 @@ fn op_count(steps: &[Step]) -> usize {
     let mut in_copies = false;
     for step in steps {
         match step {
-            Step::Env { .. } | Step::RunAs(_) => {}
+            Step::Env { .. } | Step::RunAs(_) | Step::Runtime { .. } => {}
+            Step::Minimal(_) => count += 1,
             Step::Copy(_) => {
                 if !in_copies {
                     count += 1;
@@ -175,7 +220,7 @@ impl Lowering<'_> {
                 config: empty(),
             },
             NamedContext::Http(url) => Built {
-                state: State::http(url, None, meta),
+                state: State::http(url, None, None, meta),
                 config: empty(),
             },
         }
@@ -244,30 +289,22 @@ impl Lowering<'_> {
         if stage.replaced {
             return built;
         }
+        self.builder = None;
         let mut position = 1;
         // Build steps run as root; the created user is who the image runs as afterwards.
         let mut runtime_user = None;
         let mut steps = stage_steps.steps.iter().peekable();
         while let Some(step) = steps.next() {
             match step {
-                Step::Env { vars, .. } => {
-                    for (name, value) in vars {
-                        let env = built.config.env_pairs();
-                        let args = &self.plan.args;
-                        let lookup = |n: &str| {
-                            env.iter()
-                                .find(|(k, _)| k == n)
-                                .map(|(_, v)| v.clone())
-                                .or_else(|| {
-                                    args.iter().find(|a| a.name == n).map(|a| a.value.clone())
-                                })
-                        };
-                        let value = interp::expand(value, &lookup, Unknown::Empty, true)
-                            .unwrap_or_else(|_| value.clone());
-                        built.config.set_env(name, &value);
+                Step::Env { vars, span } => {
+                    if !self.set_env(&mut built, vars, span, stage) {
+                        return built;
                     }
                 }
                 Step::Workdir { path, span } => {
+                    if !self.charge(path.len(), span) {
+                        return built;
+                    }
                     position += 1;
                     let meta = self.meta(stage, position, total, &format!("WORKDIR {path}"), span);
                     built.state = built.state.file(
@@ -281,19 +318,30 @@ impl Lowering<'_> {
                     built.config.config.working_dir = Some(path.clone());
                 }
                 Step::Run(run) => {
+                    let env = built.config.config.env.iter().flatten().map(String::len);
+                    let text = run.args.iter().chain(&run.path).map(String::len);
+                    let extra = run.env.iter().map(|(k, v)| k.len() + v.len() + 1);
+                    let size = env.chain(text).chain(extra).sum::<usize>() + run.display.len();
+                    if !self.charge(size, &run.span) {
+                        return built;
+                    }
                     position += 1;
                     let meta = self.meta(stage, position, total, &run.display, &run.span);
                     built.state = self.run(&built, run, meta);
                 }
-                Step::CreateUser { user, span } => {
-                    position += 1;
-                    if !built.state.is_scratch() {
-                        let run = system::create_user(user, span.clone());
-                        let meta = self.meta(stage, position, total, &run.display, span);
-                        built.state = self.run(&built, &run, meta);
-                    }
-                }
                 Step::RunAs(user) => runtime_user = Some(user.ids()),
+                Step::Minimal(run) => {
+                    position += 1;
+                    let meta = self.meta(stage, position, total, &run.display, &run.span);
+                    built.state = self.run_into(&built, run, MINIMAL_OUT, meta);
+                }
+                Step::Runtime { .. } => {
+                    // The image starts again from the base; the builder stays reachable.
+                    let fresh = self.base(stage, total).state;
+                    let state = std::mem::replace(&mut built.state, fresh);
+                    let config = built.config.clone();
+                    self.builder = Some(Built { state, config });
+                }
                 Step::Copy(first) => {
                     position += 1;
                     let mut group = vec![first];
@@ -303,6 +351,18 @@ impl Lowering<'_> {
                     }
                     let span =
                         group[0].span.start..group.last().map_or(group[0].span.end, |c| c.span.end);
+                    // Summed until past the limit: a copy of a stage's outputs costs as much
+                    // as that stage has outputs.
+                    let mut size: usize = 0;
+                    for copy in &group {
+                        size = size.saturating_add(self.copy_size(copy));
+                        if size > MAX_DEFINITION_BYTES {
+                            break;
+                        }
+                    }
+                    if !self.charge(size, &span) {
+                        return built;
+                    }
                     let names: Vec<String> = group.iter().map(|c| self.copy_display(c)).collect();
                     let meta = self.meta(stage, position, total, &names.join(", "), &span);
                     built.state = self.copies(&built.state, &group, stage, meta);
@@ -318,6 +378,99 @@ impl Lowering<'_> {
             &mut self.warnings,
             stage_steps.stage == self.plan.target,
         );
+        // Every stage keeps its config (env, labels) for the stages built from it.
+        let config = built.config.config.env.iter().flatten();
+        let labels = built.config.config.labels.iter().flatten();
+        let size = config.map(String::len).sum::<usize>()
+            + labels.map(|(k, v)| k.len() + v.len()).sum::<usize>();
+        self.charge(size, &stage.span);
         built
+    }
+
+    /// Sets a stage's env entries, each value expanded against the env so far and the build
+    /// args, in one pass over the env (an entry used to copy the whole env). False when the
+    /// expansion budget ran out (the error is recorded).
+    fn set_env(
+        &mut self,
+        built: &mut Built,
+        vars: &[(String, String)],
+        span: &Span,
+        stage: &StagePlan,
+    ) -> bool {
+        let mut env: Vec<String> = built.config.config.env.take().unwrap_or_default();
+        let name_of = |entry: &str| entry.split_once('=').map_or(entry, |(k, _)| k).to_owned();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        for (i, entry) in env.iter().enumerate() {
+            index.entry(name_of(entry)).or_insert(i);
+        }
+        let mut ok = true;
+        for (name, value) in vars {
+            let args = &self.plan.args;
+            let lookup = |n: &str| {
+                let entry = index.get(n).and_then(|&i| env.get(i));
+                entry
+                    .map(|e| e.split_once('=').map_or("", |(_, v)| v).to_owned())
+                    .or_else(|| args.iter().find(|a| a.name == n).map(|a| a.value.clone()))
+            };
+            let max_len = self.budget.max_len(value.len());
+            let expanded = match interp::expand(value, &lookup, Unknown::Empty, true, max_len) {
+                Ok(expanded)
+                    if self
+                        .budget
+                        .charge(expanded.len().saturating_sub(value.len())) =>
+                {
+                    expanded
+                }
+                _ => {
+                    self.budget.charge(usize::MAX);
+                    // The stage's own entry when it is one (a recipe's env has the step's span).
+                    let entry = stage.env.iter().find(|(k, v, _)| k == name && v == value);
+                    let at = entry.map_or_else(|| span.clone(), |(_, _, span)| span.clone());
+                    if self.budget.first_excess() {
+                        self.errors.push(crate::diag::expansion_limit(Some(at)));
+                    }
+                    ok = false;
+                    break;
+                }
+            };
+            let entry = format!("{name}={expanded}");
+            match index.get(name).and_then(|&i| env.get_mut(i)) {
+                Some(existing) => *existing = entry,
+                None => {
+                    index.insert(name.clone(), env.len());
+                    env.push(entry);
+                }
+            }
+        }
+        built.config.config.env = Some(env);
+        ok
+    }
+
+    /// Records that the definition passed [`MAX_DEFINITION_BYTES`] at `span` (once).
+    fn too_large(&mut self, span: &Span) {
+        if self.errors.is_empty() {
+            self.errors.push(
+                Diagnostic::error(
+                    Code::LimitExceeded,
+                    format!(
+                        "the build definition grows past {} here",
+                        limits::size(MAX_DEFINITION_BYTES)
+                    ),
+                    Some(span.clone()),
+                )
+                .with_help("BuildKit takes little more; env is copied into every later step and a copy of outputs into every copy: keep big data in files"),
+            );
+        }
+    }
+
+    /// Counts `bytes` (and a fixed cost per op) toward the definition's size; false, with an
+    /// error at `span`, once it passes [`MAX_DEFINITION_BYTES`].
+    fn charge(&mut self, bytes: usize, span: &Span) -> bool {
+        self.size = self.size.saturating_add(bytes).saturating_add(OP_OVERHEAD);
+        if self.size <= MAX_DEFINITION_BYTES {
+            return true;
+        }
+        self.too_large(span);
+        false
     }
 }

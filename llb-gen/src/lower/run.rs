@@ -1,31 +1,59 @@
 //! Lowering a run step to an exec op: env from the image config, mounts from the plan.
 
 use super::{Built, Lowering};
+use crate::ir::{Mount, Network, RunStep, Sharing, StageFs, scan_script};
 use crate::llb::{Exec, ExecMount, OpMeta, SecretEnv, State};
 use crate::pb;
-use crate::plan::{MountPlan, Network, Sharing};
-use crate::recipes::RunStep;
 
 impl Lowering<'_> {
     /// Runs `run` on the built stage, seeded with its config's env, workdir and user.
     pub(super) fn run(&self, built: &Built, run: &RunStep, meta: OpMeta) -> State {
+        built.state.run(self.exec(built, run, Vec::new()), meta)
+    }
+
+    /// Runs `run` on the built stage with an empty writable mount at `dest`, and returns what
+    /// the command wrote there.
+    pub(super) fn run_into(&self, built: &Built, run: &RunStep, dest: &str, meta: OpMeta) -> State {
+        let out = ExecMount::Output {
+            dest: dest.into(),
+            source: State::scratch(),
+        };
+        built
+            .state
+            .run(self.exec(built, run, vec![out]), meta)
+            .output(1)
+    }
+
+    /// The exec op of `run` on the built stage, with `extra` mounts.
+    fn exec(&self, built: &Built, run: &RunStep, extra: Vec<ExecMount>) -> Exec {
         let mut env = built.config.env_pairs();
+        let tools_path = (!run.path.is_empty()).then(|| {
+            let path = env
+                .iter()
+                .find(|(k, _)| k == "PATH")
+                .map(|(_, v)| v.as_str());
+            let path = path.unwrap_or(crate::image::DEFAULT_PATH);
+            format!("{}:{path}", run.path.join(":"))
+        });
         let mut set = |name: &str, value: String| match env.iter_mut().find(|(k, _)| k == name) {
             Some(entry) => entry.1 = value,
             None => env.push((name.to_owned(), value)),
         };
+        if let Some(path) = tools_path {
+            set("PATH", path);
+        }
         for (name, value) in &run.env {
             set(name, value.clone());
         }
         if let Some(epoch) = self.options.source_date_epoch {
             set("SOURCE_DATE_EPOCH", epoch.to_string());
         }
-        let mut mounts = Vec::new();
+        let mut mounts = extra;
         let mut secret_env = Vec::new();
         let mut ssh_count = 0;
         for mount in &run.mounts {
             match mount {
-                MountPlan::Cache {
+                Mount::Cache {
                     target,
                     id,
                     sharing,
@@ -38,7 +66,7 @@ impl Lowering<'_> {
                         Sharing::Locked => pb::CacheSharingOpt::Locked,
                     },
                 }),
-                MountPlan::Secret {
+                Mount::Secret {
                     id,
                     target,
                     env: var,
@@ -59,7 +87,7 @@ impl Lowering<'_> {
                         });
                     }
                 }
-                MountPlan::Ssh { id } => {
+                Mount::Ssh { id } => {
                     let dest = format!("/run/buildkit/ssh_agent.{ssh_count}");
                     if ssh_count == 0 {
                         set("SSH_AUTH_SOCK", dest.clone());
@@ -70,13 +98,40 @@ impl Lowering<'_> {
                         id: id.clone(),
                     });
                 }
-                MountPlan::Tmpfs { target } => mounts.push(ExecMount::Tmpfs {
+                Mount::Tmpfs { target } => mounts.push(ExecMount::Tmpfs {
                     dest: target.clone(),
                 }),
-                MountPlan::Context { target, path } => mounts.push(ExecMount::ReadOnly {
+                Mount::Context { target, path } => mounts.push(ExecMount::ReadOnly {
                     dest: target.clone(),
                     source: self.context.clone(),
                     selector: format!("/{}", path.trim_start_matches('/')),
+                }),
+                Mount::Scanned { target, of, roots } => mounts.push(ExecMount::ReadOnly {
+                    dest: target.clone(),
+                    source: self.scanned(of, roots),
+                    selector: "/stagefile/needs".into(),
+                }),
+                Mount::Stage { target, of, path } => mounts.push(ExecMount::ReadOnly {
+                    dest: target.clone(),
+                    source: self
+                        .stage_fs(of)
+                        .map_or_else(State::scratch, |b| b.state.clone()),
+                    selector: path.clone(),
+                }),
+                Mount::Download {
+                    target,
+                    url,
+                    checksum,
+                    filename,
+                } => mounts.push(ExecMount::ReadOnly {
+                    dest: target.clone(),
+                    source: State::http(
+                        url,
+                        Some(filename),
+                        Some(checksum),
+                        OpMeta::named(format!("[internal] download {filename}")),
+                    ),
+                    selector: String::new(),
                 }),
             }
         }
@@ -91,22 +146,57 @@ impl Lowering<'_> {
             .clone()
             .or_else(|| built.config.config.user.clone())
             .unwrap_or_default();
-        built.state.run(
+        Exec {
+            args: run.args.clone(),
+            env: env.into_iter().map(|(k, v)| format!("{k}={v}")).collect(),
+            cwd,
+            user,
+            network: match run.network {
+                Network::Sandbox => pb::NetMode::Unset,
+                Network::None => pb::NetMode::None,
+                Network::Host => pb::NetMode::Host,
+            },
+            mounts,
+            secret_env,
+            platform: Some(self.platform.clone()),
+        }
+    }
+}
+
+impl Lowering<'_> {
+    /// A stage's (or the builder's) filesystem after the scan of `roots` ran in it: an op of
+    /// its own, so the stage itself stays as it was.
+    fn scanned(&self, of: &StageFs, roots: &[String]) -> State {
+        let Some(source) = self.stage_fs(of) else {
+            return State::scratch();
+        };
+        let mut args = vec!["/bin/sh".into(), "-c".into(), scan_script(), "needs".into()];
+        args.extend(roots.iter().cloned());
+        let env = source.config.env_pairs();
+        let meta = OpMeta::named(format!(
+            "[internal] find the shared libraries {} need",
+            roots.join(" ")
+        ));
+        source.state.run(
             Exec {
-                args: run.args.clone(),
+                args,
                 env: env.into_iter().map(|(k, v)| format!("{k}={v}")).collect(),
-                cwd,
-                user,
-                network: match run.network {
-                    Network::Sandbox => pb::NetMode::Unset,
-                    Network::None => pb::NetMode::None,
-                    Network::Host => pb::NetMode::Host,
-                },
-                mounts,
-                secret_env,
+                cwd: "/".into(),
+                user: "0:0".into(),
+                network: pb::NetMode::None,
+                mounts: Vec::new(),
+                secret_env: Vec::new(),
                 platform: Some(self.platform.clone()),
             },
             meta,
         )
+    }
+
+    /// The builder of the stage being lowered, or a stage built before.
+    fn stage_fs(&self, of: &StageFs) -> Option<&Built> {
+        match of {
+            StageFs::Builder => self.builder.as_ref(),
+            StageFs::Stage(index) => self.built.get(index),
+        }
     }
 }

@@ -4,67 +4,13 @@ use std::collections::BTreeMap;
 
 use serde_spanned::Spanned;
 
-use super::{ArgPlan, Plan, Span, graph, stage};
-use crate::compile::CompileOptions;
-use crate::diag::{Diagnostic, Diagnostics, SourceFile};
-use crate::interp::{self, Unknown};
+use super::{ArgPlan, Plan, graph, stage};
+use crate::check::Checker;
+use crate::diag::{self, Code, Diagnostic, Diagnostics, SourceFile};
+use crate::interp;
+use crate::limits::{Budget, MAX_STAGES, MAX_STEPS, SOURCE_DATE_EPOCH_END, count};
+use crate::options::CompileOptions;
 use crate::spec::Spec;
-
-/// Collects diagnostics and answers questions every stage asks (arg values, stage names).
-pub(super) struct Checker<'a> {
-    pub file: &'a SourceFile,
-    pub args: BTreeMap<String, String>,
-    pub stage_names: Vec<String>,
-    pub errors: Vec<Diagnostic>,
-}
-
-impl Checker<'_> {
-    /// Records an error.
-    pub fn error(&mut self, diagnostic: Diagnostic) {
-        self.errors.push(diagnostic);
-    }
-
-    /// Interpolates `${NAME}` args in a spec value; an unknown name is an error at its place.
-    pub fn value(&mut self, value: &Spanned<String>) -> String {
-        let lookup = |name: &str| self.args.get(name).cloned();
-        match interp::expand(value.get_ref(), &lookup, Unknown::Fail, false) {
-            Ok(text) => text,
-            Err(unknown) => {
-                let span = value.span();
-                let start = self.locate_in_value(&span, unknown.offset);
-                let names: Vec<&str> = self.args.keys().map(String::as_str).collect();
-                let diagnostic = Diagnostic::error(
-                    format!("`${{{}}}` names no build arg", unknown.name),
-                    Some(start..start + unknown.name.len() + 3),
-                )
-                .with_suggestion(&unknown.name, names.iter().copied());
-                let diagnostic = if diagnostic.help.is_none() {
-                    diagnostic.with_help(format!(
-                        "declare it under [args], e.g. `{} = \"...\"`, or write `$$` for a literal `$`",
-                        unknown.name
-                    ))
-                } else {
-                    diagnostic
-                };
-                self.error(diagnostic);
-                value.get_ref().clone()
-            }
-        }
-    }
-
-    /// Interpolates args in a run command, leaving other `$` uses to the shell.
-    pub fn command(&self, text: &str) -> String {
-        let lookup = |name: &str| self.args.get(name).cloned();
-        interp::expand(text, &lookup, Unknown::Keep, false).unwrap_or_else(|_| text.to_owned())
-    }
-
-    /// Byte offset of `offset` (in the value's text) within the file, assuming a basic string.
-    fn locate_in_value(&self, span: &Span, offset: usize) -> usize {
-        let raw = &self.file.text[span.clone()];
-        let quote = usize::from(raw.starts_with(['"', '\'']));
-        (span.start + quote + offset).min(span.end)
-    }
-}
 
 /// Validates a parsed spec into a plan for the options' target; all errors are reported at once.
 pub fn build(
@@ -75,18 +21,58 @@ pub fn build(
     let mut checker = Checker {
         file,
         args: BTreeMap::new(),
-        stage_names: spec.stage.keys().map(|k| k.get_ref().clone()).collect(),
+        // Stages past the limit are refused, not built: no name lookup or "did you mean"
+        // goes through them.
+        stage_names: spec
+            .stage
+            .keys()
+            .take(MAX_STAGES)
+            .map(|k| k.get_ref().clone())
+            .collect(),
         errors: Vec::new(),
+        budget: Budget::default(),
+        left_out: 0,
+        warnings: Vec::new(),
     };
     let args = build_args(&mut checker, spec, options);
+    if let Some(epoch) = options
+        .source_date_epoch
+        .filter(|e| !(0..SOURCE_DATE_EPOCH_END).contains(e))
+    {
+        checker.error(
+            Diagnostic::error(
+                Code::OutOfRange,
+                format!("SOURCE_DATE_EPOCH {epoch} is out of range"),
+                None,
+            )
+            .with_help(format!(
+                "give seconds since 1970 before the year 10000 (0 to {})",
+                SOURCE_DATE_EPOCH_END - 1
+            )),
+        );
+    }
     if spec.stage.is_empty() {
         checker.error(
-            Diagnostic::error("the spec defines no stage", None)
+            Diagnostic::error(Code::NoStage, "the spec defines no stage", None)
                 .with_help("add a stage, e.g.\n[stage.app]\nfrom = \"python:3.11-slim\""),
         );
     }
     let mut stages = Vec::new();
     for (index, (name, table)) in spec.stage.iter().enumerate() {
+        if index == MAX_STAGES {
+            checker.error(
+                Diagnostic::error(
+                    Code::LimitExceeded,
+                    format!(
+                        "a spec may define {} stages; this is one more",
+                        count(MAX_STAGES)
+                    ),
+                    Some(name.span()),
+                )
+                .with_help("split the build into several specs"),
+            );
+            break;
+        }
         stages.push(stage::build(&mut checker, index, name, table, options));
     }
     let defaults: Vec<&Spanned<String>> = spec
@@ -98,6 +84,7 @@ pub fn build(
     if let [_, second, ..] = defaults.as_slice() {
         checker.error(
             Diagnostic::error(
+                Code::TwoDefaults,
                 "more than one stage is marked `default = true`",
                 Some(second.span()),
             )
@@ -110,6 +97,8 @@ pub fn build(
         target: 0,
         order: Vec::new(),
         args,
+        budget: Budget::default(),
+        warnings: Vec::new(),
     };
     if checker.errors.is_empty() && !plan.stages.is_empty() {
         plan.target = match &options.target {
@@ -118,8 +107,12 @@ pub fn build(
                 None => {
                     let names = plan.stages.iter().map(|s| s.name.as_str());
                     checker.error(
-                        Diagnostic::error(format!("target stage `{target}` is not defined"), None)
-                            .with_suggestion(target, names),
+                        Diagnostic::error(
+                            Code::UnknownTarget,
+                            format!("target stage `{target}` is not defined"),
+                            None,
+                        )
+                        .with_suggestion(target, names),
                     );
                     0
                 }
@@ -132,15 +125,45 @@ pub fn build(
             Ok(order) => plan.order = order,
             Err(diagnostic) => checker.error(diagnostic),
         }
+        if let Some(diagnostic) = too_many_steps(&plan) {
+            checker.error(diagnostic);
+        }
     }
     if checker.errors.is_empty() {
+        plan.budget = checker.budget;
+        plan.warnings = checker.warnings;
         Ok(plan)
     } else {
         Err(Diagnostics {
             file: file.clone(),
-            items: checker.errors,
+            items: diag::capped(checker.errors, checker.left_out),
         })
     }
+}
+
+/// An error at the stage whose steps take the target past [`MAX_STEPS`] run steps and copies.
+fn too_many_steps(plan: &Plan) -> Option<Diagnostic> {
+    let mut steps = 0;
+    for &index in &plan.order {
+        let stage = &plan.stages[index];
+        steps += stage.runs.len() + stage.copies.len();
+        if steps > MAX_STEPS {
+            return Some(
+                Diagnostic::error(
+                    Code::LimitExceeded,
+                    format!(
+                        "target `{}` needs more than {} build steps (run steps and copies) by stage `{}`",
+                        plan.target_stage().name,
+                        count(MAX_STEPS),
+                        stage.name
+                    ),
+                    Some(stage.span.clone()),
+                )
+                .with_help("merge commands into fewer run steps, or split the build"),
+            );
+        }
+    }
+    None
 }
 
 fn build_args(checker: &mut Checker, spec: &Spec, options: &CompileOptions) -> Vec<ArgPlan> {
@@ -154,6 +177,7 @@ fn build_args(checker: &mut Checker, spec: &Spec, options: &CompileOptions) -> V
             _ => {
                 checker.error(
                     Diagnostic::error(
+                        Code::InvalidArg,
                         format!(
                             "build arg `{}` must be a string, number or boolean",
                             name.get_ref()
@@ -165,9 +189,10 @@ fn build_args(checker: &mut Checker, spec: &Spec, options: &CompileOptions) -> V
                 continue;
             }
         };
-        if !is_arg_name(name.get_ref()) {
+        if !interp::is_identifier(name.get_ref()) {
             checker.error(
                 Diagnostic::error(
+                    Code::InvalidName,
                     format!("`{}` is not a valid build arg name", name.get_ref()),
                     Some(name.span()),
                 )
@@ -179,6 +204,19 @@ fn build_args(checker: &mut Checker, spec: &Spec, options: &CompileOptions) -> V
             .get(name.get_ref())
             .cloned()
             .unwrap_or_else(|| default.clone());
+        if effective.contains('\0') {
+            checker.error(
+                Diagnostic::error(
+                    Code::NulCharacter,
+                    format!(
+                        "the value of build arg `{}` holds a NUL character",
+                        name.get_ref()
+                    ),
+                    Some(name.span()),
+                )
+                .with_help("pass a value without NUL (`\\0`) characters"),
+            );
+        }
         checker
             .args
             .insert(name.get_ref().clone(), effective.clone());
@@ -190,10 +228,4 @@ fn build_args(checker: &mut Checker, spec: &Spec, options: &CompileOptions) -> V
         });
     }
     args
-}
-
-fn is_arg_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }

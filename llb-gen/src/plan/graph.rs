@@ -1,7 +1,8 @@
 //! The stage graph: which stages a target needs, dependencies first.
 
-use super::{Base, CopyFrom, Plan, Span};
-use crate::diag::Diagnostic;
+use super::{Base, Plan};
+use crate::diag::{Code, Diagnostic};
+use crate::ir::{CopyFrom, Span};
 
 /// Stages a stage depends on (its base and the stages it copies from), with the span that
 /// creates each dependency. A stage replaced by a named context depends on nothing.
@@ -23,6 +24,9 @@ pub fn dependencies(plan: &Plan, index: usize) -> Vec<(usize, Span)> {
 }
 
 /// Stages `target` needs in build order (post-order DFS: deterministic, dependencies first).
+///
+/// The walk keeps its own stack (the path from the target), so a chain of stages as long as
+/// the spec allows cannot overflow the thread's stack.
 pub fn order(plan: &Plan, target: usize) -> Result<Vec<usize>, Diagnostic> {
     #[derive(Clone, Copy, PartialEq)]
     enum Mark {
@@ -30,46 +34,45 @@ pub fn order(plan: &Plan, target: usize) -> Result<Vec<usize>, Diagnostic> {
         Visiting,
         Done,
     }
-    fn visit(
-        plan: &Plan,
-        index: usize,
-        marks: &mut [Mark],
-        out: &mut Vec<usize>,
-        path: &mut Vec<usize>,
-    ) -> Result<(), Diagnostic> {
-        match marks[index] {
-            Mark::Done => return Ok(()),
+    let mut marks = vec![Mark::New; plan.stages.len()];
+    let mut out = Vec::new();
+    // Each entry: a stage on the current path, its dependencies, and the next one to visit.
+    let mut path: Vec<(usize, Vec<usize>, usize)> = Vec::new();
+    let deps_of = |index: usize| dependencies(plan, index).into_iter().map(|(d, _)| d);
+    marks[target] = Mark::Visiting;
+    path.push((target, deps_of(target).collect(), 0));
+    while let Some((index, deps, next)) = path.last_mut() {
+        let Some(&dep) = deps.get(*next) else {
+            marks[*index] = Mark::Done;
+            out.push(*index);
+            path.pop();
+            continue;
+        };
+        *next += 1;
+        match marks[dep] {
+            Mark::Done => {}
+            Mark::New => {
+                marks[dep] = Mark::Visiting;
+                path.push((dep, deps_of(dep).collect(), 0));
+            }
             Mark::Visiting => {
-                let start = path.iter().position(|&i| i == index).unwrap_or(0);
+                let start = path.iter().position(|(i, _, _)| *i == dep).unwrap_or(0);
                 let mut names: Vec<&str> = path[start..]
                     .iter()
-                    .map(|&i| plan.stages[i].name.as_str())
+                    .map(|(i, _, _)| plan.stages[*i].name.as_str())
                     .collect();
-                names.push(&plan.stages[index].name);
-                let span = plan.stages[index].span.clone();
+                names.push(&plan.stages[dep].name);
                 return Err(Diagnostic::error(
+                    Code::DependencyCycle,
                     format!(
                         "stages depend on each other in a cycle: {}",
                         names.join(" -> ")
                     ),
-                    Some(span),
+                    Some(plan.stages[dep].span.clone()),
                 )
                 .with_help("a stage can only use stages that do not, directly or not, use it"));
             }
-            Mark::New => {}
         }
-        marks[index] = Mark::Visiting;
-        path.push(index);
-        for (dep, _) in dependencies(plan, index) {
-            visit(plan, dep, marks, out, path)?;
-        }
-        path.pop();
-        marks[index] = Mark::Done;
-        out.push(index);
-        Ok(())
     }
-    let mut marks = vec![Mark::New; plan.stages.len()];
-    let mut out = Vec::new();
-    visit(plan, target, &mut marks, &mut out, &mut Vec::new())?;
     Ok(out)
 }

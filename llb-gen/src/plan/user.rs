@@ -2,10 +2,11 @@
 
 use serde_spanned::Spanned;
 
-use super::build::Checker;
-use super::{APP_UID, NewUserPlan, Owner, UserSetting};
-use crate::diag::Diagnostic;
-use crate::spec::{NewUser, UserValue};
+use super::UserSetting;
+use crate::check::Checker;
+use crate::diag::{Code, Diagnostic};
+use crate::ir::{APP_UID, NewUser, Owner};
+use crate::spec::{NewUserTable, UserValue};
 
 /// The stage's user setting; errors are reported to `checker`.
 pub(super) fn user_setting(
@@ -18,7 +19,7 @@ pub(super) fn user_setting(
     match user.get_ref() {
         UserValue::Existing(name) if name.trim().is_empty() => {
             checker.error(
-                Diagnostic::error("`user` is empty", Some(user.span()))
+                Diagnostic::error(Code::InvalidUser, "`user` is empty", Some(user.span()))
                     .with_help("remove it to run as the created `app` user, or name a user"),
             );
             UserSetting::Default
@@ -47,10 +48,12 @@ pub(super) fn created_owner(
         .then_some(Owner::Ids(created.uid, created.gid))
 }
 
-fn new_user(checker: &mut Checker, new: &NewUser, span: super::Span) -> Option<NewUserPlan> {
+fn new_user(checker: &mut Checker, new: &NewUserTable, span: crate::ir::Span) -> Option<NewUser> {
     let mut ok = true;
     let mut fail = |checker: &mut Checker, message: String, help: &str| {
-        checker.error(Diagnostic::error(message, Some(span.clone())).with_help(help));
+        checker.error(
+            Diagnostic::error(Code::InvalidUser, message, Some(span.clone())).with_help(help),
+        );
         ok = false;
     };
     let group = new.group.clone().unwrap_or_else(|| new.name.clone());
@@ -90,14 +93,20 @@ fn new_user(checker: &mut Checker, new: &NewUser, span: super::Span) -> Option<N
         .home
         .clone()
         .unwrap_or_else(|| format!("/home/{}", new.name));
-    if !home.starts_with('/') || home.split('/').any(|part| part == "..") {
+    if home.contains([':', '\n']) || home.chars().any(char::is_control) {
+        fail(
+            checker,
+            format!("`home = {home:?}` has a character /etc/passwd cannot hold"),
+            "write a path without `:`, line breaks or control characters",
+        );
+    } else if !home.starts_with('/') || home.split('/').any(|part| part == "..") {
         fail(
             checker,
             format!("`home = \"{home}\"` is not an absolute path"),
             "write an absolute path such as \"/home/svc\"",
         );
     }
-    ok.then(|| NewUserPlan {
+    ok.then(|| NewUser {
         name: new.name.clone(),
         uid,
         group,

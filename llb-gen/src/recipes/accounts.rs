@@ -6,15 +6,16 @@
 
 use std::collections::BTreeMap;
 
-use crate::plan::{Base, NewUserPlan, Plan, Span, UserSetting};
+use crate::ir::{NewUser, Span};
+use crate::plan::{Base, Plan, UserSetting};
 
 /// The accounts the stages of a plan create, and the users they run as.
 #[derive(Debug, Default)]
 pub(super) struct Accounts {
     /// Stage index -> users created at its start (with the span of the decision).
-    pub created_in: BTreeMap<usize, Vec<(NewUserPlan, Span)>>,
+    pub created_in: BTreeMap<usize, Vec<(NewUser, Span)>>,
     /// Stage index -> the user its image runs as.
-    pub runs_as: BTreeMap<usize, NewUserPlan>,
+    pub runs_as: BTreeMap<usize, NewUser>,
 }
 
 impl Accounts {
@@ -25,13 +26,15 @@ impl Accounts {
             let stage = &plan.stages[index];
             let user = match &stage.user {
                 _ if stage.replaced => continue,
-                UserSetting::Default if index == plan.target => NewUserPlan::app(),
+                UserSetting::Default if index == plan.target => NewUser::app(),
                 UserSetting::Create(user) => user.clone(),
                 _ => continue,
             };
             let home = chain_root(plan, index);
+            // An empty filesystem has no /etc/passwd to add to: the image only runs as the ids.
+            let on_scratch = matches!(plan.stages[home].base, Base::Scratch { .. });
             let created = accounts.created_in.entry(home).or_default();
-            if !created.iter().any(|(existing, _)| *existing == user) {
+            if !on_scratch && !created.iter().any(|(existing, _)| *existing == user) {
                 created.push((user.clone(), stage.span.clone()));
             }
             accounts.runs_as.insert(index, user);

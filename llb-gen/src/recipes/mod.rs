@@ -2,118 +2,71 @@
 //! would write the Dockerfile: OS packages with cache mounts, a non-root user for final images,
 //! dependencies installed from manifest and lock files only, then sources, copies and commands.
 //!
-//! One file per language; recipes emit steps, never BuildKit types.
+//! What each language adds comes from `lang`; this module only places it among the stage's own
+//! steps. Recipes emit steps, never BuildKit types.
 
 mod accounts;
-mod detect;
-mod node;
-mod python;
-mod ruby;
-pub(crate) mod system;
+pub mod dump;
+mod runtime;
+mod system;
 
-use crate::diag::{Diagnostic, Diagnostics};
-use crate::plan::{
-    CopyFrom, CopyPlan, Language, MountPlan, Network, NewUserPlan, Plan, RunPlan, Span, StagePlan,
-};
+use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::ir::{CopyFrom, FileCopy, NewUser, RunStep, RunTools, Span, StageSteps, Step};
+use crate::lang::{self, Expansion};
+use crate::plan::{Carry, Plan, RunPlan, StagePlan, UserSetting};
+use crate::platform::Platform;
 use crate::probe::ContextProbe;
 use accounts::Accounts;
 
-pub use detect::probe_paths;
-
-/// A step of a stage, in build order.
-#[derive(Debug, Clone)]
-pub enum Step {
-    /// Sets (and creates) the working directory.
-    Workdir {
-        /// Absolute path.
-        path: String,
-        /// Where it comes from.
-        span: Span,
-    },
-    /// Sets env entries for later steps and the image (values may refer to earlier env).
-    Env {
-        /// `(name, value)` pairs.
-        vars: Vec<(String, String)>,
-        /// Where they come from.
-        span: Span,
-    },
-    /// Runs a command.
-    Run(RunStep),
-    /// Copies files into the stage.
-    Copy(CopyPlan),
-    /// Creates a non-root user and its group (as root; later steps still run as root).
-    CreateUser {
-        /// The user and group.
-        user: NewUserPlan,
-        /// Where the decision comes from.
-        span: Span,
-    },
-    /// Makes the image run as this user (created here or in the stage it is built from).
-    RunAs(NewUserPlan),
-}
-
-/// A command with its mounts.
-#[derive(Debug, Clone)]
-pub struct RunStep {
-    /// Text shown in progress output.
-    pub display: String,
-    /// Program and arguments.
-    pub args: Vec<String>,
-    /// Extra env for this command only.
-    pub env: Vec<(String, String)>,
-    /// Working directory override.
-    pub cwd: Option<String>,
-    /// User override; recipe steps run as root.
-    pub user: Option<String>,
-    /// Mounts.
-    pub mounts: Vec<MountPlan>,
-    /// Network mode.
-    pub network: Network,
-    /// Where it comes from.
-    pub span: Span,
-}
-
-impl RunStep {
-    /// A recipe's shell command, run as root with the given cache mounts.
-    pub fn recipe(
-        display: impl Into<String>,
-        script: impl Into<String>,
-        mounts: Vec<MountPlan>,
-        span: Span,
-    ) -> Self {
-        Self {
-            display: display.into(),
-            args: vec!["/bin/sh".into(), "-c".into(), script.into()],
-            env: Vec::new(),
-            cwd: None,
-            user: Some("0:0".into()),
-            mounts,
-            network: Network::Sandbox,
-            span,
+/// Context paths whose existence the target's language stages depend on (lockfiles,
+/// manifests, tool configuration, vendored packages): the only paths recipes ask about.
+pub fn probe_paths(plan: &Plan) -> Vec<String> {
+    let mut paths = std::collections::BTreeSet::new();
+    for &index in &plan.order {
+        let stage = &plan.stages[index];
+        if let Some(language) = &stage.language
+            && !stage.replaced
+            && language.install
+        {
+            paths.extend(language.settings.probe_paths(&stage.root));
         }
     }
+    paths.into_iter().collect()
+}
 
-    /// Adds env for this command.
-    pub fn with_env(mut self, vars: &[(&str, &str)]) -> Self {
-        self.env
-            .extend(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
-        self
+/// Context files whose text the target's language stages depend on (requirement files).
+pub fn read_paths(plan: &Plan) -> Vec<String> {
+    let mut paths = std::collections::BTreeSet::new();
+    for &index in &plan.order {
+        let stage = &plan.stages[index];
+        if let Some(language) = &stage.language
+            && !stage.replaced
+            && language.install
+        {
+            paths.extend(language.settings.read_paths(&stage.root));
+        }
     }
+    paths.into_iter().collect()
 }
 
-/// The steps of one stage.
-#[derive(Debug, Clone)]
-pub struct StageSteps {
-    /// Index of the stage in the plan.
-    pub stage: usize,
-    /// Steps, in order.
-    pub steps: Vec<Step>,
+/// Every stage's steps, and what the recipes found worth a warning.
+#[derive(Debug, Default)]
+pub struct Expanded {
+    /// The stages the target needs, in build order.
+    pub stages: Vec<StageSteps>,
+    /// Findings that do not stop the build (a tool kept, and why).
+    pub warnings: Vec<Diagnostic>,
 }
 
-/// Expands every stage the target needs into steps.
-pub fn expand(plan: &Plan, probe: &dyn ContextProbe) -> Result<Vec<StageSteps>, Diagnostics> {
+/// Expands every stage the target needs into steps, for `platform`.
+pub fn expand(
+    plan: &Plan,
+    probe: &dyn ContextProbe,
+    platform: &Platform,
+) -> Result<Expanded, Diagnostics> {
     let mut errors = Vec::new();
     let mut out = Vec::new();
+    let mut warnings = Vec::new();
     let accounts = Accounts::of(plan);
     for &index in &plan.order {
         let stage = &plan.stages[index];
@@ -121,23 +74,27 @@ pub fn expand(plan: &Plan, probe: &dyn ContextProbe) -> Result<Vec<StageSteps>, 
             out.push(StageSteps {
                 stage: index,
                 steps: Vec::new(),
+                notes: vec!["replaced by a named build context".into()],
             });
             continue;
         }
-        match expand_stage(plan, index, stage, &accounts, probe) {
-            Ok(steps) => out.push(StageSteps {
-                stage: index,
-                steps,
-            }),
+        match expand_stage(plan, index, stage, &accounts, probe, platform) {
+            Ok((stage_steps, mut found)) => {
+                out.push(stage_steps);
+                warnings.append(&mut found);
+            }
             Err(mut found) => errors.append(&mut found),
         }
     }
     if errors.is_empty() {
-        Ok(out)
+        Ok(Expanded {
+            stages: out,
+            warnings,
+        })
     } else {
         Err(Diagnostics {
             file: plan.file.clone(),
-            items: errors,
+            items: crate::diag::capped(errors, 0),
         })
     }
 }
@@ -148,46 +105,98 @@ fn expand_stage(
     stage: &StagePlan,
     accounts: &Accounts,
     probe: &dyn ContextProbe,
-) -> Result<Vec<Step>, Vec<Diagnostic>> {
+    platform: &Platform,
+) -> Result<(StageSteps, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let mut errors = Vec::new();
+    let mut notes = Vec::new();
     let mut steps = Vec::new();
-    if !stage.apt.is_empty() {
-        steps.push(Step::Run(system::apt_install(stage)));
+    // A stage with build-only packages, or a minimal runtime, builds in a builder; its image
+    // starts again after it.
+    let split =
+        (!stage.build_apt.is_empty() || stage.minimal.is_some()) && stage.language.is_some();
+    let mut packages = stage.apt.clone();
+    let mut apt_span = stage.apt_span.clone();
+    if split {
+        packages.extend(stage.build_apt.iter().cloned());
+        apt_span = stage.build_apt_span.clone();
     }
-    for (user, span) in accounts.created_in.get(&index).into_iter().flatten() {
-        steps.push(Step::CreateUser {
-            user: user.clone(),
-            span: span.clone(),
-        });
+    if !packages.is_empty() {
+        steps.push(Step::Run(system::apt_install(&packages, apt_span)));
     }
-    if let Some(user) = accounts.runs_as.get(&index) {
-        steps.push(Step::RunAs(user.clone()));
+    for carry in &stage.carried {
+        match carry_step(plan, stage, carry) {
+            Ok(step) => steps.push(Step::Run(step)),
+            Err(diagnostic) => errors.push(diagnostic),
+        }
     }
-    if let Some(workdir) = &stage.workdir {
+    if !split {
+        steps.extend(users(accounts, index));
+    }
+    let workdir = stage.workdir.as_deref().unwrap_or("/app");
+    if let Some(path) = &stage.workdir {
         let span = stage
             .language
             .as_ref()
             .map_or(stage.span.clone(), |l| l.span.clone());
         steps.push(Step::Workdir {
-            path: workdir.clone(),
+            path: path.clone(),
             span,
         });
     }
-    // The package manager, detected once: the install, the run steps and packaging use it.
-    let manager = match &stage.language {
-        Some(language) => detect::manager(stage, language, probe).map_err(|d| vec![d])?,
-        None => None,
-    };
-    let mut run_tools = RunTools::default();
-    if let Some(language) = &stage.language {
-        if language.kind == Language::Node {
-            run_tools = node::run_tools(manager);
+    // The language's part, with its package manager detected once: the install, the tools
+    // of the run steps and the build steps after them.
+    let Expansion {
+        install,
+        run_tools,
+        finish,
+        installed,
+        detected,
+        workspace,
+        warnings,
+    } = match &stage.language {
+        Some(language) => {
+            let input = lang::Input {
+                version: &language.version,
+                root: &stage.root,
+                workdir,
+                span: language.span.clone(),
+                named: language.manager,
+                install: language.install,
+                ships_dependencies: index == plan.target
+                    || stage.outputs.iter().any(|o| {
+                        let o = o.trim_end_matches('/');
+                        o == "node_modules" || o.ends_with("/node_modules")
+                    }),
+                runs: stage
+                    .runs
+                    .iter()
+                    .map(|run| (run.args.join(" "), run.span.clone()))
+                    .collect(),
+                platform,
+                probe,
+            };
+            lang::expand(&language.settings, &input).map_err(|d| vec![d])?
         }
-        let recipe = match language.kind {
-            Language::Python => python::steps(stage, language, manager, probe),
-            Language::Node => node::steps(stage, language, manager, probe),
-            Language::Ruby => ruby::steps(stage, language, manager, probe),
-        };
-        steps.extend(recipe);
+        None => Expansion::default(),
+    };
+    let secrets = stage
+        .language
+        .as_ref()
+        .map_or(&[][..], |l| &l.install_secrets[..]);
+    steps.extend(install.into_iter().map(|step| match step {
+        // The install's secrets: mounted for its commands only, never in a layer.
+        Step::Run(mut run) => {
+            run.mounts.extend(secrets.iter().cloned());
+            Step::Run(run)
+        }
+        other => other,
+    }));
+    if let Some(language) = &stage.language {
+        notes.push(match (language.install, detected) {
+            (false, _) => "install = false: no dependencies installed".to_owned(),
+            (true, Some(detected)) => detected,
+            (true, None) => "no lockfile, no manifest: nothing to install".to_owned(),
+        });
     }
     if !stage.env.is_empty() {
         let span = stage.env.first().map(|e| e.2.start).unwrap_or(0)
@@ -206,10 +215,21 @@ fn expand_stage(
     let (early, late): (Vec<&RunPlan>, Vec<&RunPlan>) =
         stage.runs.iter().partition(|run| run.before_source);
     let source_first = early.is_empty() || stage.source.is_none();
-    if source_first && let Some(source) = &stage.source {
+    let source = stage
+        .source
+        .as_ref()
+        .map(|copy| in_workspace(copy, stage, workspace.as_ref()));
+    let member_dir = workspace.as_ref().map(|w| Step::Workdir {
+        path: format!("{workdir}/{}", w.member),
+        span: stage
+            .language
+            .as_ref()
+            .map_or(stage.span.clone(), |l| l.span.clone()),
+    });
+    if source_first && let Some(source) = &source {
         steps.push(Step::Copy(source.clone()));
+        steps.extend(member_dir.clone());
     }
-    let mut errors = Vec::new();
     for copy in &stage.copies {
         if let CopyFrom::Stage(from) = copy.from
             && copy.src.is_empty()
@@ -217,6 +237,7 @@ fn expand_stage(
         {
             errors.push(
                 Diagnostic::error(
+                    Code::NoOutputs,
                     format!(
                         "stage `{}` declares no outputs to copy",
                         plan.stages[from].name
@@ -231,34 +252,209 @@ fn expand_stage(
         }
         steps.push(Step::Copy(copy.clone()));
     }
-    let package = stage
-        .language
-        .as_ref()
-        .and_then(|l| l.package.as_ref().map(|p| (l, p)));
     steps.extend(early.into_iter().map(|run| run_step(run, &run_tools)));
-    if !source_first && let Some(source) = &stage.source {
+    if !source_first && let Some(source) = &source {
         steps.push(Step::Copy(source.clone()));
+        steps.extend(member_dir);
     }
     steps.extend(late.into_iter().map(|run| run_step(run, &run_tools)));
-    if let Some((language, package)) = package {
-        steps.push(Step::Run(python::package(
-            stage, language, manager, package,
-        )));
+    steps.extend(finish);
+    let writable = writable_dirs(stage, probe);
+    if let Some(span) = stage.minimal.clone().filter(|_| split) {
+        let results = runtime::results(&installed, &stage.copies, workdir, &span);
+        let roots = runtime::roots(&results);
+        let dirs: Vec<String> = writable.iter().map(|(dir, _)| dir.clone()).collect();
+        match minimal_step(stage, accounts, index, &roots, &dirs, span) {
+            Ok(step) => steps.extend(step),
+            Err(diagnostic) => errors.push(diagnostic),
+        }
+    } else if split {
+        let span = stage.build_apt_span.clone();
+        let results = runtime::results(&installed, &stage.copies, workdir, &span);
+        steps.push(Step::Runtime { span: span.clone() });
+        let roots = runtime::roots(&results);
+        steps.push(Step::Run(runtime::provide(&stage.apt, roots, span)));
+        steps.extend(users(accounts, index));
+        steps.extend(results);
+    }
+    if !writable.is_empty() {
+        match owner(stage, accounts, index) {
+            Some(owner) if stage.minimal.is_none() || !split => {
+                let dirs = writable.iter().map(|(dir, _)| dir.clone()).collect();
+                let span = writable[0].1.clone();
+                steps.push(Step::Run(system::writable(&owner, dirs, span)));
+            }
+            Some(_) => {} // the minimal runtime makes them (minimal.sh)
+            None => {
+                if let Some((_, span)) = writable.iter().find(|(_, span)| !span.is_empty()) {
+                    errors.push(
+                        Diagnostic::error(
+                            Code::InvalidUser,
+                            format!("`writable` is for the user the image runs as, and stage `{}` runs as its base's", stage.name),
+                            Some(span.clone()),
+                        )
+                        .with_help("put `writable` in the stage the image runs (the target), or set `user` here"),
+                    );
+                }
+            }
+        }
     }
     if errors.is_empty() {
-        Ok(steps)
+        Ok((
+            StageSteps {
+                stage: index,
+                steps,
+                notes,
+            },
+            warnings,
+        ))
     } else {
         Err(errors)
     }
 }
 
-/// Mounts and env a language adds to the stage's own `run` steps (its tools).
-#[derive(Debug, Clone, Default)]
-pub struct RunTools {
-    /// Mounts, before the step's own.
-    pub mounts: Vec<MountPlan>,
-    /// Env, before the step's own (which wins).
-    pub env: Vec<(String, String)>,
+/// The directories the image's user may write: the spec's, and its framework's (Rails' `tmp`,
+/// `log`, `storage`), with where each was asked for (an empty span: by convention).
+fn writable_dirs(stage: &StagePlan, probe: &dyn ContextProbe) -> Vec<(String, Span)> {
+    let mut dirs = stage.writable.clone();
+    let workdir = stage
+        .workdir
+        .as_deref()
+        .unwrap_or("/app")
+        .trim_end_matches('/');
+    if let Some(language) = stage.language.as_ref().filter(|l| l.install) {
+        for (marker, conventional) in language.settings.lang().def().writable {
+            if probe.exists(&lang::in_root(&stage.root, marker)) {
+                for dir in *conventional {
+                    let dir = format!("{workdir}/{dir}");
+                    if !dirs.iter().any(|(d, _)| *d == dir) {
+                        dirs.push((dir, 0..0));
+                    }
+                }
+            }
+        }
+    }
+    dirs
+}
+
+/// Who owns the writable directories: the user the image runs as, by ids or by name.
+fn owner(stage: &StagePlan, accounts: &Accounts, index: usize) -> Option<String> {
+    match (&stage.user, accounts.runs_as.get(&index)) {
+        (_, Some(user)) => Some(user.ids()),
+        (UserSetting::Explicit(name), None) => Some(name.clone()),
+        _ => None,
+    }
+}
+
+/// The source copy of a workspace's member: the workspace's directory (the member needs its
+/// fellow members), unless the spec chose another source.
+fn in_workspace(
+    source: &FileCopy,
+    stage: &StagePlan,
+    workspace: Option<&lang::Workspace>,
+) -> FileCopy {
+    let mut source = source.clone();
+    let project = if stage.root.is_empty() {
+        "."
+    } else {
+        stage.root.as_str()
+    };
+    if let Some(workspace) = workspace
+        && source.src.first().is_some_and(|src| src == project)
+    {
+        let root = if workspace.root.is_empty() {
+            "."
+        } else {
+            workspace.root.as_str()
+        };
+        source.src = vec![root.to_owned()];
+    }
+    source
+}
+
+/// The users the stage creates, and who its image runs as.
+fn users(accounts: &Accounts, index: usize) -> Vec<Step> {
+    let created = accounts.created_in.get(&index).into_iter().flatten();
+    let mut steps: Vec<Step> = created
+        .map(|(user, span)| Step::Run(system::create_user(user, span.clone())))
+        .collect();
+    if let Some(user) = accounts.runs_as.get(&index) {
+        steps.push(Step::RunAs(user.clone()));
+    }
+    steps
+}
+
+/// The minimal runtime's steps: its assembly (with the user's entry: it has no `useradd`) and
+/// who it runs as.
+fn minimal_step(
+    stage: &StagePlan,
+    accounts: &Accounts,
+    index: usize,
+    roots: &[String],
+    writable: &[String],
+    span: Span,
+) -> Result<Vec<Step>, Diagnostic> {
+    let lang = stage.language.as_ref().map(|l| l.settings.lang());
+    let Some(interpreter) = lang.and_then(|l| l.def().interpreter.as_ref()) else {
+        let title = lang.map_or("this", |l| l.def().title);
+        return Err(Diagnostic::error(
+            Code::UnknownValue,
+            format!("`runtime = \"minimal\"` is for Python and Node stages, not {title} ones"),
+            Some(span),
+        )
+        .with_help("remove `runtime`, or use `build_apt` for an image without build tools"));
+    };
+    let user = accounts
+        .runs_as
+        .get(&index)
+        .cloned()
+        .unwrap_or_else(NewUser::app);
+    Ok(vec![
+        Step::Minimal(runtime::minimal(interpreter, &user, roots, writable, span)),
+        Step::RunAs(user),
+    ])
+}
+
+/// The step that brings another stage's interpreter (`interpreter = true` on a copy).
+fn carry_step(plan: &Plan, stage: &StagePlan, carry: &Carry) -> Result<RunStep, Diagnostic> {
+    let from = &plan.stages[carry.from];
+    let interpreter = from
+        .language
+        .as_ref()
+        .and_then(|l| l.settings.lang().def().interpreter.as_ref());
+    let Some(interpreter) = interpreter else {
+        let what = from.language.as_ref().map_or_else(
+            || "not a language stage".to_owned(),
+            |l| {
+                format!(
+                    "a {} stage, whose interpreter cannot be carried yet",
+                    l.settings.lang().def().title
+                )
+            },
+        );
+        return Err(Diagnostic::error(
+            Code::InvalidCopy,
+            format!("`interpreter = true`: stage `{}` is {what}", from.name),
+            Some(carry.span.clone()),
+        )
+        .with_help(
+            "carry a Python or Node stage's interpreter, or copy what you need with `src`",
+        ));
+    };
+    let copied: Vec<String> = stage
+        .copies
+        .iter()
+        .filter(|copy| copy.from == CopyFrom::Stage(carry.from))
+        .flat_map(|copy| copy.src.iter().cloned())
+        .filter(|src| src.starts_with('/'))
+        .collect();
+    Ok(runtime::carry(
+        interpreter,
+        carry.from,
+        &from.name,
+        &copied,
+        carry.span.clone(),
+    ))
 }
 
 /// A stage's `run` entry as a step, with the language's tools.
@@ -275,44 +471,11 @@ fn run_step(run: &RunPlan, tools: &RunTools) -> Step {
         display: run.display.clone(),
         args: run.args.clone(),
         env: tools.env.iter().chain(&run.env).cloned().collect(),
+        path: tools.path.clone(),
         cwd: run.workdir.clone(),
         user: run.user.clone(),
         mounts,
         network: run.network,
         span: run.span.clone(),
     })
-}
-
-/// Copies of context files (relative to the stage's root) to the same relative paths under the
-/// working directory: the only inputs of a dependency install, so its layer is keyed on them.
-pub(crate) fn manifest_copies(stage: &StagePlan, files: &[String], span: &Span) -> Vec<Step> {
-    let workdir = stage
-        .workdir
-        .as_deref()
-        .unwrap_or("/app")
-        .trim_end_matches('/');
-    files
-        .iter()
-        .map(|file| {
-            Step::Copy(CopyPlan {
-                from: CopyFrom::Context,
-                src: vec![in_root(stage, file)],
-                dest: format!("{workdir}/{file}"),
-                include: Vec::new(),
-                exclude: Vec::new(),
-                owner: None,
-                mode: None,
-                span: span.clone(),
-            })
-        })
-        .collect()
-}
-
-/// Context path of a file in the stage's root.
-pub(crate) fn in_root(stage: &StagePlan, file: &str) -> String {
-    if stage.root.is_empty() {
-        file.to_owned()
-    } else {
-        format!("{}/{file}", stage.root)
-    }
 }

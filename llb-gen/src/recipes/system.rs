@@ -1,18 +1,18 @@
 //! OS-level recipes: apt packages with locked cache mounts, and the non-root runtime user.
 
-use super::RunStep;
-use crate::plan::{MountPlan, NewUserPlan, Sharing, Span, StagePlan};
+use crate::ir::{Mount, NewUser, RunStep, Sharing, Span};
+use crate::shell::{quote, single_quoted};
 
 /// Cache mounts for apt: downloaded packages and package lists, shared between builds but
 /// locked (apt cannot share them concurrently), so neither ends up in a layer.
-fn apt_caches() -> Vec<MountPlan> {
+pub(super) fn apt_caches() -> Vec<Mount> {
     vec![
-        MountPlan::Cache {
+        Mount::Cache {
             target: "/var/cache/apt".into(),
             id: "stagefile-apt-cache".into(),
             sharing: Sharing::Locked,
         },
-        MountPlan::Cache {
+        Mount::Cache {
             target: "/var/lib/apt/lists".into(),
             id: "stagefile-apt-lists".into(),
             sharing: Sharing::Locked,
@@ -20,9 +20,11 @@ fn apt_caches() -> Vec<MountPlan> {
     ]
 }
 
-/// Installs the stage's Debian packages without recommends.
-pub fn apt_install(stage: &StagePlan) -> RunStep {
-    let packages = stage.apt.join(" ");
+/// Installs Debian packages without recommends.
+pub fn apt_install(packages: &[String], span: Span) -> RunStep {
+    // The plan lets only Debian package names through; quoting keeps it so if that changes.
+    let words: Vec<String> = packages.iter().map(|p| quote(p).into_owned()).collect();
+    let packages = words.join(" ");
     // Debian's images delete downloaded packages after each install (docker-clean); with the
     // cache mounted, keeping them is what makes the next build fast. apt-get keeps them once
     // that file is gone (only the `apt` command defaults to not keeping them).
@@ -33,15 +35,15 @@ pub fn apt_install(stage: &StagePlan) -> RunStep {
         format!("apt-get install {packages}"),
         script,
         apt_caches(),
-        stage.apt_span.clone(),
+        span,
     )
     .with_env(&[("DEBIAN_FRONTEND", "noninteractive")])
 }
 
 /// Creates a user and its group (a home it owns, no login shell), with `groupadd`/`useradd`
 /// where the image has them and plain `/etc/passwd` entries elsewhere (Alpine, BusyBox).
-pub fn create_user(user: &NewUserPlan, span: Span) -> RunStep {
-    let NewUserPlan {
+pub fn create_user(user: &NewUser, span: Span) -> RunStep {
+    let NewUser {
         name,
         uid,
         group,
@@ -52,15 +54,19 @@ pub fn create_user(user: &NewUserPlan, span: Span) -> RunStep {
     let parent = home.rsplit_once('/').map_or("", |(parent, _)| parent);
     let mkdir_parent = match parent {
         "" | "/home" => String::new(),
-        parent => format!("mkdir -p {parent} && "),
+        parent => format!("mkdir -p {} && ", quote(parent)),
     };
+    // Every value is one quoted word: a home with a space or a quote stays a path.
+    let passwd = single_quoted(&format!("{name}:x:{uid}:{gid}:{name}:{home}:/sbin/nologin"));
+    let group_line = single_quoted(&format!("{group}:x:{gid}:"));
+    let (name, group, home) = (quote(name), quote(group), quote(home));
     let script = format!(
         "{mkdir_parent}if command -v useradd >/dev/null 2>&1; then \
 groupadd --system --gid {gid} {group} && \
 useradd --system --uid {uid} --gid {gid} --create-home --home-dir {home} --shell /usr/sbin/nologin {name}; \
 else \
-echo '{name}:x:{uid}:{gid}:{name}:{home}:/sbin/nologin' >> /etc/passwd && \
-echo '{group}:x:{gid}:' >> /etc/group && mkdir -p {home} && chown {uid}:{gid} {home}; \
+echo {passwd} >> /etc/passwd && \
+echo {group_line} >> /etc/group && mkdir -p {home} && chown {uid}:{gid} {home}; \
 fi"
     );
     let ids = if uid == gid {
@@ -74,4 +80,18 @@ fi"
         Vec::new(),
         span,
     )
+}
+
+/// Makes `dirs` (created when missing) the property of `owner`, with what they hold: the
+/// places the app writes to, while the code stays root's.
+pub fn writable(owner: &str, dirs: Vec<String>, span: Span) -> RunStep {
+    let mut args = vec![owner.to_owned()];
+    args.extend(dirs.iter().cloned());
+    RunStep::recipe(
+        format!("writable for {owner}: {}", dirs.join(" ")),
+        "owner=$1; shift; mkdir -p -- \"$@\" && chown -R \"$owner\" -- \"$@\"",
+        Vec::new(),
+        span,
+    )
+    .with_args(args)
 }

@@ -98,7 +98,7 @@ pub struct SourceTable {
     /// Only these patterns.
     #[serde(default)]
     pub include: Vec<String>,
-    /// Patterns to leave out, added to the defaults.
+    /// Patterns to leave out, added to the default excludes.
     #[serde(default)]
     pub exclude: Vec<String>,
 }
@@ -132,53 +132,59 @@ impl<'de> Deserialize<'de> for SourceSetting {
 
 /// A build command: `"npm run build"` or a table with mounts.
 #[derive(Debug, Clone, PartialEq)]
-pub struct RunStep(pub RunTable);
+pub struct RunEntry(pub RunTable);
 
 /// The long form of a run step.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RunTable {
-    /// The command: a string runs in `/bin/sh -c`, an array runs as is.
+    /// The command: a string runs in `/bin/sh -c`, an array runs as is (exec form). A shell
+    /// script keeps `${ARG}` for the shell and gets each build arg it names as an environment
+    /// variable (a value is never script text); other exec-form arguments get `${ARG}` replaced.
     pub cmd: OneOrMany<String>,
-    /// Cache mounts: target paths, or tables with `target`, `id`, `sharing`.
+    /// Cache mounts kept between builds and never in a layer: a target path (the id is the path) or
+    /// a table.
     #[serde(default)]
     pub cache: Vec<MountList<CacheMount>>,
-    /// Secret mounts: ids, or tables with `id`, `target`, `env`, `required`.
+    /// Secrets given with `--secret id=...`: an id (mounted at `/run/secrets/<id>`) or a table. Never
+    /// written to a layer.
     #[serde(default)]
     pub secret: Vec<MountList<SecretMount>>,
-    /// SSH agent forwarding: `true` for the default agent, or a list of ids.
+    /// SSH agent forwarding (`--ssh default`): `true` for the default agent, or a list of ssh ids.
+    /// Sets SSH_AUTH_SOCK.
     pub ssh: Option<SshSetting>,
-    /// Directories mounted as tmpfs.
+    /// Directories mounted as tmpfs for this command.
     #[serde(default)]
     pub tmpfs: Vec<String>,
     /// Extra env for this command only.
     #[serde(default)]
     pub env: IndexMap<String, String>,
-    /// Network: `default`, `none` or `host`.
+    /// Network: `default` (the sandbox's), `none`, or `host` (needs `--allow network.host`).
     pub network: Option<String>,
-    /// Working directory for this command.
+    /// Working directory for this command (default: the stage's).
     pub workdir: Option<String>,
-    /// User for this command.
+    /// User for this command (default: the base image's, usually root; the stage's `user` only
+    /// applies to the image).
     pub user: Option<String>,
-    /// Runs before the stage's source is copied (after its copies): for commands that do not
-    /// read the source, so a source edit does not run them again.
+    /// Run before the stage's source is copied (after its copies): for commands that do not read
+    /// the source, so a source edit does not run them again.
     #[serde(default)]
     pub before_source: bool,
 }
 
-impl<'de> Deserialize<'de> for RunStep {
+impl<'de> Deserialize<'de> for RunEntry {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct V;
         impl<'de> Visitor<'de> for V {
-            type Value = RunStep;
+            type Value = RunEntry;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("a command string or a table with `cmd`")
             }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<RunStep, E> {
-                Ok(RunStep(RunTable::shell(v)))
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RunEntry, E> {
+                Ok(RunEntry(RunTable::shell(v)))
             }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RunStep, A::Error> {
-                RunTable::deserialize(de::value::MapAccessDeserializer::new(map)).map(RunStep)
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RunEntry, A::Error> {
+                RunTable::deserialize(de::value::MapAccessDeserializer::new(map)).map(RunEntry)
             }
         }
         deserializer.deserialize_any(V)
@@ -236,11 +242,11 @@ impl<'de, T: Deserialize<'de> + Shorthand> Deserialize<'de> for MountList<T> {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CacheMount {
-    /// Where it is mounted.
+    /// Where it is mounted (absolute).
     pub target: String,
-    /// Cache id shared across builds (default: the target path).
+    /// Cache id shared across builds and stages (default: the target path).
     pub id: Option<String>,
-    /// `shared`, `private` or `locked`.
+    /// How concurrent builds share it.
     pub sharing: Option<String>,
 }
 
@@ -258,13 +264,13 @@ impl Shorthand for CacheMount {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SecretMount {
-    /// Secret id.
+    /// Secret id, as given with `--secret id=...`.
     pub id: String,
-    /// File path (default `/run/secrets/<id>`).
+    /// File path (default `/run/secrets/<id>` unless `env` is given).
     pub target: Option<String>,
-    /// Expose it as this env var for the command instead of (or besides) a file.
+    /// Also (or only, without `target`) expose it as this env var for the command.
     pub env: Option<String>,
-    /// Fail when the secret is not given (default true).
+    /// Fail the build when the secret is not given.
     pub required: Option<bool>,
 }
 
@@ -316,16 +322,16 @@ pub enum UserValue {
     /// A user the base image has: a name, `uid` or `uid:gid`.
     Existing(String),
     /// `user = { name = "svc", uid = 1000, group = "svc", gid = 1000, home = "/svc" }`.
-    Create(NewUser),
+    Create(NewUserTable),
 }
 
 /// The long form of [`UserValue`]: a user and group the stage creates.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct NewUser {
-    /// User name.
+pub struct NewUserTable {
+    /// User name (lower case).
     pub name: String,
-    /// User id (default 10001).
+    /// User id.
     pub uid: Option<i64>,
     /// Group name (default: the user name).
     pub group: Option<String>,
@@ -347,7 +353,7 @@ impl<'de> Deserialize<'de> for UserValue {
                 Ok(UserValue::Existing(v.to_owned()))
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<UserValue, A::Error> {
-                NewUser::deserialize(de::value::MapAccessDeserializer::new(map))
+                NewUserTable::deserialize(de::value::MapAccessDeserializer::new(map))
                     .map(UserValue::Create)
             }
         }

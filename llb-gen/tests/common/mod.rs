@@ -9,20 +9,40 @@ use llb_gen::compile::{CompileOptions, Compiled, Prepared};
 use llb_gen::{ContextProbe, LocalDirProbe, SourceFile, pb};
 use prost::Message;
 
-/// `llb-gen/tests/specs/<name>/` directories (each a context with its `Stagefile.toml`), sorted.
+/// Fixtures `tests/specs/` holds today; fewer means some went missing.
+pub const SPEC_COUNT: usize = 11;
+
+/// Examples `examples/` holds today; fewer means some went missing.
+pub const EXAMPLE_COUNT: usize = 6;
+
+/// `llb-gen/tests/specs/<name>/` directories (each a context with its `Stagefile.toml`),
+/// sorted. Panics when the directory is gone or has lost fixtures: a test looping over an
+/// empty list would pass without checking anything.
 pub fn spec_dirs() -> Vec<PathBuf> {
-    dirs_with_stagefile(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/specs"))
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/specs");
+    at_least(dirs_with_stagefile(&root), SPEC_COUNT, &root)
 }
 
-/// `examples/<name>/` directories that exist right now, sorted.
+/// `examples/<name>/` directories, sorted; panics like [`spec_dirs`] when they went missing.
 pub fn example_dirs() -> Vec<PathBuf> {
-    dirs_with_stagefile(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples"))
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    at_least(dirs_with_stagefile(&root), EXAMPLE_COUNT, &root)
+}
+
+fn at_least(dirs: Vec<PathBuf>, count: usize, root: &Path) -> Vec<PathBuf> {
+    assert!(
+        dirs.len() >= count,
+        "{} has {} directories with a Stagefile.toml, expected at least {count}: {dirs:?} \
+         (raise or lower the count in tests/common/mod.rs when adding or removing one)",
+        root.display(),
+        dirs.len()
+    );
+    dirs
 }
 
 fn dirs_with_stagefile(root: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = fs::read_dir(root) else {
-        return Vec::new();
-    };
+    let entries =
+        fs::read_dir(root).unwrap_or_else(|e| panic!("cannot read {}: {e}", root.display()));
     let mut dirs: Vec<PathBuf> = entries
         .map(|entry| entry.unwrap().path())
         .filter(|dir| dir.join("Stagefile.toml").is_file())
@@ -51,6 +71,18 @@ pub fn compile_dir(dir: &Path, target: Option<&str>) -> Compiled {
         ..CompileOptions::default()
     };
     compile_text(&text, &LocalDirProbe::new(dir), options)
+}
+
+/// The recipes' steps for `dir/Stagefile.toml` (`llb-gen --format steps`), `dir` the context.
+pub fn steps_of_dir(dir: &Path, target: Option<&str>) -> String {
+    let text = fs::read_to_string(dir.join("Stagefile.toml")).unwrap();
+    let options = CompileOptions {
+        target: target.map(str::to_owned),
+        ..CompileOptions::default()
+    };
+    Prepared::new(SourceFile::new("Stagefile.toml", text), options)
+        .and_then(|prepared| prepared.steps_text(&LocalDirProbe::new(dir)))
+        .unwrap_or_else(|diagnostics| panic!("does not compile:\n{}", diagnostics.render(false)))
 }
 
 /// Every op of a definition, decoded.

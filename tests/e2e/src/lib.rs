@@ -1,6 +1,8 @@
 //! Harness for the end-to-end tests: builds Stagefiles with `docker buildx build` through the
 //! `stagefile:dev` frontend image (named by each Stagefile's `# syntax=` line), runs the
-//! images and reports what happened.
+//! images and reports what happened. `STAGEFILE_FRONTEND=<image>` builds them through another
+//! frontend image on the default engine (BuildKit's `BUILDKIT_SYNTAX` build arg overrides the
+//! `# syntax=` line), to test a frontend built under its own tag.
 //!
 //! The engine and the frontend image come from `tests/e2e/setup.sh`. A test that cannot reach
 //! an engine fails with that command; it never passes silently.
@@ -35,6 +37,15 @@ pub fn example(name: &str) -> PathBuf {
     repo_root().join("examples").join(name)
 }
 
+/// The frontend image the Stagefiles are built with: `STAGEFILE_FRONTEND`, else the one
+/// their `# syntax=` line names (`stagefile:dev`).
+pub fn frontend_image() -> String {
+    std::env::var("STAGEFILE_FRONTEND")
+        .ok()
+        .filter(|image| !image.is_empty())
+        .unwrap_or_else(|| "stagefile:dev".to_owned())
+}
+
 /// Panics with the set-up command unless an engine with buildx and the frontend image answer.
 pub fn require_engine() {
     static READY: OnceLock<Result<(), String>> = OnceLock::new();
@@ -49,11 +60,9 @@ pub fn require_engine() {
         if !docker(&["buildx", "version"]).status.success() {
             return Err("`docker buildx` is not installed".into());
         }
-        if !docker(&["image", "inspect", "stagefile:dev"])
-            .status
-            .success()
-        {
-            return Err("the frontend image stagefile:dev does not exist".into());
+        let frontend = frontend_image();
+        if !docker(&["image", "inspect", &frontend]).status.success() {
+            return Err(format!("the frontend image {frontend} does not exist"));
         }
         Ok(())
     });
@@ -228,6 +237,18 @@ fn build_with(host: Option<&str>, dir: &Path, file: &str, tag: &str, extra: &[&s
         .any(|a| a.starts_with("--call") || a.starts_with("--output") || *a == "--push");
     if loads {
         args.push("--load");
+    }
+    // Another frontend image for the Stagefiles (not for Dockerfiles) on the default engine.
+    let first_line = std::fs::read_to_string(dir.join(file))
+        .ok()
+        .and_then(|text| text.lines().next().map(str::to_owned))
+        .unwrap_or_default();
+    let syntax = format!("BUILDKIT_SYNTAX={}", frontend_image());
+    if host.is_none()
+        && first_line.starts_with("# syntax=stagefile:")
+        && std::env::var_os("STAGEFILE_FRONTEND").is_some()
+    {
+        args.extend(["--build-arg", &syntax]);
     }
     args.extend_from_slice(extra);
     args.push(&context);
@@ -490,7 +511,11 @@ pub fn check_node_cli(image: &str, leftovers: &str) {
         "numbers: 1,2 (of 3 args), uid 10001"
     );
     assert!(sh(image, "head -1 dist/main.js").contains("built by npm run build"));
-    let found = root_sh(image, &format!("ls -d {leftovers} 2>/dev/null || true"));
+    // The fixtures' devDependency (left-pad) served the build only.
+    let found = root_sh(
+        image,
+        &format!("ls -d {leftovers} /app/node_modules/left-pad 2>/dev/null || true"),
+    );
     assert_eq!(
         found.trim(),
         "",

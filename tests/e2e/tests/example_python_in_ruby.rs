@@ -138,8 +138,12 @@ fn a_code_edit_reruns_only_the_source_copy() {
 
     let log = build(&copy.path, tag, &[]).expect_ok().log;
     let cached = cached_steps(&log);
-    // ldconfig runs before the source (before_source = true), the copies are chained first.
-    for step in ["ldconfig", "bundle install", "COPY --from=tool /venv"] {
+    // The interpreter is carried (with its libraries) before the user and the source.
+    for step in [
+        "carry the interpreter of stage tool",
+        "bundle install",
+        "COPY --from=tool /venv",
+    ] {
         assert!(
             cached.iter().any(|s| s.contains(step)),
             "`{step}` was not CACHED:\n{log}"

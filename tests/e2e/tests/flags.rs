@@ -259,3 +259,25 @@ fn ssh_agent_reaches_the_step() {
     let image = result.expect_ok().tag;
     assert_eq!(run(&image, &[]).trim(), "reply=12 keys=1");
 }
+
+/// Warnings come from the rule registry: a build lists each by its rule name and line, and
+/// `--call=check` reports the rule and marks the line, exiting non-zero as for a Dockerfile.
+#[test]
+fn warnings_are_reported_by_rule_name() {
+    let spec = "# syntax=stagefile:dev\n[stage.app]\nfrom = \"python:3.11-slim\"\nuser = \"root\"\ncmd = [\"id\", \"-u\"]\n";
+    let dir = Scratch::with_files("runs-as-root", &[("Stagefile.toml", spec)]);
+    let built = build(&dir.path, "stagefile-e2e/runs-as-root", &[]).expect_ok();
+    assert!(
+        built.log.contains("RunsAsRoot: stage `app` runs as root"),
+        "{}",
+        built.log
+    );
+    assert_eq!(run(&built.tag, &[]).trim(), "0");
+    let check = build(&dir.path, "stagefile-e2e/runs-as-root", &["--call=check"]).expect_failure();
+    assert!(check.log.contains("WARNING: RunsAsRoot"), "{}", check.log);
+    assert!(
+        check.log.contains(">>> [stage.app]"),
+        "the warning points at the stage: {}",
+        check.log
+    );
+}

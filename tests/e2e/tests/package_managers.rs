@@ -1,28 +1,122 @@
-//! Node's other package managers, pnpm and Yarn (through corepack), each found from its
-//! lockfile, built through the frontend and run. (No Poetry fixture: `poetry lock` fails on
-//! these machines, whose PyPI mirror answers 404 for the per-version JSON API it uses.)
+//! The package managers beyond each language's first: pnpm, Yarn (through corepack) and Bun
+//! for Node, Poetry, pdm and Pipenv for Python. Each fixture is found from its lockfile, built
+//! through the frontend and run.
 
-use stagefile_e2e::{build, check_node_cli, fixture};
+use std::path::Path;
 
-/// A Node fixture installed with `manager` (pnpm or Yarn, found from its lockfile): its own
+use stagefile_e2e::{Scratch, build, build_leftovers, check_node_cli, fixture, root_sh, run, sh};
+
+/// A Node fixture installed with its manager (found from its lockfile): its own
 /// `run` step calls the manager by name, and the runtime gets the build's output only.
-fn node_manager_fixture_runs(manager: &str) {
-    let image = build(
-        &fixture(&format!("node-{manager}")),
-        &format!("stagefile-e2e/node-{manager}"),
-        &[],
-    )
-    .expect_ok()
-    .tag;
+fn node_manager_fixture_runs(name: &str) {
+    let image = build(&fixture(name), &format!("stagefile-e2e/{name}"), &[])
+        .expect_ok()
+        .tag;
     check_node_cli(&image, "/root/.cache /app/src");
 }
 
 #[test]
 fn pnpm_stage_installs_from_its_lockfile_and_runs_pnpm() {
-    node_manager_fixture_runs("pnpm");
+    node_manager_fixture_runs("node-pnpm");
 }
 
 #[test]
 fn yarn_stage_installs_from_its_lockfile_and_runs_yarn() {
-    node_manager_fixture_runs("yarn");
+    node_manager_fixture_runs("node-yarn");
+}
+
+#[test]
+fn bun_stage_installs_from_bun_lock_and_runs_bun() {
+    node_manager_fixture_runs("node-bun");
+}
+
+/// Projects from before Bun 1.2 have a binary `bun.lockb`: the same fixture locked that way.
+#[test]
+fn bun_stage_installs_from_a_binary_bun_lockb() {
+    let dir = Scratch::copy_of(&fixture("node-bun"), "node-bun-lockb");
+    std::fs::remove_file(dir.path.join("bun.lock")).expect("rm bun.lock");
+    let lockb = fixture("node-bun-binary-lock").join("bun.lockb");
+    std::fs::copy(lockb, dir.path.join("bun.lockb")).expect("cp bun.lockb");
+    let built = build(&dir.path, "stagefile-e2e/node-bun-lockb", &[]).expect_ok();
+    assert!(
+        built.log.contains("bun install --frozen-lockfile"),
+        "{}",
+        built.log
+    );
+    check_node_cli(&built.tag, "/root/.cache /app/src");
+}
+
+/// The Python fixture `name`, installed by `manager` from its lock: the program runs as `app` with its
+/// dependency from the virtualenv, and neither the tool nor any cache is in the image.
+fn python_lock_fixture_runs(name: &str, manager: &str, expected: &str) {
+    let dir: &Path = &fixture(name);
+    let image = build(dir, &format!("stagefile-e2e/{name}"), &[])
+        .expect_ok()
+        .tag;
+    assert_eq!(
+        run(&image, &[]).trim(),
+        format!("{manager}: {expected}, uid 10001")
+    );
+    assert_eq!(sh(&image, "command -v python").trim(), "/venv/bin/python");
+    let tool = root_sh(
+        &image,
+        &format!(
+            "command -v {manager}; ls -d /opt/stagefile-tools /root/.cache/{manager} 2>/dev/null; true"
+        ),
+    );
+    assert_eq!(tool.trim(), "", "{manager} or its cache is in the image");
+    assert_eq!(build_leftovers(&image), Vec::<String>::new());
+}
+
+#[test]
+fn pdm_stage_installs_from_pdm_lock() {
+    python_lock_fixture_runs("python-pdm", "pdm", "1,234,567");
+}
+
+#[test]
+fn pipenv_stage_installs_from_pipfile_lock() {
+    python_lock_fixture_runs("python-pipenv", "pipenv", "hello-stagefile-world");
+}
+
+#[test]
+fn poetry_stage_installs_from_poetry_lock() {
+    python_lock_fixture_runs("python-poetry", "poetry", "a  1");
+}
+
+/// A member of an npm workspace whose lockfile is at the workspace's root: installed with that
+/// lockfile (every member's manifest, not the sources, before the install), built in its own
+/// directory, and able to use a fellow member.
+#[test]
+fn a_workspace_member_builds_with_the_workspace_lockfile() {
+    let built = build(
+        &fixture("node-workspace"),
+        "stagefile-e2e/node-workspace",
+        &[],
+    )
+    .expect_ok();
+    assert_eq!(
+        run(&built.tag, &[]).trim(),
+        "numbers: 1,2 (of 3 args), uid 10001"
+    );
+    assert_eq!(sh(&built.tag, "pwd").trim(), "/app/packages/web");
+    let dev = root_sh(
+        &built.tag,
+        "ls -d /app/node_modules/left-pad 2>/dev/null || true",
+    );
+    assert_eq!(dev.trim(), "", "the devDependency served the build only");
+}
+
+/// The same member in a pnpm workspace (`pnpm-workspace.yaml`, `workspace:*`).
+#[test]
+fn a_pnpm_workspace_member_builds_with_the_workspace_lockfile() {
+    let built = build(
+        &fixture("node-pnpm-workspace"),
+        "stagefile-e2e/node-pnpm-workspace",
+        &[],
+    )
+    .expect_ok();
+    assert_eq!(
+        run(&built.tag, &[]).trim(),
+        "numbers: 1,2 (of 3 args), uid 10001"
+    );
 }

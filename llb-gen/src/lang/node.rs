@@ -1,0 +1,294 @@
+//! Node.js: npm, Yarn, pnpm or Bun chosen from the lockfile, frozen installs, the tool's cache
+//! as a (writable) cache mount.
+
+use super::row::{
+    Cache, Expansion, Input, Interpreter, LanguageDef, Manager, in_root, manifest_copies,
+};
+use super::{detect, tools};
+use crate::diag::Diagnostic;
+use crate::ir::{RunStep, RunTools, Span, Step};
+
+/// Node.js as data.
+pub const LANGUAGE: LanguageDef = LanguageDef {
+    title: "Node",
+    key: "node",
+    example_version: "20",
+    image_repository: "node",
+    excludes: &["**/node_modules"],
+    keys: &[],
+    unlocked: &[(
+        "package.json",
+        "run `npm install` to create package-lock.json and add it",
+    )],
+    interpreter: Some(Interpreter {
+        scan: &["/usr/local/bin/node"],
+        copy: "mkdir -p \"$TO/usr/local/bin\" && cp -a \"$FROM/usr/local/bin/node\" \"$TO/usr/local/bin/node\"",
+    }),
+    writable: &[],
+};
+
+/// Node stages have no keys of their own.
+#[derive(Debug, Clone)]
+pub struct Settings;
+
+/// Files every Node manager reads when they are there: registry and workspace configuration.
+const CONFIG_FILES: &[&str] = &[".npmrc", ".yarnrc.yml", ".yarnrc", "pnpm-workspace.yaml"];
+
+/// The corepack cache: where corepack keeps the pnpm or Yarn release a project pins.
+const COREPACK_CACHE: Cache = Cache {
+    target: "/root/.cache/node/corepack",
+    id: "stagefile-corepack",
+};
+
+/// npm's download cache (npm also fetches Bun).
+const NPM_CACHE: Cache = Cache::shared("/root/.npm", "stagefile-npm");
+
+/// Node's package managers, in detection preference.
+pub const MANAGERS: [Manager<Hooks>; 4] = [
+    Manager {
+        name: "pnpm",
+        lockfiles: &["pnpm-lock.yaml"],
+        manifests: &["package.json"],
+        optional: CONFIG_FILES,
+        mounted: &[],
+        members: &["**/package.json"],
+        caches: &[
+            Cache {
+                target: "/root/.cache/pnpm-store",
+                id: "stagefile-pnpm",
+            },
+            COREPACK_CACHE,
+        ],
+        hooks: Hooks {
+            install: pnpm_install,
+            run_tools: corepack_tools,
+            prune: pnpm_prune,
+        },
+    },
+    Manager {
+        name: "yarn",
+        lockfiles: &["yarn.lock"],
+        manifests: &["package.json"],
+        optional: CONFIG_FILES,
+        mounted: &[],
+        members: &["**/package.json"],
+        caches: &[
+            Cache {
+                target: "/root/.cache/yarn",
+                id: "stagefile-yarn",
+            },
+            COREPACK_CACHE,
+        ],
+        hooks: Hooks {
+            install: yarn_install,
+            run_tools: corepack_tools,
+            prune: yarn_prune,
+        },
+    },
+    Manager {
+        name: "bun",
+        lockfiles: &["bun.lock", "bun.lockb"],
+        manifests: &["package.json"],
+        optional: &[".npmrc", "bunfig.toml"],
+        mounted: &[],
+        members: &["**/package.json"],
+        caches: &[
+            Cache::shared("/root/.bun/install/cache", "stagefile-bun"),
+            NPM_CACHE,
+        ],
+        hooks: Hooks {
+            install: bun_install,
+            run_tools: bun_tools,
+            prune: bun_prune,
+        },
+    },
+    Manager {
+        name: "npm",
+        lockfiles: &["package-lock.json"],
+        manifests: &["package.json"],
+        optional: CONFIG_FILES,
+        mounted: &[],
+        members: &["**/package.json"],
+        caches: &[NPM_CACHE],
+        hooks: Hooks {
+            install: npm_install,
+            run_tools: no_tools,
+            prune: npm_prune,
+        },
+    },
+];
+
+/// What a Node manager adds to its row.
+#[derive(Debug)]
+pub struct Hooks {
+    /// The frozen install.
+    pub install: fn(&Install) -> RunStep,
+    /// What the stage's own `run` steps need to find the manager.
+    pub run_tools: fn() -> RunTools,
+    /// Removes the development-only dependencies, after the build that needed them.
+    pub prune: fn(&Install) -> RunStep,
+}
+
+/// What an install command is built from.
+pub struct Install<'a> {
+    /// The stage.
+    pub input: &'a Input<'a>,
+    /// The manager's row.
+    pub manager: &'static Manager<Hooks>,
+}
+
+impl Install<'_> {
+    fn recipe(&self, display: &str, script: &str) -> RunStep {
+        let mounts = self.manager.caches.iter().map(|c| c.mount()).collect();
+        RunStep::recipe(display, script, mounts, self.input.span.clone())
+    }
+}
+
+fn pnpm_install(install: &Install) -> RunStep {
+    install
+        .recipe(
+            "pnpm install --frozen-lockfile",
+            "corepack enable pnpm && pnpm install --frozen-lockfile --store-dir /root/.cache/pnpm-store",
+        )
+        .with_env(&[("COREPACK_ENABLE_DOWNLOAD_PROMPT", "0")])
+}
+
+fn yarn_install(install: &Install) -> RunStep {
+    // Yarn 2+ (Berry) is configured by `.yarnrc.yml` and refuses `--frozen-lockfile`.
+    let input = install.input;
+    let berry = input.probe.exists(&in_root(input.root, ".yarnrc.yml"));
+    let (display, script) = if berry {
+        (
+            "yarn install --immutable",
+            "corepack enable yarn && yarn install --immutable",
+        )
+    } else {
+        (
+            "yarn install --frozen-lockfile",
+            "corepack enable yarn && yarn install --frozen-lockfile",
+        )
+    };
+    install.recipe(display, script).with_env(&[
+        ("COREPACK_ENABLE_DOWNLOAD_PROMPT", "0"),
+        ("YARN_CACHE_FOLDER", "/root/.cache/yarn"),
+    ])
+}
+
+fn npm_install(install: &Install) -> RunStep {
+    install.recipe("npm ci", "npm ci --no-audit --no-fund")
+}
+
+fn npm_prune(install: &Install) -> RunStep {
+    install.recipe(
+        "npm prune --omit=dev",
+        "npm prune --omit=dev --no-audit --no-fund",
+    )
+}
+
+fn pnpm_prune(install: &Install) -> RunStep {
+    install
+        .recipe("pnpm prune --prod", "pnpm prune --prod")
+        .with_env(&[
+            ("COREPACK_ENABLE_DOWNLOAD_PROMPT", "0"),
+            ("npm_config_store_dir", "/root/.cache/pnpm-store"),
+        ])
+}
+
+/// Yarn 1 installs again without them; Yarn 2+ (`.yarnrc.yml`) focuses its workspaces.
+fn yarn_prune(install: &Install) -> RunStep {
+    let input = install.input;
+    let script = if input.probe.exists(&in_root(input.root, ".yarnrc.yml")) {
+        "yarn workspaces focus --all --production"
+    } else {
+        "yarn install --production --frozen-lockfile --ignore-scripts --prefer-offline"
+    };
+    install
+        .recipe("yarn: production dependencies only", script)
+        .with_env(&[
+            ("COREPACK_ENABLE_DOWNLOAD_PROMPT", "0"),
+            ("YARN_CACHE_FOLDER", "/root/.cache/yarn"),
+        ])
+}
+
+/// Bun leaves installed development dependencies in place: install again without them (from
+/// its cache mount, no download).
+fn bun_prune(install: &Install) -> RunStep {
+    let script = format!(
+        "rm -rf node_modules && {}/bun install --production --frozen-lockfile --backend=copyfile",
+        tools::bun_bin_dir()
+    );
+    let mut step = install.recipe("bun install --production", &script);
+    step.mounts.push(tools::node_tools_cache());
+    step.with_env(&[("BUN_INSTALL_CACHE_DIR", "/root/.bun/install/cache")])
+}
+
+/// Installs the pinned Bun with npm unless it is there, then `bun install --frozen-lockfile`
+/// (which refuses a lock that no longer matches package.json). Files are copied out of Bun's
+/// cache, not hard-linked: the cache is a mount, the modules go into the layer.
+fn bun_install(install: &Install) -> RunStep {
+    let script = format!(
+        "{}{}/bun install --frozen-lockfile --backend=copyfile",
+        tools::ensure_bun(),
+        tools::bun_bin_dir()
+    );
+    let mut step = install.recipe("bun install --frozen-lockfile", &script);
+    step.mounts.push(tools::node_tools_cache());
+    step.with_env(&[("BUN_INSTALL_CACHE_DIR", "/root/.bun/install/cache")])
+}
+
+/// For Bun: the release the install used, on `PATH`, so `bun run build` works.
+fn bun_tools() -> RunTools {
+    RunTools {
+        mounts: vec![tools::node_tools_cache()],
+        env: Vec::new(),
+        path: vec![tools::bun_bin_dir()],
+    }
+}
+
+/// For pnpm and Yarn: corepack's shims (made by the install step) and its cache, so
+/// `pnpm run build` uses the release the install used instead of failing or downloading it.
+fn corepack_tools() -> RunTools {
+    RunTools {
+        mounts: vec![COREPACK_CACHE.mount()],
+        env: vec![("COREPACK_ENABLE_DOWNLOAD_PROMPT".into(), "0".into())],
+        path: Vec::new(),
+    }
+}
+
+fn no_tools() -> RunTools {
+    RunTools::default()
+}
+
+/// Steps of a Node stage: manifests, then the frozen install.
+pub fn expand(input: &Input) -> Result<Expansion, Diagnostic> {
+    let span: Span = input.span.clone();
+    let Some(found) = detect::detect(&MANAGERS, &LANGUAGE, input, &span)? else {
+        return Ok(Expansion::default());
+    };
+    let install = Install {
+        input,
+        manager: found.manager,
+    };
+    let mut steps = match detect::workspace_copy(&found, input, &span) {
+        Some(copy) => vec![copy],
+        None => manifest_copies(input, &found.files, &span),
+    };
+    steps.push(Step::Run((found.manager.hooks.install)(&install)));
+    // Development dependencies serve the build; an image that gets the modules does not.
+    let mut finish = Vec::new();
+    if !input.runs.is_empty() && input.ships_dependencies {
+        // In the workspace's directory, where the install ran (the build ran in the member's).
+        let mut prune = (found.manager.hooks.prune)(&install);
+        prune.cwd = Some(input.workdir.to_owned());
+        finish.push(Step::Run(prune));
+    }
+    Ok(Expansion {
+        install: steps,
+        run_tools: (found.manager.hooks.run_tools)(),
+        finish,
+        installed: Vec::new(),
+        detected: Some(format!("{}: {}", found.manager.name, found.why)),
+        workspace: found.workspace.clone(),
+        ..Expansion::default()
+    })
+}

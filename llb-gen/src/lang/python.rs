@@ -1,0 +1,379 @@
+//! Python: a virtualenv built from the project's lock (uv, Poetry, pdm, Pipenv) or requirement
+//! files (pip), in a layer keyed only by those files. uv installs it (`python_uv.rs`) unless pip
+//! is kept (`python_choice.rs`), which installs the way each tool does itself
+//! (`python_pip.rs`). Packing the app into one file (`package`) is in `python_pack.rs`.
+
+use super::detect::{self, Found};
+use super::python_choice::{self, Installer, installer_setting};
+use super::python_install::{Hooks, Install, PipWay};
+use super::python_pack::{Export, Installed, package_settings, package_step};
+use super::row::{
+    Cache, Expansion, Input, Interpreter, LanguageDef, Manager, StageContext, manifest_copies,
+};
+use super::tools::{PIP_CACHE, UV_CACHE, Uv};
+use super::{python_pip, python_uv};
+use crate::check::{Checker, spanned_list};
+use crate::diag::{Code, Diagnostic};
+use crate::ir::{RunStep, Span, Step};
+use crate::shell::quote;
+use crate::spec;
+
+pub use super::python_install::Settings;
+pub use super::python_pack::PackageTool;
+
+/// Python as data.
+pub const LANGUAGE: LanguageDef = LanguageDef {
+    title: "Python",
+    key: "python",
+    example_version: "3.11",
+    image_repository: "python",
+    excludes: &["**/__pycache__", "**/*.pyc", ".venv"],
+    keys: &["requirements", "venv", "package", "installer"],
+    unlocked: &[
+        (
+            "pyproject.toml",
+            "add requirements.txt, or lock with `uv lock`, `poetry lock` or `pdm lock`",
+        ),
+        (
+            "Pipfile",
+            "run `pipenv lock` to create Pipfile.lock and add it",
+        ),
+    ],
+    interpreter: Some(Interpreter {
+        scan: &["/usr/local/bin", "/usr/local/lib"],
+        // The executable, libpython and the standard library, without pip and setuptools,
+        // build configuration, self-tests and the Tk GUI modules.
+        copy: "mkdir -p \"$TO/usr/local\" && cd \"$FROM/usr/local\" && tar -cf - --exclude='bin/*-config' --exclude='lib/python3.*/site-packages' --exclude='lib/python3.*/ensurepip' --exclude='lib/python3.*/config-*' --exclude='lib/python3.*/test' --exclude='lib/python3.*/idlelib' --exclude='lib/python3.*/tkinter' --exclude='lib/python3.*/turtledemo' bin/python3 bin/python3.[0-9]* lib/libpython3* lib/python3.* | tar -C \"$TO/usr/local\" -xf -",
+    }),
+    writable: &[],
+};
+
+/// Python's package managers, in detection preference.
+pub const MANAGERS: [Manager<Hooks>; 5] = [
+    Manager {
+        name: "uv",
+        lockfiles: &["uv.lock"],
+        manifests: &["pyproject.toml"],
+        optional: &[],
+        mounted: &[],
+        members: &[],
+        caches: &[UV_CACHE],
+        hooks: Hooks {
+            with_uv: python_uv::uv_sync,
+            with_pip: None,
+        },
+    },
+    Manager {
+        name: "poetry",
+        lockfiles: &["poetry.lock"],
+        manifests: &["pyproject.toml"],
+        optional: &[],
+        mounted: &[],
+        members: &[],
+        caches: &[
+            PIP_CACHE,
+            UV_CACHE,
+            Cache::shared("/root/.cache/pypoetry", "stagefile-poetry"),
+        ],
+        hooks: Hooks {
+            with_uv: python_uv::poetry,
+            with_pip: Some(PipWay {
+                install: python_pip::poetry_install,
+                export: python_pip::poetry_export,
+            }),
+        },
+    },
+    Manager {
+        name: "pdm",
+        lockfiles: &["pdm.lock"],
+        manifests: &["pyproject.toml"],
+        optional: &[],
+        mounted: &[],
+        members: &[],
+        caches: &[
+            PIP_CACHE,
+            UV_CACHE,
+            Cache::shared("/root/.cache/pdm", "stagefile-pdm"),
+        ],
+        hooks: Hooks {
+            with_uv: python_uv::pdm,
+            with_pip: Some(PipWay {
+                install: python_pip::pdm_install,
+                export: python_pip::pdm_export,
+            }),
+        },
+    },
+    Manager {
+        name: "pipenv",
+        lockfiles: &["Pipfile.lock"],
+        manifests: &["Pipfile"],
+        optional: &[],
+        mounted: &[],
+        members: &[],
+        caches: &[
+            PIP_CACHE,
+            UV_CACHE,
+            Cache::shared("/root/.cache/pipenv", "stagefile-pipenv"),
+        ],
+        hooks: Hooks {
+            with_uv: python_uv::pipenv,
+            with_pip: Some(PipWay {
+                install: python_pip::pipenv_install,
+                export: python_pip::pipenv_export,
+            }),
+        },
+    },
+    PIP,
+];
+
+/// pip: requirement files are the lock (a `requirements` key names them).
+const PIP: Manager<Hooks> = Manager {
+    name: "pip",
+    lockfiles: &["requirements.txt"],
+    manifests: &[],
+    optional: &[],
+    mounted: &[],
+    members: &[],
+    caches: &[PIP_CACHE, UV_CACHE],
+    hooks: Hooks {
+        with_uv: python_uv::requirements,
+        with_pip: Some(PipWay {
+            install: python_pip::pip_install,
+            export: python_pip::pip_export,
+        }),
+    },
+};
+
+/// Validates the Python keys of a stage: requirement files, the virtualenv, the package.
+pub fn settings(checker: &mut Checker, stage: &spec::Stage, context: &StageContext) -> Settings {
+    let requirements: Vec<String> = spanned_list(&stage.requirements)
+        .iter()
+        .map(|path| checker.context_path(path, "requirements"))
+        .collect();
+    if let Some(named) = context.named.filter(|named| *named != PIP.name)
+        && !requirements.is_empty()
+    {
+        let span = stage.requirements.as_ref().map(|r| r.span());
+        checker.error(
+            Diagnostic::error(Code::RequirementsNotPip, format!("`requirements` is for pip, but the package manager is `{named}`"), span)
+                .with_help("remove `requirements` (the lockfile lists the dependencies) or set package_manager = \"pip\""),
+        );
+    }
+    let venv = match &stage.venv {
+        Some(venv) => checker.absolute(venv, "venv"),
+        None => "/venv".to_owned(),
+    };
+    let package = stage
+        .package
+        .as_ref()
+        .and_then(|package| package_settings(checker, package, context));
+    let installer = stage.installer.as_ref().and_then(|value| {
+        installer_setting(checker, value).map(|installer| (installer, value.span()))
+    });
+    Settings {
+        requirements,
+        requirements_span: stage.requirements.as_ref().map(|r| r.span()),
+        venv,
+        package,
+        installer,
+    }
+}
+
+impl Settings {
+    /// Where the dependencies are declared: the requirement files, else the language key.
+    pub fn deps_span(&self, language_span: &Span) -> Span {
+        self.requirements_span
+            .clone()
+            .unwrap_or_else(|| language_span.clone())
+    }
+
+    /// The rows' files and the requirement files.
+    pub fn probe_paths(&self, root: &str) -> Vec<String> {
+        let mut paths = detect::probe_paths(&MANAGERS, &LANGUAGE, root);
+        paths.extend(self.requirements.iter().cloned());
+        paths.sort();
+        paths.dedup();
+        paths
+    }
+
+    /// The requirement files pip would read: their options decide whether uv may install them,
+    /// and how (hashes).
+    pub fn read_paths(&self, root: &str) -> Vec<String> {
+        if !self.requirements.is_empty() {
+            return self.requirements.clone();
+        }
+        PIP.lockfiles
+            .iter()
+            .map(|file| super::row::in_root(root, file))
+            .collect()
+    }
+}
+
+/// The manager: pip with the `requirements` files when they are set (they must exist), else
+/// detected from the rows.
+fn find_manager(
+    settings: &Settings,
+    input: &Input,
+    span: &Span,
+) -> Result<Option<Found<Hooks>>, Diagnostic> {
+    if settings.requirements.is_empty() || !input.install {
+        return detect::detect(&MANAGERS, &LANGUAGE, input, span);
+    }
+    if let Some(file) = settings
+        .requirements
+        .iter()
+        .find(|f| !input.probe.exists(f))
+    {
+        return Err(Diagnostic::error(
+            Code::MissingFile,
+            format!("`{file}` is not in the build context, but pip needs it"),
+            Some(span.clone()),
+        )
+        .with_help(format!(
+            "add `{file}` to the context (check .dockerignore), or change the package manager"
+        )));
+    }
+    let files = settings
+        .requirements
+        .iter()
+        .map(|path| strip_root(input.root, path))
+        .collect();
+    let why = format!("requirements = {:?}", settings.requirements);
+    Ok(Some(Found {
+        manager: &PIP,
+        files,
+        why,
+        workspace: None,
+    }))
+}
+
+/// Steps of a Python stage: the virtualenv and its dependencies, then the package.
+pub fn expand(settings: &Settings, input: &Input) -> Result<Expansion, Diagnostic> {
+    let span = settings.deps_span(&input.span);
+    let uv = Uv::for_platform(input.platform);
+    let Some(found) = find_manager(settings, input, &span)? else {
+        return Ok(Expansion {
+            finish: package(settings, input, &uv, None),
+            ..Expansion::default()
+        });
+    };
+    let choice = python_choice::choose(
+        settings.installer.clone(),
+        found.manager.name,
+        &found.files,
+        input,
+        &span,
+    )?;
+    let install = Install {
+        settings,
+        version: input.version,
+        files: &found.files,
+        manager: found.manager,
+        uv,
+        hashes: choice.hashes,
+        span: span.clone(),
+    };
+    let venv = &settings.venv;
+    let mut steps = Vec::new();
+    let pip_way = match choice.installer {
+        Installer::Pip => found.manager.hooks.with_pip.as_ref(),
+        Installer::Uv => None,
+    };
+    let pex_alone = pip_way.is_some()
+        && input.runs.is_empty()
+        && matches!(&settings.package, Some(p) if p.tool == PackageTool::Pex);
+    if pex_alone {
+        // pex resolves the requirements itself; installing them first would do it twice.
+        steps.extend(manifest_copies(input, &found.files, &span));
+    } else {
+        if pip_way.is_some() {
+            // Making a venv runs ensurepip: seconds a changed lock need not redo.
+            let command = format!("python3 -m venv {}", quote(venv));
+            steps.push(Step::Run(RunStep::recipe(
+                command.clone(),
+                command,
+                Vec::new(),
+                span.clone(),
+            )));
+        }
+        steps.extend(manifest_copies(input, &found.files, &span));
+        let run = match pip_way {
+            Some(way) => (way.install)(&install),
+            None => (found.manager.hooks.with_uv)(&install),
+        };
+        steps.push(Step::Run(run));
+        steps.push(Step::Env {
+            vars: vec![
+                ("VIRTUAL_ENV".into(), venv.clone()),
+                ("PATH".into(), format!("{venv}/bin:$PATH")),
+                ("PYTHONUNBUFFERED".into(), "1".into()),
+            ],
+            span: input.span.clone(),
+        });
+    }
+    let export = pip_way.map(|way| (way.export)(&install));
+    Ok(Expansion {
+        install: steps,
+        finish: package(settings, input, &uv, Some(export)),
+        installed: if pex_alone {
+            Vec::new()
+        } else {
+            vec![venv.clone()]
+        },
+        detected: Some(format!(
+            "{}: {}{}",
+            found.manager.name,
+            found.why,
+            match choice.installer {
+                Installer::Uv => ", installed by uv",
+                Installer::Pip => ", installed by pip (kept)",
+            }
+        )),
+        warnings: choice.warning.into_iter().collect(),
+        ..Expansion::default()
+    })
+}
+
+/// The `package` step, when the stage packs one, with what the install left for it: `None`
+/// without an install, else the exported lock when pip installed (`None` inside: the
+/// virtualenv itself, which uv filled).
+fn package(
+    settings: &Settings,
+    input: &Input,
+    uv: &Uv,
+    installed: Option<Option<Export>>,
+) -> Vec<Step> {
+    let Some(package) = &settings.package else {
+        return Vec::new();
+    };
+    let installed = installed.map(|export| Installed {
+        venv: &settings.venv,
+        export,
+    });
+    vec![Step::Run(package_step(
+        package,
+        input.version,
+        uv,
+        installed,
+    ))]
+}
+
+/// A context path relative to the project's root.
+fn strip_root(root: &str, path: &str) -> String {
+    if root.is_empty() {
+        return path.to_owned();
+    }
+    path.strip_prefix(&format!("{root}/"))
+        .unwrap_or(path)
+        .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pip_is_the_last_resort() {
+        assert_eq!(MANAGERS.last().map(|m| m.name), Some(PIP.name));
+    }
+}

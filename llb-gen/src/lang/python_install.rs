@@ -1,0 +1,73 @@
+//! What a Python install command is built from: the stage's validated keys, the hooks a
+//! manager's row adds, and the uv of the build platform. Shared by the two ways of installing
+//! (`python_uv.rs`, `python_pip.rs`) and the language (`python.rs`).
+
+use super::python_choice::Installer;
+use super::python_pack::{Export, Package};
+use super::row::Manager;
+use super::tools::Uv;
+use crate::ir::{Mount, RunStep, Span};
+use crate::shell::quote;
+
+/// What a Python manager adds to its row.
+#[derive(Debug)]
+pub struct Hooks {
+    /// The install by uv.
+    pub with_uv: fn(&Install) -> RunStep,
+    /// The manager's own way, when pip is kept; `None` when only uv reads its lock.
+    pub with_pip: Option<PipWay>,
+}
+
+/// A manager's own install, into a virtualenv `python3 -m venv` made before it (with pip).
+#[derive(Debug)]
+pub struct PipWay {
+    /// The install command.
+    pub install: fn(&Install) -> RunStep,
+    /// How pex gets the locked dependencies as requirement files.
+    pub export: fn(&Install) -> Export,
+}
+
+/// What an install or export command is built from.
+pub struct Install<'a> {
+    /// The stage's settings.
+    pub settings: &'a Settings,
+    /// The language version (tool caches are per version).
+    pub version: &'a str,
+    /// The project files copied for the install (relative to the workdir).
+    pub files: &'a [String],
+    /// The manager's row.
+    pub manager: &'static Manager<Hooks>,
+    /// uv for the build platform.
+    pub uv: Uv,
+    /// Whether a requirement file pins hashes.
+    pub hashes: bool,
+    /// Where the dependencies are declared.
+    pub span: Span,
+}
+
+/// A Python stage's validated keys.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// pip requirement files, relative to the context root.
+    pub requirements: Vec<String>,
+    /// Span of the `requirements` value.
+    pub requirements_span: Option<Span>,
+    /// The virtualenv's location.
+    pub venv: String,
+    /// The one-file executable to build.
+    pub package: Option<Package>,
+    /// The installer the spec names, and where.
+    pub installer: Option<(Installer, Span)>,
+}
+
+/// The manager's caches and `extra`, for an install step.
+pub fn mounts(install: &Install, extra: impl IntoIterator<Item = Mount>) -> Vec<Mount> {
+    let caches = install.manager.caches.iter().map(|c| c.mount());
+    caches.chain(extra).collect()
+}
+
+/// `-r FILE` for each requirement file, quoted for the shell.
+pub fn requirement_args(files: &[String]) -> String {
+    let args: Vec<String> = files.iter().map(|f| format!("-r {}", quote(f))).collect();
+    args.join(" ")
+}

@@ -1,0 +1,139 @@
+//! Installing with uv: a virtualenv without pip, setuptools or wheel, filled from uv's cache
+//! mount (an unchanged package is a copy out of it) with the exact locked set, and its bytecode
+//! compiled in the same step. uv.lock with `uv sync`; requirement files with `uv pip install`
+//! (pip's resolution, and pip's hash checking when a file pins hashes); Poetry, pdm and Pipenv
+//! locks exported with their hashes by the tool itself, after its check that the lock is fresh,
+//! then `uv pip sync`ed. Part of the Python language (`python.rs`).
+//!
+//! Bytecode is checked-hash `.pyc` (CPython's compileall makes those when `SOURCE_DATE_EPOCH` is
+//! set): valid whatever the files' timestamps, so an image whose timestamps were rewritten does
+//! not recompile at start, and the same sources give the same files.
+
+use super::python_install::{Install, mounts, requirement_args};
+use super::tools::{PDM, PIP_CACHE, PIPENV, POETRY, PythonTool, UV_ENV};
+use crate::ir::{Mount, RunStep};
+use crate::shell::quote;
+
+/// The `SOURCE_DATE_EPOCH` of an install step when the build sets none: 1980-01-01, the
+/// earliest a wheel (a zip file) built from an sdist can record.
+pub const DEFAULT_EPOCH: &str = "315532800";
+
+/// Where a lock exported for uv is written (a tmpfs: it never reaches the layer).
+const EXPORTED: &str = "/tmp/stagefile-locked.txt";
+
+/// A uv step: the manager's caches (but pip's), uv's mounts, a tmpfs for exports and builds.
+fn uv_step(install: &Install, display: String, script: String) -> RunStep {
+    let mut extra = install.uv.mounts(install.version);
+    extra.push(Mount::Tmpfs {
+        target: "/tmp".into(),
+    });
+    let mut all: Vec<Mount> = Vec::new();
+    for mount in mounts(install, extra) {
+        if mount != PIP_CACHE.mount() && !all.contains(&mount) {
+            all.push(mount);
+        }
+    }
+    // No bytecode for the standard library modules uv's Python imports (they would land in
+    // the layer); compileall writes the virtualenv's all the same.
+    RunStep::recipe(display, script, all, install.span.clone())
+        .with_env(&UV_ENV)
+        .with_env(&[
+            ("SOURCE_DATE_EPOCH", DEFAULT_EPOCH),
+            ("PYTHONDONTWRITEBYTECODE", "1"),
+        ])
+}
+
+/// `uv venv`: the virtualenv, without seed packages, from the image's `python3`.
+fn venv(install: &Install) -> String {
+    format!(
+        "{} venv --no-project --allow-existing --python python3 {}",
+        install.uv.bin(),
+        quote(&install.settings.venv)
+    )
+}
+
+/// `uv sync` of uv.lock: the default groups but dev, not the project.
+pub fn uv_sync(install: &Install) -> RunStep {
+    let script = format!(
+        "{}{} sync --frozen --no-install-project --no-dev --no-editable --compile-bytecode",
+        install.uv.ensure(),
+        install.uv.bin()
+    );
+    uv_step(install, "uv sync --frozen --no-dev".into(), script)
+        .with_env(&[("UV_PROJECT_ENVIRONMENT", &install.settings.venv)])
+}
+
+/// `uv pip install -r`: resolved as pip resolves them; with `--require-hashes` when a file
+/// pins hashes, as pip then requires a hash for every package.
+pub fn requirements(install: &Install) -> RunStep {
+    let args = requirement_args(install.files);
+    let hashes = if install.hashes {
+        " --require-hashes"
+    } else {
+        ""
+    };
+    let script = format!(
+        "{}{} && {} pip install --python {} --compile-bytecode{hashes} {args}",
+        install.uv.ensure(),
+        venv(install),
+        install.uv.bin(),
+        quote(&format!("{}/bin/python", install.settings.venv))
+    );
+    uv_step(install, format!("uv pip install {args}"), script)
+}
+
+/// A lock exported to requirements with hashes by `tool` after its freshness check, then
+/// installed exactly with `uv pip sync`.
+fn exported(install: &Install, tool: &PythonTool, display: &str, export: String) -> RunStep {
+    let script = format!(
+        "{}{export} && {} && {} pip sync --python {} --compile-bytecode {EXPORTED}",
+        tool.ensure(&install.uv),
+        venv(install),
+        install.uv.bin(),
+        quote(&format!("{}/bin/python", install.settings.venv))
+    );
+    uv_step(install, display.into(), script)
+}
+
+/// Poetry: `poetry check --lock` refuses a stale lock; the main group, with hashes.
+pub fn poetry(install: &Install) -> RunStep {
+    let poetry = POETRY.bin("poetry");
+    let export = format!(
+        "{poetry} check --lock --no-ansi && {poetry} export --only main --no-ansi -f requirements.txt -o {EXPORTED}"
+    );
+    exported(
+        install,
+        &POETRY,
+        "poetry export --only main | uv pip sync",
+        export,
+    )
+    .with_env(&[("POETRY_VIRTUALENVS_CREATE", "false")])
+}
+
+/// pdm: `pdm lock --check` refuses a stale lock; the production groups, with hashes.
+pub fn pdm(install: &Install) -> RunStep {
+    let pdm = PDM.bin("pdm");
+    let export = format!("{pdm} lock --check && {pdm} export --prod -o {EXPORTED}");
+    exported(install, &PDM, "pdm export --prod | uv pip sync", export).with_env(&[
+        ("PDM_CHECK_UPDATE", "false"),
+        ("PDM_CACHE_DIR", "/root/.cache/pdm"),
+    ])
+}
+
+/// Pipenv: `pipenv verify` refuses a Pipfile.lock that no longer matches the Pipfile; its
+/// default packages, with hashes.
+pub fn pipenv(install: &Install) -> RunStep {
+    let pipenv = PIPENV.bin("pipenv");
+    let export = format!("{pipenv} verify && {pipenv} requirements --hash > {EXPORTED}");
+    exported(
+        install,
+        &PIPENV,
+        "pipenv requirements | uv pip sync",
+        export,
+    )
+    .with_env(&[
+        ("PIPENV_VERBOSITY", "-1"),
+        ("PIPENV_NOSPIN", "1"),
+        ("PIPENV_CACHE_DIR", "/root/.cache/pipenv"),
+    ])
+}

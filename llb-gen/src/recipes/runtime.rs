@@ -1,0 +1,163 @@
+//! Images that get a build's results without its tools: a stage with `build_apt` builds in a
+//! builder and starts again from its base for the image, and a copy with `interpreter = true`
+//! brings a language's interpreter into an image of another family. In both, the shared
+//! libraries the results need are found by scanning their ELF files where they were built
+//! (`needs.sh`) and provided in the image (`provide.sh`): no runtime package list is written by
+//! hand, and a library that cannot be found fails the build.
+
+use super::system::apt_caches;
+use crate::ir::{
+    CopyFrom, FileCopy, MINIMAL_OUT, Mount, NewUser, RunStep, Span, StageFs, Step, scan_script,
+};
+use crate::lang::Interpreter;
+
+/// Provides what the scanned filesystem's lists name; it mounts that filesystem here.
+const PROVIDE: &str = include_str!("provide.sh");
+
+/// Assembles a minimal runtime from the builder.
+const MINIMAL: &str = include_str!("minimal.sh");
+
+/// Where the scan's results are mounted (`provide.sh` reads them there).
+const NEEDS: &str = "/stagefile/needs";
+
+/// Where an interpreter's stage is mounted (its language's `Interpreter::copy` reads it there).
+const FROM: &str = "/stagefile/from";
+
+fn scanned(of: StageFs, roots: Vec<String>) -> Mount {
+    Mount::Scanned {
+        target: NEEDS.into(),
+        of,
+        roots,
+    }
+}
+
+/// Installs, in the image, the packages the builder's results need that the base lacks (and
+/// the stage's own `apt` packages), and copies the libraries no package owns.
+pub fn provide(packages: &[String], roots: Vec<String>, span: Span) -> RunStep {
+    let mut mounts = apt_caches();
+    mounts.push(scanned(StageFs::Builder, roots));
+    RunStep::script_file("provide the runtime libraries", PROVIDE, mounts, span)
+        .with_args(packages.iter().cloned())
+        .with_env(&[("DEBIAN_FRONTEND", "noninteractive")])
+}
+
+/// Copies the interpreter of stage `from` into this image with the libraries it and `also`
+/// (the copied files, scanned with it) need, and refreshes the loader's cache.
+pub fn carry(
+    interpreter: &Interpreter,
+    from: usize,
+    name: &str,
+    also: &[String],
+    span: Span,
+) -> RunStep {
+    let mut roots: Vec<String> = interpreter.scan.iter().map(|s| (*s).to_owned()).collect();
+    roots.extend(also.iter().cloned());
+    let mut mounts = apt_caches();
+    mounts.push(scanned(StageFs::Stage(from), roots));
+    mounts.push(Mount::Stage {
+        target: format!("{FROM}/usr/local"),
+        of: StageFs::Stage(from),
+        path: "/usr/local".into(),
+    });
+    let script = format!("set -eu\nFROM={FROM}\nTO=\n{}\n{PROVIDE}", interpreter.copy);
+    RunStep::script_file(
+        format!("carry the interpreter of stage {name}"),
+        &script,
+        mounts,
+        span,
+    )
+    .with_args(Vec::new())
+    .with_env(&[
+        ("DEBIAN_FRONTEND", "noninteractive"),
+        ("STAGEFILE_LDCONFIG", "1"),
+    ])
+}
+
+/// The builder's results, copied into the image to the same paths: what the install filled,
+/// the copies' destinations outside the workdir, and the workdir (sources and what the build
+/// steps wrote). A result inside the workdir (a virtualenv in it) is a copy of its own, left
+/// out of the workdir's, so a source edit does not copy it again.
+pub fn results(installed: &[String], copies: &[FileCopy], workdir: &str, span: &Span) -> Vec<Step> {
+    let workdir = workdir.trim_end_matches('/');
+    let mut paths: Vec<&str> = installed.iter().map(|p| p.trim_end_matches('/')).collect();
+    paths.extend(copies.iter().map(|copy| copy.dest.trim_end_matches('/')));
+    let within = |path: &str, dir: &str| path.starts_with(&format!("{dir}/"));
+    let mut own: Vec<&str> = Vec::new();
+    let mut exclude: Vec<String> = Vec::new();
+    for path in paths {
+        if path.is_empty() || own.contains(&path) || path == workdir {
+            continue;
+        }
+        if within(path, workdir) && installed.iter().any(|i| i.trim_end_matches('/') == path) {
+            exclude.push(path[workdir.len() + 1..].to_owned());
+            own.push(path);
+        } else if !within(path, workdir) {
+            own.push(path);
+        }
+    }
+    // Outer paths hold inner ones: copy the outer only.
+    let kept: Vec<&str> = own
+        .iter()
+        .copied()
+        .filter(|p| {
+            !own.iter()
+                .any(|o| o != p && !within(p, workdir) && within(p, o))
+        })
+        .collect();
+    let copy = |path: &str, exclude: Vec<String>| {
+        Step::Copy(FileCopy {
+            from: CopyFrom::Builder,
+            src: vec![path.to_owned()],
+            dest: path.to_owned(),
+            include: Vec::new(),
+            exclude,
+            owner: None,
+            mode: None,
+            span: span.clone(),
+        })
+    };
+    let mut steps: Vec<Step> = kept.iter().map(|p| copy(p, Vec::new())).collect();
+    steps.push(copy(workdir, exclude));
+    steps
+}
+
+/// The paths the image gets from the builder: where the scan looks for what they need.
+pub fn roots(steps: &[Step]) -> Vec<String> {
+    steps
+        .iter()
+        .filter_map(|step| match step {
+            Step::Copy(copy) => copy.src.first().cloned(),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The minimal runtime (`runtime = "minimal"`): the interpreter, the builder's results at
+/// `roots`, the libraries they need, CA certificates, time zone data and `user`'s entry, on an
+/// empty filesystem.
+pub fn minimal(
+    interpreter: &Interpreter,
+    user: &NewUser,
+    roots: &[String],
+    writable: &[String],
+    span: Span,
+) -> RunStep {
+    let script = format!(
+        "set -eu\nFROM=\nTO={MINIMAL_OUT}\n{}\n{MINIMAL}",
+        interpreter.copy
+    );
+    let mut args = vec![
+        user.name.clone(),
+        user.uid.to_string(),
+        user.group.clone(),
+        user.gid.to_string(),
+        user.home.clone(),
+    ];
+    args.extend(roots.iter().cloned());
+    let mut step = RunStep::script_file("assemble the minimal runtime", &script, Vec::new(), span)
+        .with_args(args);
+    step.env.push(("STAGEFILE_NEEDS".into(), scan_script()));
+    step.env
+        .push(("STAGEFILE_WRITABLE".into(), writable.join("\n")));
+    step
+}

@@ -1,0 +1,160 @@
+//! Who installs a Python stage's dependencies, and what that leaves in the image: uv, into a
+//! virtualenv without pip, setuptools or wheel, with checked-hash bytecode that survives
+//! rewritten timestamps; pip when a requirement file needs it, said in the build output; and
+//! the locks Poetry, pdm and Pipenv refuse as stale, refused still.
+
+use stagefile_e2e::{Scratch, build, build_leftovers, fixture, root_sh, run_with, sh};
+
+const SPEC: &str = "# syntax=stagefile:dev\n\
+    [stage.app]\n\
+    python = \"3.11\"\n\
+    requirements = \"requirements.txt\"\n\
+    cmd = [\"python\", \"-c\", \"import six; print(six.__version__)\"]\n";
+
+/// Counts `.pyc` files under the venv's site-packages by their flags word (3: checked hash).
+const PYC_FLAGS: &str = "import collections, glob\n\
+    flags = collections.Counter()\n\
+    for path in glob.glob('/venv/lib/python3*/site-packages/**/*.pyc', recursive=True):\n\
+    \x20   flags[int.from_bytes(open(path, 'rb').read(8)[4:8], 'little')] += 1\n\
+    print(dict(flags))";
+
+#[test]
+fn uv_installs_requirements_without_pip_and_with_checked_hash_bytecode() {
+    let dir = fixture("python-web");
+    let built = build(&dir, "stagefile-e2e/python-uv", &[]).expect_ok();
+    assert!(
+        built.log.contains("uv pip install -r requirements.txt"),
+        "{}",
+        built.log
+    );
+    assert!(!built.log.contains("PipKept"), "{}", built.log);
+    let image = built.tag;
+    let venv = sh(
+        &image,
+        "ls /venv/bin; ls /venv/lib/python3.11/site-packages",
+    );
+    for tool in ["pip", "setuptools", "wheel", "_distutils_hack"] {
+        assert!(
+            !venv
+                .lines()
+                .any(|l| l == tool || l.starts_with(&format!("{tool}-"))),
+            "{tool} is in the virtualenv:\n{venv}"
+        );
+    }
+    assert!(venv.lines().any(|l| l == "gunicorn"), "{venv}");
+    let flags = sh(&image, &format!("python - <<'EOF'\n{PYC_FLAGS}\nEOF"));
+    assert!(
+        flags.trim().starts_with("{3: ") && !flags.contains(','),
+        "bytecode that is not checked-hash: {flags}"
+    );
+    // Timestamps no longer match (as after SOURCE_DATE_EPOCH's rewrite): the bytecode is
+    // still used, not recompiled.
+    let verbose = root_sh(
+        &image,
+        "find /venv -name '*.py' -exec touch -d 2001-01-01 {} + && python -v -c 'import gunicorn.app.wsgiapp' 2>&1",
+    );
+    assert!(
+        verbose.contains(
+            "# code object from '/venv/lib/python3.11/site-packages/gunicorn/__pycache__/"
+        ),
+        "{verbose}"
+    );
+    assert!(!verbose.contains("bytecode is stale"), "{verbose}");
+    assert_eq!(build_leftovers(&image), Vec::<String>::new());
+}
+
+#[test]
+fn a_requirement_file_only_pip_reads_keeps_pip_and_the_build_says_so() {
+    let dir = Scratch::with_files(
+        "python-pip-kept",
+        &[
+            ("Stagefile.toml", SPEC),
+            ("requirements.txt", "--prefer-binary\nsix==1.17.0\n"),
+        ],
+    );
+    let built = build(&dir.path, "stagefile-e2e/python-pip-kept", &[]).expect_ok();
+    assert!(built.log.contains("PipKept"), "{}", built.log);
+    assert!(
+        built
+            .log
+            .contains("requirements.txt uses `--prefer-binary`"),
+        "{}",
+        built.log
+    );
+    assert!(
+        built.log.contains("pip install -r requirements.txt"),
+        "{}",
+        built.log
+    );
+    assert!(!built.log.contains("uv pip install"), "{}", built.log);
+    assert_eq!(run_with(&built.tag, &[], &[]).trim(), "1.17.0");
+    assert!(sh(&built.tag, "ls /venv/bin").lines().any(|l| l == "pip"));
+
+    // The same file without the option: uv, and no warning.
+    let plain = Scratch::with_files(
+        "python-uv-plain",
+        &[
+            ("Stagefile.toml", SPEC),
+            ("requirements.txt", "six==1.17.0\n"),
+        ],
+    );
+    let built = build(&plain.path, "stagefile-e2e/python-uv-plain", &[]).expect_ok();
+    assert!(!built.log.contains("PipKept"), "{}", built.log);
+    assert!(built.log.contains("uv pip install"), "{}", built.log);
+    assert_eq!(run_with(&built.tag, &[], &[]).trim(), "1.17.0");
+}
+
+#[test]
+fn hashes_in_a_requirement_file_are_checked() {
+    // A wrong hash fails the install, as pip's hash-checking mode does.
+    let wrong = "six==1.17.0 --hash=sha256:0000000000000000000000000000000000000000000000000000000000000000\n";
+    let dir = Scratch::with_files(
+        "python-uv-hashes",
+        &[("Stagefile.toml", SPEC), ("requirements.txt", wrong)],
+    );
+    let built = build(&dir.path, "stagefile-e2e/python-uv-hashes", &[]).expect_failure();
+    assert!(built.log.contains("--require-hashes"), "{}", built.log);
+    assert!(built.log.to_lowercase().contains("hash"), "{}", built.log);
+}
+
+/// Builds a copy of the fixture `name` after `edit` made its lock stale, and returns the log.
+fn stale_lock_refused(name: &str, edit: impl FnOnce(&std::path::Path)) -> String {
+    let dir = Scratch::copy_of(&fixture(name), &format!("{name}-stale"));
+    edit(&dir.path);
+    build(&dir.path, &format!("stagefile-e2e/{name}-stale"), &[])
+        .expect_failure()
+        .log
+}
+
+fn add_dependency(path: &std::path::Path) {
+    let file = path.join("pyproject.toml");
+    let text = std::fs::read_to_string(&file).expect("pyproject.toml");
+    let text = text.replace("dependencies = [", "dependencies = [\"six==1.17.0\", ");
+    std::fs::write(file, text).expect("write pyproject.toml");
+}
+
+#[test]
+fn stale_poetry_pdm_and_pipenv_locks_are_refused() {
+    // Each tool's own verdict, before anything is exported or installed.
+    let poetry = stale_lock_refused("python-poetry", add_dependency);
+    assert!(
+        poetry
+            .contains("pyproject.toml changed significantly since poetry.lock was last generated"),
+        "{poetry}"
+    );
+    let pdm = stale_lock_refused("python-pdm", add_dependency);
+    assert!(
+        pdm.contains("Lockfile doesn't satisfy the project requirements"),
+        "{pdm}"
+    );
+    let pipenv = stale_lock_refused("python-pipenv", |path| {
+        let file = path.join("Pipfile");
+        let text = std::fs::read_to_string(&file).expect("Pipfile");
+        let text = text.replace("[packages]\n", "[packages]\nsix = \"==1.17.0\"\n");
+        std::fs::write(file, text).expect("write Pipfile");
+    });
+    assert!(pipenv.contains("Pipfile.lock is out-of-date"), "{pipenv}");
+    for log in [&poetry, &pdm, &pipenv] {
+        assert!(!log.contains("Installed "), "{log}");
+    }
+}

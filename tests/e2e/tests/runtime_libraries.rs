@@ -1,0 +1,142 @@
+//! Build-only packages (`build_apt`): the stage builds in a builder and its image starts again
+//! from the base with the results and the shared libraries they need, found by scanning them.
+//! Nothing here names a runtime library: psycopg2 needs libpq5, lxml libxml2 and libxslt1.1, a
+//! native Node addon libpq5; a library no package owns is copied; one that cannot be found
+//! fails the build, naming it and the file that needs it.
+
+use stagefile_e2e::{Scratch, build, build_leftovers, dev_packages, fixture, run, sh};
+
+/// Checks that the image has `packages` installed (none named by the spec), and that the build
+/// output listed them when the scan ran (a cached build prints nothing).
+fn found_and_installed(image: &str, log: &str, packages: &[&str]) {
+    let listed = log
+        .lines()
+        .find(|line| line.contains("runtime packages: ") && !line.contains("all present"));
+    if let Some(line) = listed {
+        for package in packages {
+            assert!(
+                line.contains(&format!(" {package} ")),
+                "{package} not listed: {line}"
+            );
+        }
+    }
+    let query = format!(
+        "dpkg-query -W -f='${{Package}} ${{Status}}\\n' {}",
+        packages.join(" ")
+    );
+    let installed = sh(image, &query);
+    for package in packages {
+        assert!(
+            installed.contains(&format!("{package} install ok installed")),
+            "{package} is not installed in the image:\n{installed}"
+        );
+    }
+}
+
+/// A value no earlier build has seen, so the steps after it run (and print) again.
+fn nonce() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_nanos();
+    format!("{}-{nanos}", std::process::id())
+}
+
+fn no_build_tools(image: &str) {
+    assert_eq!(
+        dev_packages(image),
+        Vec::<String>::new(),
+        "-dev packages or compilers"
+    );
+    assert_eq!(build_leftovers(image), Vec::<String>::new());
+}
+
+#[test]
+fn c_extensions_get_the_libraries_they_link_without_a_list() {
+    let built = build(
+        &fixture("native-deps"),
+        "stagefile-e2e/native-py",
+        &["--target", "py"],
+    )
+    .expect_ok();
+    found_and_installed(&built.tag, &built.log, &["libpq5", "libxml2", "libxslt1.1"]);
+    assert_eq!(
+        run(&built.tag, &[]).trim(),
+        "psycopg2 2.9.10 on libpq 15; lxml on libxml2 2.9, titles: Dune; uid 10001"
+    );
+    no_build_tools(&built.tag);
+}
+
+#[test]
+fn a_native_node_addon_gets_the_library_it_links() {
+    let built = build(
+        &fixture("native-deps"),
+        "stagefile-e2e/native-js",
+        &["--target", "js"],
+    )
+    .expect_ok();
+    found_and_installed(&built.tag, &built.log, &["libpq5"]);
+    assert_eq!(
+        run(&built.tag, &[]).trim(),
+        "libpq addon: function, uid 10001"
+    );
+    no_build_tools(&built.tag);
+    assert_eq!(
+        sh(&built.tag, "command -v python3 make || true").trim(),
+        "",
+        "node-gyp's tools stay in the builder"
+    );
+}
+
+/// A stage whose build step writes `hello` linked against a library of its own in /usr/local.
+const OWN_LIBRARY: &str = r#"# syntax=stagefile:dev
+[stage.app]
+python = "3.11"
+build_apt = ["gcc", "libc6-dev"]
+run = [
+  "echo NONCE",
+  "printf 'const char *hello(void) { return \"hello from a library no package owns\"; }' > hello.c",
+  "gcc -shared -fPIC -Wl,-soname,libhello.so.1 -o /usr/local/lib/libhello.so.1.0 hello.c && ln -s libhello.so.1.0 /usr/local/lib/libhello.so.1 && ldconfig",
+  "printf '#include <stdio.h>\nconst char *hello(void);\nint main(void) { puts(hello()); return 0; }' > main.c && gcc main.c /usr/local/lib/libhello.so.1 -o hello && rm hello.c main.c",
+]
+cmd = ["/app/hello"]
+"#;
+
+#[test]
+fn a_library_no_package_owns_is_copied_with_its_link() {
+    let spec = OWN_LIBRARY.replace("NONCE", &nonce());
+    let dir = Scratch::with_files("own-library", &[("Stagefile.toml", &spec)]);
+    let built = build(&dir.path, "stagefile-e2e/own-library", &[]).expect_ok();
+    assert!(
+        built
+            .log
+            .contains("runtime libraries copied: /usr/local/lib/libhello.so.1"),
+        "{}",
+        built.log
+    );
+    assert_eq!(
+        run(&built.tag, &[]).trim(),
+        "hello from a library no package owns"
+    );
+    assert_eq!(
+        sh(&built.tag, "readlink /usr/local/lib/libhello.so.1").trim(),
+        "libhello.so.1.0"
+    );
+    no_build_tools(&built.tag);
+}
+
+#[test]
+fn a_library_that_cannot_be_found_fails_the_build_naming_it() {
+    let spec = OWN_LIBRARY.replace("NONCE", &nonce()).replace(
+        "-o hello && rm hello.c main.c",
+        "-o hello && rm hello.c main.c /usr/local/lib/libhello.so.1*",
+    );
+    let dir = Scratch::with_files("lost-library", &[("Stagefile.toml", &spec)]);
+    let log = build(&dir.path, "stagefile-e2e/lost-library", &[])
+        .expect_failure()
+        .log;
+    assert!(
+        log.contains("cannot find libhello.so.1 needed by /app/hello"),
+        "{log}"
+    );
+}
