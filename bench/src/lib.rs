@@ -17,6 +17,7 @@ pub mod machine;
 pub mod progress;
 pub mod report;
 pub mod runner;
+pub mod spec_lines;
 pub mod stats;
 
 use std::collections::BTreeMap;

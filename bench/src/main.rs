@@ -14,7 +14,7 @@ use stagefile_bench::llbgen::{self, CompileFigures};
 use stagefile_bench::machine::{self, Machine};
 use stagefile_bench::report::{self, FrontendImage, Report};
 use stagefile_bench::runner::{self, Runner};
-use stagefile_bench::{docker, dockerfile, stats};
+use stagefile_bench::{docker, dockerfile, spec_lines, stats};
 
 /// Benchmark each example's Stagefile against its hand-written Dockerfile (through the external
 /// and the built-in Dockerfile frontend) on this engine.
@@ -81,6 +81,11 @@ fn run() -> anyhow::Result<()> {
         bail!("no example has both a Stagefile.toml and a Dockerfile");
     }
     let config = Config::load(&bench_dir.join("examples.toml"))?;
+    let named: Vec<(String, &Path)> = examples
+        .iter()
+        .map(|e| (e.name.clone(), e.dir.as_path()))
+        .collect();
+    let spec_lines = spec_lines::measure(&named)?;
     let mut machine = Machine::collect(&repo);
     let frontend_image = match &cli.frontend {
         Some(image) => image_facts(image)?,
@@ -154,6 +159,7 @@ fn run() -> anyhow::Result<()> {
         bases_replaced: replaced,
         compile,
         floor,
+        spec_lines,
     };
     let output = repo.join(&cli.output);
     let previous = std::fs::read_to_string(&output).unwrap_or_default();

@@ -1,8 +1,10 @@
 //! `docs/benchmarks.md`, rendered from the measurements. Everything in it is generated except
 //! the explanations section, which people write and the harness carries over from the previous
-//! file. The tables are in [`tables`], the time to first answer in [`answers`].
+//! file. The tables are in [`tables`], the time to first answer in [`answers`] and the
+//! spec lengths in [`spec`].
 
 mod answers;
+mod spec;
 mod tables;
 #[cfg(test)]
 mod tests;
@@ -67,6 +69,8 @@ pub struct Report {
     /// An empty build (`FROM scratch`), fully cached, per side: the floor of a frontend's
     /// cost.
     pub floor: BTreeMap<Variant, Vec<BuildSample>>,
+    /// Lines of each example's `Stagefile.toml` and `Dockerfile`.
+    pub spec_lines: Vec<crate::spec_lines::SpecLines>,
 }
 
 /// One figure that missed its target.
@@ -231,6 +235,7 @@ pub fn misses(report: &Report) -> Vec<Miss> {
             });
         }
     }
+    found.extend(spec::miss(report));
     found
 }
 
@@ -240,6 +245,7 @@ pub fn render(report: &Report, explanations: Option<&str>) -> String {
     header(&mut out, report);
     tables::build_times(&mut out, report);
     tables::images(&mut out, report);
+    spec::spec_length(&mut out, report);
     answers::first_answers(&mut out, report);
     tables::frontend(&mut out, report);
     tables::compiler(&mut out, report);

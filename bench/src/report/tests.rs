@@ -162,6 +162,11 @@ fn report() -> Report {
                 peak_rss: Some(11_084 * 1024),
             },
         ],
+        spec_lines: vec![crate::spec_lines::SpecLines {
+            name: "python-node".into(),
+            stagefile: 10,
+            dockerfile: 25,
+        }],
     }
 }
 
@@ -223,6 +228,14 @@ fn renders_the_tables() {
         text.contains(
             "| python-node | 100 ms / 100 ms | 50 ms / 50 ms | 50 ms / 50 ms | 300 ms | 300 ms | 300 ms | 0.00 ms |"
         ),
+        "{text}"
+    );
+    assert!(
+        text.contains("| **Total** | 10 | 25 | 0.40 | ≤ 0.45 | pass |"),
+        "{text}"
+    );
+    assert!(
+        text.find("## Final images") < text.find("## Spec length"),
         "{text}"
     );
     assert!(
