@@ -29,6 +29,10 @@ pub struct ExampleConfig {
     /// Targets of this example other than the defaults.
     #[serde(default)]
     pub targets: crate::Targets,
+    /// Also build the Stagefile with `runtime = "minimal"` on its target stage, once, and
+    /// start it with `first_answer` (required then); see [`crate::minimal`].
+    #[serde(default)]
+    pub minimal: bool,
 }
 
 /// An edit: append a line to a file; put prepared files in place (paths relative to `bench/`);
@@ -73,6 +77,11 @@ impl Config {
                 if let Some(edit) = edit {
                     edit.check().with_context(|| format!("[{name}] {what}"))?;
                 }
+            }
+            if example.minimal && example.first_answer.is_none() {
+                bail!(
+                    "[{name}] `minimal = true` needs a `first_answer` to prove the image answers"
+                );
             }
         }
         Ok(config)
@@ -270,6 +279,11 @@ dependency_change = { copy = { "assets/package.json" = "fixtures/p.json" }, note
         );
         assert!(Config::parse("[a]\nsourcechange = { file = \"x\", append = \"y\" }").is_err());
         assert!(Config::parse("[a]\nsource_change = { run = \"true\" }").is_err());
+        assert!(Config::parse("[a]\nminimal = true").is_err());
+        let minimal =
+            Config::parse("[a]\nminimal = true\nfirst_answer = { port = 8000, path = \"/\" }")
+                .expect("valid");
+        assert!(minimal.examples["a"].minimal);
         assert!(
             Config::parse("[a]\nsource_change = { run = \"true\", image = \"x\", file = \"f\" }")
                 .is_err()

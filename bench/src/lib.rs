@@ -14,6 +14,7 @@ pub mod dockerfile;
 pub mod leaks;
 pub mod llbgen;
 pub mod machine;
+pub mod minimal;
 pub mod progress;
 pub mod report;
 pub mod runner;
