@@ -216,6 +216,8 @@ pub struct ExampleResult {
     pub targets: Targets,
     /// Why the example could not be measured completely.
     pub failure: Option<String>,
+    /// The image with `runtime = "minimal"`, when `bench/examples.toml` asks for it.
+    pub minimal: Option<minimal::MinimalRuntime>,
 }
 
 impl ExampleResult {

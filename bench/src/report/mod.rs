@@ -1,9 +1,10 @@
 //! `docs/benchmarks.md`, rendered from the measurements. Everything in it is generated except
 //! the explanations section, which people write and the harness carries over from the previous
-//! file. The tables are in [`tables`], the time to first answer in [`answers`] and the
-//! spec lengths in [`spec`].
+//! file. The tables are in [`tables`], the time to first answer in [`answers`], the spec
+//! lengths in [`spec`] and the minimal runtime images in [`minimal`].
 
 mod answers;
+mod minimal;
 mod spec;
 mod tables;
 #[cfg(test)]
@@ -227,6 +228,7 @@ pub fn misses(report: &Report) -> Vec<Miss> {
                 ),
             });
         }
+        found.extend(minimal::misses(example));
         if let Some(why) = &example.failure {
             found.push(Miss {
                 example: example.name.clone(),
@@ -245,6 +247,7 @@ pub fn render(report: &Report, explanations: Option<&str>) -> String {
     header(&mut out, report);
     tables::build_times(&mut out, report);
     tables::images(&mut out, report);
+    minimal::minimal_runtime(&mut out, report);
     spec::spec_length(&mut out, report);
     answers::first_answers(&mut out, report);
     tables::frontend(&mut out, report);

@@ -99,6 +99,7 @@ fn example() -> ExampleResult {
             dependency_change: None,
         },
         failure: None,
+        minimal: None,
     }
 }
 

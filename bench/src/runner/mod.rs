@@ -244,6 +244,9 @@ impl Runner {
             self.say(&format!("{}: cached rounds failed: {e:#}", example.name));
             result.failure = Some(format!("cached rounds: {e:#}"));
         }
+        if configured.minimal {
+            result.minimal = Some(self.minimal_runtime(example, probe.as_ref()));
+        }
         for variant in Variant::ALL {
             docker::remove_image(&tag(&example.name, variant));
         }
@@ -480,6 +483,7 @@ pub fn tag(example: &str, variant: Variant) -> String {
 mod answers;
 mod cached;
 mod files;
+mod minimal;
 mod side;
 #[cfg(test)]
 mod tests;
