@@ -233,10 +233,25 @@ fn find_manager(
             "add `{file}` to the context (check .dockerignore), or change the package manager"
         )));
     }
+    if let Some(file) = settings
+        .requirements
+        .iter()
+        .find(|f| strip_root(input.root, f).is_none())
+    {
+        return Err(Diagnostic::error(
+            Code::InvalidPath,
+            format!("`{file}` is outside the stage's root `{}`", input.root),
+            Some(span.clone()),
+        )
+        .with_help(format!(
+            "requirement files are copied into the workdir from under `root`: move `{file}` into `{}/`, or change `root`",
+            input.root
+        )));
+    }
     let files = settings
         .requirements
         .iter()
-        .map(|path| strip_root(input.root, path))
+        .filter_map(|path| strip_root(input.root, path))
         .collect();
     let why = format!("requirements = {:?}", settings.requirements);
     Ok(Some(Found {
@@ -358,14 +373,12 @@ fn package(
     ))]
 }
 
-/// A context path relative to the project's root.
-fn strip_root(root: &str, path: &str) -> String {
+/// A context path relative to the project's root (`None` when it is not under the root).
+fn strip_root(root: &str, path: &str) -> Option<String> {
     if root.is_empty() {
-        return path.to_owned();
+        return Some(path.to_owned());
     }
-    path.strip_prefix(&format!("{root}/"))
-        .unwrap_or(path)
-        .to_owned()
+    path.strip_prefix(&format!("{root}/")).map(str::to_owned)
 }
 
 #[cfg(test)]
