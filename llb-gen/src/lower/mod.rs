@@ -37,6 +37,10 @@ pub(crate) struct Lowering<'a> {
     pub built: BTreeMap<usize, Built>,
     /// The builder of the stage being lowered, once its steps reach [`Step::Runtime`].
     pub builder: Option<Built>,
+    /// The stage being lowered as of its last run step.
+    pub last_run: Option<State>,
+    /// Its builder as of its last run step, where the builder's library scans run.
+    pub builder_last_run: Option<State>,
     pub warnings: Vec<Diagnostic>,
     /// What env `$NAME` expansion may still add (what the plan's `${ARG}`s left).
     pub budget: Budget,
@@ -72,6 +76,8 @@ pub fn lower(
         context: context_state(&options.context),
         built: BTreeMap::new(),
         builder: None,
+        last_run: None,
+        builder_last_run: None,
         warnings: plan.warnings.clone(),
         budget: plan.budget.clone(),
         size: 0,
@@ -290,6 +296,8 @@ impl Lowering<'_> {
             return built;
         }
         self.builder = None;
+        self.last_run = None;
+        self.builder_last_run = None;
         let mut position = 1;
         // Build steps run as root; the created user is who the image runs as afterwards.
         let mut runtime_user = None;
@@ -328,6 +336,7 @@ impl Lowering<'_> {
                     position += 1;
                     let meta = self.meta(stage, position, total, &run.display, &run.span);
                     built.state = self.run(&built, run, meta);
+                    self.last_run = Some(built.state.clone());
                 }
                 Step::RunAs(user) => runtime_user = Some(user.ids()),
                 Step::Minimal(run) => {
@@ -341,6 +350,7 @@ impl Lowering<'_> {
                     let state = std::mem::replace(&mut built.state, fresh);
                     let config = built.config.clone();
                     self.builder = Some(Built { state, config });
+                    self.builder_last_run = self.last_run.take();
                 }
                 Step::Copy(first) => {
                     position += 1;

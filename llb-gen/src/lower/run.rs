@@ -163,33 +163,104 @@ impl Lowering<'_> {
     }
 }
 
+/// Where a scanned directory is mounted (`/venv` at `/stagefile/scan/venv`).
+const SCAN_MOUNTS: &str = "/stagefile/scan";
+
+/// Where the merge of several scans finds each one's results.
+const PARTS: &str = "/stagefile/parts";
+
+/// Merges several scans' `/stagefile/needs` (mounted under [`PARTS`]) into one.
+const MERGE: &str = r#"set -eu
+out=/stagefile/needs
+mkdir -p "$out/root"
+for part in "$0"/*; do
+  for list in packages libs all; do cat "$part/$list" >>"$out/$list.parts"; done
+  [ ! -d "$part/root" ] || cp -a "$part/root/." "$out/root/"
+done
+for list in packages libs all; do sort -u "$out/$list.parts" >"$out/$list"; rm "$out/$list.parts"; done"#;
+
 impl Lowering<'_> {
-    /// A stage's (or the builder's) filesystem after the scan of `roots` ran in it: an op of
-    /// its own, so the stage itself stays as it was.
+    /// A filesystem holding, at `/stagefile/needs`, what the ELF files under `roots` of a
+    /// stage (or the builder) need.
+    ///
+    /// In the builder, each root (a result copied into the image) is scanned on its own, in
+    /// the builder as of its last run step (where the libraries were installed), with the
+    /// root mounted read-only from the finished builder: BuildKit keys a read-only mount by
+    /// its content, so the scan of a directory that did not change (the venv, when only the
+    /// code did) stays cached. Another stage's roots (an interpreter's files, which need
+    /// not exist) are scanned in one step in that stage.
     fn scanned(&self, of: &StageFs, roots: &[String]) -> State {
         let Some(source) = self.stage_fs(of) else {
             return State::scratch();
         };
-        let mut args = vec!["/bin/sh".into(), "-c".into(), scan_script(), "needs".into()];
-        args.extend(roots.iter().cloned());
-        let env = source.config.env_pairs();
+        let system = match of {
+            StageFs::Builder => self.builder_last_run.as_ref(),
+            StageFs::Stage(_) => None,
+        };
+        let env: Vec<String> = source
+            .config
+            .env_pairs()
+            .into_iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        let exec = |args: Vec<String>, mounts: Vec<ExecMount>| Exec {
+            args,
+            env: env.clone(),
+            cwd: "/".into(),
+            user: "0:0".into(),
+            network: pb::NetMode::None,
+            mounts,
+            secret_env: Vec::new(),
+            platform: Some(self.platform.clone()),
+        };
+        let Some(system) = system else {
+            let mut args = vec!["/bin/sh".into(), "-c".into(), scan_script(), "needs".into()];
+            args.extend(roots.iter().cloned());
+            let meta = OpMeta::named(format!(
+                "[internal] find the shared libraries {} need",
+                roots.join(" ")
+            ));
+            return source.state.run(exec(args, Vec::new()), meta);
+        };
+        let mut scans: Vec<State> = roots
+            .iter()
+            .map(|root| {
+                let mounted = format!("{SCAN_MOUNTS}/{}", root.trim_matches('/'));
+                let args = vec![
+                    "/bin/sh".into(),
+                    "-c".into(),
+                    scan_script(),
+                    "needs".into(),
+                    mounted.clone(),
+                ];
+                let mount = ExecMount::ReadOnly {
+                    dest: mounted,
+                    source: source.state.clone(),
+                    selector: root.clone(),
+                };
+                let meta =
+                    OpMeta::named(format!("[internal] find the shared libraries {root} needs"));
+                system.run(exec(args, vec![mount]), meta)
+            })
+            .collect();
+        if scans.len() == 1 {
+            return scans.remove(0);
+        }
+        let mounts = scans
+            .into_iter()
+            .enumerate()
+            .map(|(index, scan)| ExecMount::ReadOnly {
+                dest: format!("{PARTS}/{index:04}"),
+                source: scan,
+                selector: "/stagefile/needs".into(),
+            })
+            .collect();
+        let args = vec!["/bin/sh".into(), "-c".into(), MERGE.into(), PARTS.into()];
         let meta = OpMeta::named(format!(
-            "[internal] find the shared libraries {} need",
+            "[internal] the shared libraries {} need",
             roots.join(" ")
         ));
-        source.state.run(
-            Exec {
-                args,
-                env: env.into_iter().map(|(k, v)| format!("{k}={v}")).collect(),
-                cwd: "/".into(),
-                user: "0:0".into(),
-                network: pb::NetMode::None,
-                mounts: Vec::new(),
-                secret_env: Vec::new(),
-                platform: Some(self.platform.clone()),
-            },
-            meta,
-        )
+        system.run(exec(args, mounts), meta)
     }
 
     /// The builder of the stage being lowered, or a stage built before.
