@@ -177,7 +177,9 @@ for part in "$0"/*; do
   for list in packages libs all; do cat "$part/$list" >>"$out/$list.parts"; done
   [ ! -d "$part/root" ] || cp -a "$part/root/." "$out/root/"
 done
-for list in packages libs all; do sort -u "$out/$list.parts" >"$out/$list"; rm "$out/$list.parts"; done"#;
+for list in packages libs all; do sort -u "$out/$list.parts" >"$out/$list"; rm "$out/$list.parts"; done
+echo "runtime packages: $(tr '\n' ' ' <"$out/packages")"
+[ ! -s "$out/libs" ] || echo "runtime libraries copied: $(tr '\n' ' ' <"$out/libs")""#;
 
 impl Lowering<'_> {
     /// A filesystem holding, at `/stagefile/needs`, what the ELF files under `roots` of a
@@ -240,7 +242,9 @@ impl Lowering<'_> {
                 };
                 let meta =
                     OpMeta::named(format!("[internal] find the shared libraries {root} needs"));
-                system.run(exec(args, vec![mount]), meta)
+                let mut scan = exec(args, vec![mount]);
+                scan.env.push(format!("STAGEFILE_SCANNED={SCAN_MOUNTS}"));
+                system.run(scan, meta)
             })
             .collect();
         if scans.len() == 1 {

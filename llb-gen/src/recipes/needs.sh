@@ -9,6 +9,8 @@
 # A library inside one of the roots travels with them and is left out. A library that cannot be
 # found fails the build, naming it and the file that needs it.
 # Usage: sh needs.sh ROOT...   (roots are data: they are never parsed as shell)
+# With STAGEFILE_SCANNED set, the roots are mounted under that directory (a scan of one
+# result): messages name the files without it.
 set -eu
 out=/stagefile/needs
 mkdir -p "$out"
@@ -26,7 +28,7 @@ while IFS= read -r file; do
     case "$line" in
       *"=> not found"*)
         name=$(printf '%s' "$line" | sed 's/^[[:space:]]*//; s/ =>.*//')
-        printf '%s needed by %s\n' "$name" "$file" >>"$out/missing"
+        printf '%s needed by %s\n' "$name" "${file#"${STAGEFILE_SCANNED:-}"}" >>"$out/missing"
         ;;
       *"=> /"*)
         path=${line#*=> }
@@ -78,5 +80,6 @@ while IFS= read -r lib; do
   mkdir -p "$out/root$(dirname "$lib")"
   cp -a "$lib" "$out/root$lib"
 done <"$out/all"
-echo "runtime packages: $(tr '\n' ' ' <"$out/packages")"
-[ ! -s "$out/libs" ] || echo "runtime libraries copied: $(tr '\n' ' ' <"$out/libs")"
+label=${STAGEFILE_SCANNED:+ for ${1#"$STAGEFILE_SCANNED"}}
+echo "runtime packages$label: $(tr '\n' ' ' <"$out/packages")"
+[ ! -s "$out/libs" ] || echo "runtime libraries copied$label: $(tr '\n' ' ' <"$out/libs")"
