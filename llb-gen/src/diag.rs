@@ -193,9 +193,10 @@ pub struct Rule {
 }
 
 /// The warning rules, in the order `docs/stagefile.md` lists them.
-pub const RULES: [&Rule; 4] = [
+pub const RULES: [&Rule; 5] = [
     &RUNS_AS_ROOT,
     &PIP_KEPT,
+    &UNLOCKED_DEPENDENCIES,
     &UNSUPPORTED_OPTION,
     &ARG_IN_SINGLE_QUOTES,
 ];
@@ -212,6 +213,13 @@ pub const PIP_KEPT: Rule = Rule {
     name: "PipKept",
     description: "pip installs a Python stage's dependencies instead of uv, because a requirement file or a run step needs it.",
     docs: "pipkept",
+};
+
+/// A Python project without a lockfile is installed: its dependencies are not pinned.
+pub const UNLOCKED_DEPENDENCIES: Rule = Rule {
+    name: "UnlockedDependencies",
+    description: "A Python stage installs a project that has no lockfile, so a rebuild may get other versions of its dependencies.",
+    docs: "unlockeddependencies",
 };
 
 /// A build option the frontend does not support was given and ignored.

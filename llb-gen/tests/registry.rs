@@ -2,14 +2,16 @@
 //! step with what users read and with what proves them: `docs/stagefile.schema.json`,
 //! `docs/stagefile.md`, an end-to-end fixture that a test builds, and the code that raises
 //! each diagnostic. Adding a language or a manager without these fails here, naming what is
-//! missing.
+//! missing. A manager's fixture is one that detection chooses it for.
 
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use llb_gen::compile::{CompileOptions, Prepared};
 use llb_gen::diag::{Code, RULES};
 use llb_gen::lang::Lang;
+use llb_gen::{LocalDirProbe, SourceFile};
 use serde_json::Value;
 
 fn repo() -> PathBuf {
@@ -62,6 +64,19 @@ fn built_fixtures() -> Vec<(String, Vec<PathBuf>)> {
     }
     assert!(fixtures.len() >= 10, "fixtures went missing: {fixtures:?}");
     fixtures
+}
+
+/// `llb-gen --format steps` of a fixture (its default target), `None` when it does not
+/// compile (fixtures of errors).
+fn steps_of(dir: &Path) -> Option<String> {
+    let text = fs::read_to_string(dir.join("Stagefile.toml")).ok()?;
+    let prepared = Prepared::new(
+        SourceFile::new("Stagefile.toml", text),
+        CompileOptions::default(),
+    );
+    prepared
+        .and_then(|p| p.steps_text(&LocalDirProbe::new(dir)))
+        .ok()
 }
 
 fn files_under(dir: &Path) -> Vec<PathBuf> {
@@ -137,17 +152,20 @@ fn every_package_manager_has_a_schema_value_a_docs_row_and_a_fixture() {
                     row.name
                 );
             }
-            let built = fixtures.iter().find(|(_, files)| {
-                files.iter().any(|f| {
-                    let file = f.file_name().unwrap().to_string_lossy();
-                    row.lockfiles.iter().any(|lock| file == *lock)
-                })
+            // Chosen by detection, not merely holding a file of that name: a pyproject.toml
+            // is in every Python fixture, whatever its manager.
+            let note = format!("  # {}: ", row.name);
+            let built = fixtures.iter().any(|(name, files)| {
+                let spec = files
+                    .iter()
+                    .find(|f| f.ends_with(format!("{name}/Stagefile.toml")));
+                spec.and_then(|spec| steps_of(spec.parent()?))
+                    .is_some_and(|steps| steps.contains(&note))
             });
             assert!(
-                built.is_some(),
-                "no end-to-end fixture has a lockfile of {} ({:?})",
-                row.name,
-                row.lockfiles
+                built,
+                "no end-to-end fixture is detected as {} (from one of {:?})",
+                row.name, row.lockfiles
             );
         }
     }

@@ -238,7 +238,8 @@ fn in_workspace<H>(
 fn files_at<H>(manager: &'static Manager<H>, lockfile: &str, input: &Input, dir: &str) -> Found<H> {
     let mut files: Vec<String> = manager.manifests.iter().map(|f| (*f).to_owned()).collect();
     files.push(lockfile.to_owned());
-    for optional in manager.optional {
+    // A file that is both (a manifest that selects its manager) is copied once.
+    for optional in manager.optional.iter().filter(|f| **f != lockfile) {
         if input.probe.exists(&in_root(dir, optional)) {
             files.push((*optional).to_owned());
         }

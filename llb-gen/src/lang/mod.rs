@@ -15,6 +15,7 @@ mod python_choice;
 mod python_install;
 mod python_pack;
 mod python_pip;
+mod python_project;
 mod python_uv;
 mod row;
 mod ruby;

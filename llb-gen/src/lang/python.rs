@@ -1,19 +1,22 @@
 //! Python: a virtualenv built from the project's lock (uv, Poetry, pdm, Pipenv) or requirement
-//! files (pip), in a layer keyed only by those files. uv installs it (`python_uv.rs`) unless pip
-//! is kept (`python_choice.rs`), which installs the way each tool does itself
-//! (`python_pip.rs`). Packing the app into one file (`package`) is in `python_pack.rs`.
+//! files (pip), in a layer keyed only by those files; without any of them, from the project's
+//! own manifests, unpinned (`pyproject`, `python_project.rs`), and then the project itself
+//! after its source. uv installs it (`python_uv.rs`) unless pip is kept (`python_choice.rs`),
+//! which installs the way each tool does itself (`python_pip.rs`). Packing the app into one
+//! file (`package`) is in `python_pack.rs`.
 
 use super::detect::{self, Found};
 use super::python_choice::{self, Installer, installer_setting};
 use super::python_install::{Hooks, Install, PipWay};
 use super::python_pack::{Export, Installed, package_settings, package_step};
 use super::row::{
-    Cache, Expansion, Input, Interpreter, LanguageDef, Manager, StageContext, manifest_copies,
+    Cache, Expansion, Input, Interpreter, LanguageDef, Manager, StageContext, in_root,
+    manifest_copies,
 };
 use super::tools::{PIP_CACHE, UV_CACHE, Uv};
-use super::{python_pip, python_uv};
+use super::{python_pip, python_project, python_uv};
 use crate::check::{Checker, spanned_list};
-use crate::diag::{Code, Diagnostic};
+use crate::diag::{Code, Diagnostic, UNLOCKED_DEPENDENCIES};
 use crate::ir::{RunStep, Span, Step};
 use crate::shell::quote;
 use crate::spec;
@@ -29,16 +32,11 @@ pub const LANGUAGE: LanguageDef = LanguageDef {
     image_repository: "python",
     excludes: &["**/__pycache__", "**/*.pyc", ".venv"],
     keys: &["requirements", "venv", "package", "installer"],
-    unlocked: &[
-        (
-            "pyproject.toml",
-            "add requirements.txt, or lock with `uv lock`, `poetry lock` or `pdm lock`",
-        ),
-        (
-            "Pipfile",
-            "run `pipenv lock` to create Pipfile.lock and add it",
-        ),
-    ],
+    // pyproject.toml, setup.py and setup.cfg alone select the `pyproject` row.
+    unlocked: &[(
+        "Pipfile",
+        "run `pipenv lock` to create Pipfile.lock and add it",
+    )],
     interpreter: Some(Interpreter {
         scan: &["/usr/local/bin", "/usr/local/lib"],
         // The executable, libpython and the standard library, without pip and setuptools,
@@ -49,7 +47,7 @@ pub const LANGUAGE: LanguageDef = LanguageDef {
 };
 
 /// Python's package managers, in detection preference.
-pub const MANAGERS: [Manager<Hooks>; 5] = [
+pub const MANAGERS: [Manager<Hooks>; 6] = [
     Manager {
         name: "uv",
         lockfiles: &["uv.lock"],
@@ -61,6 +59,7 @@ pub const MANAGERS: [Manager<Hooks>; 5] = [
         hooks: Hooks {
             with_uv: python_uv::uv_sync,
             with_pip: None,
+            after_source: None,
         },
     },
     Manager {
@@ -81,6 +80,7 @@ pub const MANAGERS: [Manager<Hooks>; 5] = [
                 install: python_pip::poetry_install,
                 export: python_pip::poetry_export,
             }),
+            after_source: None,
         },
     },
     Manager {
@@ -101,6 +101,7 @@ pub const MANAGERS: [Manager<Hooks>; 5] = [
                 install: python_pip::pdm_install,
                 export: python_pip::pdm_export,
             }),
+            after_source: None,
         },
     },
     Manager {
@@ -121,9 +122,11 @@ pub const MANAGERS: [Manager<Hooks>; 5] = [
                 install: python_pip::pipenv_install,
                 export: python_pip::pipenv_export,
             }),
+            after_source: None,
         },
     },
     PIP,
+    PYPROJECT,
 ];
 
 /// pip: requirement files are the lock (a `requirements` key names them).
@@ -141,6 +144,24 @@ const PIP: Manager<Hooks> = Manager {
             install: python_pip::pip_install,
             export: python_pip::pip_export,
         }),
+        after_source: None,
+    },
+};
+
+/// A project without a lockfile: its manifests' dependencies, unpinned, then the project
+/// itself. Last, so any lockfile or requirement file wins.
+const PYPROJECT: Manager<Hooks> = Manager {
+    name: "pyproject",
+    lockfiles: &["pyproject.toml", "setup.py", "setup.cfg"],
+    manifests: &[],
+    optional: &["setup.py", "setup.cfg"],
+    mounted: &[],
+    members: &[],
+    caches: &[UV_CACHE],
+    hooks: Hooks {
+        with_uv: python_uv::unlocked,
+        with_pip: None,
+        after_source: Some(python_uv::project),
     },
 };
 
@@ -196,16 +217,14 @@ impl Settings {
         paths
     }
 
-    /// The requirement files pip would read: their options decide whether uv may install them,
-    /// and how (hashes).
+    /// The requirement files pip would read (their options decide whether uv may install them,
+    /// and how: hashes), and pyproject.toml (whether it declares its dependencies statically).
     pub fn read_paths(&self, root: &str) -> Vec<String> {
         if !self.requirements.is_empty() {
             return self.requirements.clone();
         }
-        PIP.lockfiles
-            .iter()
-            .map(|file| super::row::in_root(root, file))
-            .collect()
+        let files = PIP.lockfiles.iter().chain(&["pyproject.toml"]);
+        files.map(|file| in_root(root, file)).collect()
     }
 }
 
@@ -274,11 +293,16 @@ pub fn expand(settings: &Settings, input: &Input) -> Result<Expansion, Diagnosti
     };
     let choice = python_choice::choose(
         settings.installer.clone(),
-        found.manager.name,
+        (found.manager.name, found.manager.hooks.with_pip.is_none()),
         &found.files,
         input,
         &span,
     )?;
+    // Only the unlocked row installs the project: where its dependencies can be read.
+    let unlocked = found.manager.hooks.after_source.map(|_| {
+        let text = input.probe.read(&in_root(input.root, "pyproject.toml"));
+        python_project::declared(&found.files, text.as_deref())
+    });
     let install = Install {
         settings,
         version: input.version,
@@ -286,6 +310,7 @@ pub fn expand(settings: &Settings, input: &Input) -> Result<Expansion, Diagnosti
         manager: found.manager,
         uv,
         hashes: choice.hashes,
+        deps_from_source: unlocked.as_ref().is_some_and(|u| u.from_source),
         span: span.clone(),
     };
     let venv = &settings.venv;
@@ -311,7 +336,9 @@ pub fn expand(settings: &Settings, input: &Input) -> Result<Expansion, Diagnosti
                 span.clone(),
             )));
         }
-        steps.extend(manifest_copies(input, &found.files, &span));
+        if !install.deps_from_source {
+            steps.extend(manifest_copies(input, &found.files, &span));
+        }
         let run = match pip_way {
             Some(way) => (way.install)(&install),
             None => (found.manager.hooks.with_uv)(&install),
@@ -327,8 +354,17 @@ pub fn expand(settings: &Settings, input: &Input) -> Result<Expansion, Diagnosti
         });
     }
     let export = pip_way.map(|way| (way.export)(&install));
+    let after_source = found.manager.hooks.after_source;
+    let mut warnings: Vec<Diagnostic> = choice.warning.into_iter().collect();
+    if unlocked.is_some() && input.named != Some(found.manager.name) {
+        warnings.push(unlocked_warning(&found.files, input));
+    }
     Ok(Expansion {
         install: steps,
+        after_source: after_source
+            .map(|f| Step::Run(f(&install)))
+            .into_iter()
+            .collect(),
         finish: package(settings, input, &uv, Some(export)),
         installed: if pex_alone {
             Vec::new()
@@ -336,15 +372,16 @@ pub fn expand(settings: &Settings, input: &Input) -> Result<Expansion, Diagnosti
             vec![venv.clone()]
         },
         detected: Some(format!(
-            "{}: {}{}",
+            "{}: {}{}{}",
             found.manager.name,
             found.why,
+            unlocked.map_or(String::new(), |u| format!(", no lockfile; {}", u.why)),
             match choice.installer {
                 Installer::Uv => ", installed by uv",
                 Installer::Pip => ", installed by pip (kept)",
             }
         )),
-        warnings: choice.warning.into_iter().collect(),
+        warnings,
         ..Expansion::default()
     })
 }
@@ -373,6 +410,17 @@ fn package(
     ))]
 }
 
+/// The project's dependencies are resolved anew by every build that misses the cache.
+fn unlocked_warning(files: &[String], input: &Input) -> Diagnostic {
+    let manifest = in_root(input.root, files.first().map_or("pyproject.toml", |f| f));
+    Diagnostic::warning(
+        &UNLOCKED_DEPENDENCIES,
+        format!("`{manifest}` has no lockfile: its dependencies are not pinned, so a rebuild may install other versions"),
+        Some(input.span.clone()),
+    )
+    .with_help("lock them (`uv lock`, `pdm lock`, `poetry lock`, or a pinned requirements.txt), or set package_manager = \"pyproject\" to keep them unpinned without this warning")
+}
+
 /// A context path relative to the project's root (`None` when it is not under the root).
 fn strip_root(root: &str, path: &str) -> Option<String> {
     if root.is_empty() {
@@ -386,7 +434,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn pip_is_the_last_resort() {
-        assert_eq!(MANAGERS.last().map(|m| m.name), Some(PIP.name));
+    fn an_unlocked_project_is_the_last_resort_after_pip() {
+        let names: Vec<&str> = MANAGERS.iter().rev().take(2).map(|m| m.name).collect();
+        assert_eq!(names, [PYPROJECT.name, PIP.name]);
     }
 }

@@ -130,11 +130,11 @@ pub fn calls_pip(command: &str) -> bool {
     })
 }
 
-/// Chooses the installer of a stage whose manager is `manager`, with `files` its
-/// requirement files (relative to the project's root) when it is pip.
+/// Chooses the installer of a stage whose manager is `manager` (with whether only uv installs
+/// it), with `files` its requirement files (relative to the project's root) when it is pip.
 pub fn choose(
     explicit: Option<(Installer, Span)>,
-    manager: &str,
+    (manager, only_uv): (&str, bool),
     files: &[String],
     input: &Input,
     deps_span: &Span,
@@ -152,13 +152,22 @@ pub fn choose(
     };
     let hashes = scans.iter().any(|(_, scan)| scan.hashes);
     if let Some((installer, span)) = explicit {
-        if installer == Installer::Pip && manager == "uv" {
+        if installer == Installer::Pip && only_uv {
+            let (what, why) = match files.first() {
+                Some(file) if manager != "uv" => (
+                    file.as_str(),
+                    "Stagefile installs an unlocked project with uv",
+                ),
+                _ => ("uv.lock", "only uv reads it"),
+            };
             return Err(Diagnostic::error(
                 Code::InstallerMismatch,
-                "`installer = \"pip\"` cannot install uv.lock: only uv reads it",
+                format!("`installer = \"pip\"` cannot install {what}: {why}"),
                 Some(span),
             )
-            .with_help("remove `installer` (uv installs uv.lock), or lock with another tool"));
+            .with_help(format!(
+                "remove `installer` (uv installs {what}), or lock with another tool"
+            )));
         }
         return Ok(Choice {
             installer,
@@ -175,7 +184,7 @@ pub fn choose(
             Some(span.clone()),
         )),
     };
-    if manager == "uv" {
+    if only_uv {
         return Ok(Choice {
             installer: Installer::Uv,
             hashes,

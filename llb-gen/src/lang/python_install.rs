@@ -14,8 +14,12 @@ use crate::shell::quote;
 pub struct Hooks {
     /// The install by uv.
     pub with_uv: fn(&Install) -> RunStep,
-    /// The manager's own way, when pip is kept; `None` when only uv reads its lock.
+    /// The manager's own way, when pip is kept; `None` when only uv installs it (then
+    /// `installer = "pip"` is an error and a run step calling pip does not keep pip).
     pub with_pip: Option<PipWay>,
+    /// The project itself, installed by uv after the source copy; `None`: only its
+    /// dependencies are installed.
+    pub after_source: Option<fn(&Install) -> RunStep>,
 }
 
 /// A manager's own install, into a virtualenv `python3 -m venv` made before it (with pip).
@@ -41,6 +45,9 @@ pub struct Install<'a> {
     pub uv: Uv,
     /// Whether a requirement file pins hashes.
     pub hashes: bool,
+    /// Whether the dependencies can only be known from the source (`setup.py`, dynamic
+    /// `dependencies`): then they are installed with the project, after the source copy.
+    pub deps_from_source: bool,
     /// Where the dependencies are declared.
     pub span: Span,
 }

@@ -3,7 +3,9 @@
 //! compiled in the same step. uv.lock with `uv sync`; requirement files with `uv pip install`
 //! (pip's resolution, and pip's hash checking when a file pins hashes); Poetry, pdm and Pipenv
 //! locks exported with their hashes by the tool itself, after its check that the lock is fresh,
-//! then `uv pip sync`ed. Part of the Python language (`python.rs`).
+//! then `uv pip sync`ed; a project without a lockfile from its `pyproject.toml` (`uv pip install
+//! -r`), then itself from its source (`uv pip install --no-deps .`). Part of the Python
+//! language (`python.rs`).
 //!
 //! Bytecode is checked-hash `.pyc` (CPython's compileall makes those when `SOURCE_DATE_EPOCH` is
 //! set): valid whatever the files' timestamps, so an image whose timestamps were rewritten does
@@ -136,4 +138,44 @@ pub fn pipenv(install: &Install) -> RunStep {
         ("PIPENV_NOSPIN", "1"),
         ("PIPENV_CACHE_DIR", "/root/.cache/pipenv"),
     ])
+}
+
+/// The dependencies a project without a lockfile declares, resolved now (nothing pins them):
+/// `uv pip install -r pyproject.toml` reads its static `[project]` table. When only the source
+/// can tell them (`setup.py`, dynamic `dependencies`), the virtualenv alone: [`project`]
+/// installs them with the project.
+pub fn unlocked(install: &Install) -> RunStep {
+    if install.deps_from_source {
+        return uv_step(
+            install,
+            "uv venv".into(),
+            format!("{}{}", install.uv.ensure(), venv(install)),
+        );
+    }
+    let script = format!(
+        "{}{} && {} pip install --python {} --compile-bytecode -r pyproject.toml",
+        install.uv.ensure(),
+        venv(install),
+        install.uv.bin(),
+        quote(&format!("{}/bin/python", install.settings.venv))
+    );
+    uv_step(install, "uv pip install -r pyproject.toml".into(), script)
+}
+
+/// The project itself from its source, built by its build backend and installed
+/// non-editable (its console scripts land in the virtualenv's `bin`): `--no-deps` when
+/// [`unlocked`] installed the dependencies, else with them.
+pub fn project(install: &Install) -> RunStep {
+    let deps = if install.deps_from_source {
+        ""
+    } else {
+        " --no-deps"
+    };
+    let script = format!(
+        "{}{} pip install --python {} --compile-bytecode{deps} .",
+        install.uv.ensure(),
+        install.uv.bin(),
+        quote(&format!("{}/bin/python", install.settings.venv))
+    );
+    uv_step(install, format!("uv pip install{deps} ."), script)
 }

@@ -131,6 +131,9 @@ pub struct Input<'a> {
 pub struct Expansion {
     /// Dependency install: after the workdir, before the stage's env and source.
     pub install: Vec<Step>,
+    /// The project's own install, which reads its source: right after the source copy, before
+    /// the stage's `run` steps that follow it (left out when the stage copies no source).
+    pub after_source: Vec<Step>,
     /// What the stage's own `run` steps need to use the manager.
     pub run_tools: RunTools,
     /// Build steps after the stage's own `run` steps (packing an executable).

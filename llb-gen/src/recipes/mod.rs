@@ -147,6 +147,7 @@ fn expand_stage(
     // of the run steps and the build steps after them.
     let Expansion {
         install,
+        after_source,
         run_tools,
         finish,
         installed,
@@ -183,14 +184,16 @@ fn expand_stage(
         .language
         .as_ref()
         .map_or(&[][..], |l| &l.install_secrets[..]);
-    steps.extend(install.into_iter().map(|step| match step {
-        // The install's secrets: mounted for its commands only, never in a layer.
+    // The install's secrets: mounted for its commands only, never in a layer.
+    let with_secrets = |step| match step {
         Step::Run(mut run) => {
             run.mounts.extend(secrets.iter().cloned());
             Step::Run(run)
         }
         other => other,
-    }));
+    };
+    steps.extend(install.into_iter().map(with_secrets));
+    let after_source: Vec<Step> = after_source.into_iter().map(with_secrets).collect();
     if let Some(language) = &stage.language {
         notes.push(match (language.install, detected) {
             (false, _) => "install = false: no dependencies installed".to_owned(),
@@ -229,6 +232,7 @@ fn expand_stage(
     if source_first && let Some(source) = &source {
         steps.push(Step::Copy(source.clone()));
         steps.extend(member_dir.clone());
+        steps.extend(after_source.iter().cloned());
     }
     for copy in &stage.copies {
         if let CopyFrom::Stage(from) = copy.from
@@ -256,6 +260,7 @@ fn expand_stage(
     if !source_first && let Some(source) = &source {
         steps.push(Step::Copy(source.clone()));
         steps.extend(member_dir);
+        steps.extend(after_source);
     }
     steps.extend(late.into_iter().map(|run| run_step(run, &run_tools)));
     steps.extend(finish);

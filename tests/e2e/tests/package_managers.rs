@@ -1,6 +1,6 @@
 //! The package managers beyond each language's first: pnpm, Yarn (through corepack) and Bun
-//! for Node, Poetry, pdm and Pipenv for Python. Each fixture is found from its lockfile, built
-//! through the frontend and run.
+//! for Node, Poetry, pdm and Pipenv for Python, and a Python project without a lockfile. Each
+//! fixture is found from its lockfile (or manifest), built through the frontend and run.
 
 use std::path::Path;
 
@@ -81,6 +81,39 @@ fn pipenv_stage_installs_from_pipfile_lock() {
 #[test]
 fn poetry_stage_installs_from_poetry_lock() {
     python_lock_fixture_runs("python-poetry", "poetry", "a  1");
+}
+
+/// A PEP 621 project without a lockfile: its dependency from pyproject.toml, then the project
+/// itself (non-editable), whose console script runs as the image's command; the build warns
+/// that nothing pins the dependencies.
+#[test]
+fn a_project_without_a_lockfile_installs_itself_and_its_dependencies() {
+    let built = build(
+        &fixture("python-pyproject"),
+        "stagefile-e2e/python-pyproject",
+        &[],
+    )
+    .expect_ok();
+    assert!(built.log.contains("UnlockedDependencies"), "{}", built.log);
+    assert!(
+        built.log.contains("uv pip install --no-deps ."),
+        "{}",
+        built.log
+    );
+    let image = built.tag;
+    assert_eq!(run(&image, &[]).trim(), "pyproject: 1,234,567, uid 10001");
+    assert_eq!(sh(&image, "command -v greet").trim(), "/venv/bin/greet");
+    let imported = sh(
+        &image,
+        "cd / && python -c 'import greeter, humanize; print(greeter.__file__)'",
+    );
+    assert!(
+        imported
+            .trim()
+            .starts_with("/venv/lib/python3.11/site-packages/greeter/"),
+        "not installed into the venv (editable?): {imported}"
+    );
+    assert_eq!(build_leftovers(&image), Vec::<String>::new());
 }
 
 /// A member of an npm workspace whose lockfile is at the workspace's root: installed with that

@@ -1,0 +1,5 @@
+import humanize
+
+
+def main():
+    print(humanize.intcomma(1234567))
