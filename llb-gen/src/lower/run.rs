@@ -228,13 +228,21 @@ impl Lowering<'_> {
             .iter()
             .map(|root| {
                 let mounted = format!("{SCAN_MOUNTS}/{}", root.trim_matches('/'));
-                let args = vec![
+                let mut args = vec![
                     "/bin/sh".into(),
                     "-c".into(),
                     scan_script(),
                     "needs".into(),
                     mounted.clone(),
                 ];
+                // A root inside this one (a venv in the workdir) is scanned on its own.
+                let prefix = format!("{}/", root.trim_end_matches('/'));
+                args.extend(
+                    roots
+                        .iter()
+                        .filter(|inner| inner.starts_with(&prefix))
+                        .map(|inner| format!("{SCAN_MOUNTS}/{}", inner.trim_matches('/'))),
+                );
                 let mount = ExecMount::ReadOnly {
                     dest: mounted,
                     source: source.state.clone(),

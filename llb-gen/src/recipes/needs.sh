@@ -9,18 +9,30 @@
 # A library inside one of the roots travels with them and is left out. A library that cannot be
 # found fails the build, naming it and the file that needs it.
 # Usage: sh needs.sh ROOT...   (roots are data: they are never parsed as shell)
-# With STAGEFILE_SCANNED set, the roots are mounted under that directory (a scan of one
-# result): messages name the files without it.
+# With STAGEFILE_SCANNED set, this is the scan of one result mounted under that directory:
+# $1 is the root, the other arguments are directories inside it that have scans of their own
+# (a virtualenv in the workdir), left out here; messages name the files without the mount.
 set -eu
 out=/stagefile/needs
 mkdir -p "$out"
 : >"$out/files"
 : >"$out/resolved"
 : >"$out/missing"
+: >"$out/skip"
+if [ -n "${STAGEFILE_SCANNED:-}" ]; then
+  root=$1
+  shift
+  for inner in "$@"; do printf '%s/\n' "${inner%/}" >>"$out/skip"; done
+  set -- "$root"
+fi
 for root in "$@"; do
   [ -e "$root" ] || continue
   find "$root" -xdev -type f \( -name '*.so' -o -name '*.so.*' -o -name '*.node' -o -perm -u+x \) >>"$out/files"
 done
+if [ -s "$out/skip" ]; then
+  grep -vF -f "$out/skip" "$out/files" >"$out/kept" || true
+  mv "$out/kept" "$out/files"
+fi
 while IFS= read -r file; do
   # Not a dynamic ELF file (a script, data): ldd refuses it.
   deps=$(ldd "$file" 2>/dev/null) || continue
