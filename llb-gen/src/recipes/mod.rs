@@ -21,21 +21,19 @@ use accounts::Accounts;
 /// Context paths whose existence the target's language stages depend on (lockfiles,
 /// manifests, tool configuration, vendored packages): the only paths recipes ask about.
 pub fn probe_paths(plan: &Plan) -> Vec<String> {
-    let mut paths = std::collections::BTreeSet::new();
-    for &index in &plan.order {
-        let stage = &plan.stages[index];
-        if let Some(language) = &stage.language
-            && !stage.replaced
-            && language.install
-        {
-            paths.extend(language.settings.probe_paths(&stage.root));
-        }
-    }
-    paths.into_iter().collect()
+    installing_paths(plan, |settings, root| settings.probe_paths(root))
 }
 
 /// Context files whose text the target's language stages depend on (requirement files).
 pub fn read_paths(plan: &Plan) -> Vec<String> {
+    installing_paths(plan, |settings, root| settings.read_paths(root))
+}
+
+/// The paths `of` gives for each language stage of the target that installs, sorted, once each.
+fn installing_paths(
+    plan: &Plan,
+    of: impl Fn(&crate::lang::Settings, &str) -> Vec<String>,
+) -> Vec<String> {
     let mut paths = std::collections::BTreeSet::new();
     for &index in &plan.order {
         let stage = &plan.stages[index];
@@ -43,7 +41,7 @@ pub fn read_paths(plan: &Plan) -> Vec<String> {
             && !stage.replaced
             && language.install
         {
-            paths.extend(language.settings.read_paths(&stage.root));
+            paths.extend(of(&language.settings, &stage.root));
         }
     }
     paths.into_iter().collect()

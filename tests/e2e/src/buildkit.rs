@@ -243,17 +243,7 @@ pub fn attestation_count(index: &serde_json::Value) -> usize {
 /// Runs `image` (pulled from the registry) for `platform` with `docker run` arguments after
 /// the image; returns stdout, panics on failure.
 pub fn run_platform(image: &str, platform: &str, args: &[&str]) -> String {
-    let mut all = vec!["run", "--rm", "--pull", "always", "--platform", platform];
-    all.push(image);
-    all.extend_from_slice(args);
-    let out = docker(&all);
-    assert!(
-        out.status.success(),
-        "docker run --platform {platform} {image} {args:?}: {}{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    text(&out.stdout)
+    crate::run_with(image, &["--pull", "always", "--platform", platform], args)
 }
 
 /// The LLB definition a `mode=max` provenance attestation records (SLSA v1 as BuildKit v0.32
