@@ -13,8 +13,7 @@ use stagefile_e2e::{Scratch, build, build_leftovers, dev_packages, fixture, run,
 fn found_and_installed(image: &str, log: &str, packages: &[&str]) {
     let listed = log
         .lines()
-        .filter(|line| line.contains("runtime packages") && !line.contains("all present"))
-        .last();
+        .rfind(|line| line.contains("runtime packages") && !line.contains("all present"));
     if let Some(line) = listed {
         for package in packages {
             assert!(
