@@ -3,15 +3,10 @@
 
 mod common;
 
+use common::compile_files as compile;
 use common::{cache_mounts, command, compile_text, copies, exec_running, execs};
 use llb_gen::KnownPaths;
-use llb_gen::compile::{CompileOptions, Compiled};
-
-/// Compiles `spec` against a context holding exactly `files`.
-fn compile(spec: &str, files: &[&str]) -> Compiled {
-    let probe = KnownPaths::new(files.iter().map(|f| (*f).to_owned()));
-    compile_text(spec, &probe, CompileOptions::default())
-}
+use llb_gen::compile::CompileOptions;
 
 fn ids(mounts: Vec<(String, String)>) -> Vec<String> {
     mounts.into_iter().map(|(_, id)| id).collect()
@@ -64,50 +59,6 @@ fn poetry_installs_main_dependencies_from_the_lock_only() {
             ("/pyproject.toml".into(), "/app/pyproject.toml".into()),
             ("/poetry.lock".into(), "/app/poetry.lock".into()),
         ]
-    );
-}
-
-/// Position of the first copy (src, dest) matching `dest`.
-fn copy_position(copies: &[(String, String)], dest: &str) -> usize {
-    copies
-        .iter()
-        .position(|(_, d)| d == dest)
-        .unwrap_or_else(|| panic!("no copy to {dest} in {copies:?}"))
-}
-
-#[test]
-fn without_merge_ops_the_code_is_chained_after_copies_it_does_not_overlap() {
-    // Docker's classic image store: copies are chained, each depends on those before it. The
-    // source copy goes last, so a code edit does not copy and export the venv again.
-    let spec = "[stage.deps]\npython = \"3.11\"\n\n[stage.web]\npython = \"3.11\"\ninstall = false\n\
-                copy = [{ from = \"deps\", path = \"/venv\" }, { from = \"deps\", src = \"/venv/bin/x\", dest = \"/app/bin/x\" }]\n\
-                cmd = [\"x\"]\n";
-    let no_merge = CompileOptions {
-        llb_caps: Some(std::collections::BTreeSet::new()),
-        ..CompileOptions::default()
-    };
-    let probe = KnownPaths::new(["requirements.txt".to_owned()]);
-    // The second stage copy writes into /app, where the code goes: the spec's order stays.
-    let c = compile_text(spec, &probe, no_merge.clone()).definition;
-    let order = copies(&c);
-    assert!(
-        copy_position(&order, "/app") < copy_position(&order, "/venv"),
-        "{order:?}"
-    );
-    // Without it, the venv is chained before the code.
-    let disjoint = spec.replace(
-        ", { from = \"deps\", src = \"/venv/bin/x\", dest = \"/app/bin/x\" }",
-        "",
-    );
-    let c = compile_text(&disjoint, &probe, no_merge).definition;
-    // Each chained op is named for its own copy, so progress shows which one ran.
-    let text = llb_gen::dump::text(&c).expect("dumps");
-    assert!(text.contains("] COPY --from=deps /venv /venv\""), "{text}");
-    assert!(!text.contains("/venv /venv, COPY"), "{text}");
-    let order = copies(&c);
-    assert!(
-        copy_position(&order, "/venv") < copy_position(&order, "/app"),
-        "{order:?}"
     );
 }
 
@@ -359,30 +310,6 @@ fn apt_uses_locked_caches_and_no_recommends() {
 }
 
 #[test]
-fn only_the_final_stage_gets_the_app_user() {
-    let spec = "[stage.build]\nfrom = \"debian:bookworm-slim\"\nrun = [\"make\"]\n\
-                [stage.app]\nfrom = \"debian:bookworm-slim\"\n\
-                copy = [{ from = \"build\", src = \"/out\", dest = \"/out\" }]\n";
-    let c = compile(spec, &[]);
-    let users: Vec<_> = execs(&c.definition)
-        .iter()
-        .filter(|e| command(e).contains("useradd"))
-        .cloned()
-        .collect();
-    assert_eq!(users.len(), 1);
-    assert_eq!(c.image_config.config.user.as_deref(), Some("10001:10001"));
-
-    let explicit = format!("{spec}user = \"nobody\"\n");
-    let c = compile(&explicit, &[]);
-    assert!(
-        execs(&c.definition)
-            .iter()
-            .all(|e| !command(e).contains("useradd"))
-    );
-    assert_eq!(c.image_config.config.user.as_deref(), Some("nobody"));
-}
-
-#[test]
 fn secrets_are_mounted_never_written_to_env() {
     let spec = "[stage.app]\nfrom = \"debian:bookworm-slim\"\n\
                 run = [{ cmd = \"./fetch\", secret = [\"token\", { id = \"key\", env = \"API_KEY\" }] }]\n";
@@ -468,38 +395,6 @@ fn pull_makes_every_image_source_check_the_registry() {
 }
 
 #[test]
-fn a_target_built_from_a_stage_gets_its_user_at_the_start_of_the_chain() {
-    // As `RUN useradd` right after the first FROM: created after the code, the account would be
-    // made again after every source edit.
-    let spec = "[stage.build]\npython = \"3.11\"\ninstaller = \"pip\"\nrun = [\"python -c 1\"]\n\n\
-                [stage.final]\nfrom = \"build\"\ndefault = true\ncmd = [\"python\"]\n";
-    let c = compile(spec, &["requirements.txt"]);
-    let all = execs(&c.definition);
-    let at = |needle: &str| {
-        all.iter()
-            .position(|e| command(e).contains(needle))
-            .unwrap_or_else(|| panic!("no exec running {needle}"))
-    };
-    assert!(at("useradd") < at("-m venv"), "{all:?}");
-    assert!(at("useradd") < at("python -c 1"));
-    assert_eq!(
-        all.iter()
-            .filter(|e| command(e).contains("useradd"))
-            .count(),
-        1
-    );
-    assert_eq!(c.image_config.config.user.as_deref(), Some("10001:10001"));
-    // The build steps still run as root (the base image's user).
-    assert_ne!(
-        exec_running(&c.definition, "python -c 1")
-            .meta
-            .as_ref()
-            .map(|m| m.user.as_str()),
-        Some("10001:10001")
-    );
-}
-
-#[test]
 fn a_pex_stage_without_run_steps_resolves_its_requirements_once() {
     // uv installs them, pex packs that virtualenv: its source edits only re-pack.
     let uv = "[stage.build]\npython = \"3.11\"\n\
@@ -524,50 +419,6 @@ fn a_pex_stage_without_run_steps_resolves_its_requirements_once() {
     let with_run = spec.replace("package", "run = [\"python -c 1\"]\npackage");
     let c = compile(&with_run, &["requirements.txt"]).definition;
     assert_eq!(resolving(&c), 2);
-}
-
-#[test]
-fn without_merge_ops_code_with_an_include_list_goes_after_a_venv_inside_its_directory() {
-    // The source copy writes only `service` and `conf.py` under /srv: the venv in /srv/venv
-    // cannot clash with it, so the venv is chained first and a code edit leaves it cached.
-    let spec = "[stage.deps]\npython = \"3.11\"\nvenv = \"/srv/venv\"\n\n\
-                [stage.web]\npython = \"3.11\"\ninstall = false\nworkdir = \"/srv\"\n\
-                source = { include = [\"service\", \"conf.py\"] }\n\
-                copy = [{ from = \"deps\", path = \"/srv/venv\" }]\ncmd = [\"x\"]\n";
-    let no_merge = CompileOptions {
-        llb_caps: Some(std::collections::BTreeSet::new()),
-        ..CompileOptions::default()
-    };
-    let probe = KnownPaths::new(["requirements.txt".to_owned()]);
-    let order = copies(&compile_text(spec, &probe, no_merge.clone()).definition);
-    assert!(
-        copy_position(&order, "/srv/venv") < copy_position(&order, "/srv"),
-        "{order:?}"
-    );
-    // An include pattern that could reach the venv keeps the spec's order.
-    let wide = spec.replace("\"conf.py\"", "\"**/*.py\"");
-    let order = copies(&compile_text(&wide, &probe, no_merge).definition);
-    assert!(
-        copy_position(&order, "/srv") < copy_position(&order, "/srv/venv"),
-        "{order:?}"
-    );
-}
-
-#[test]
-fn a_run_step_before_the_source_is_not_keyed_on_it() {
-    let spec = "[stage.web]\npython = \"3.11\"\ninstall = false\nsource = \".\"\n\
-                copy = [{ from = \"debian:bookworm-slim\", src = \"/etc/os-release\", dest = \"/opt/os\" }]\n\
-                run = [\"make\", { cmd = \"ldconfig\", before_source = true }]\n";
-    let c = compile(spec, &[]).definition;
-    let text = llb_gen::dump::text(&c).expect("dumps");
-    let at = |needle: &str| {
-        text.lines()
-            .position(|l| l.contains(needle))
-            .unwrap_or_else(|| panic!("no {needle} in\n{text}"))
-    };
-    assert!(at("/opt/os") < at("ldconfig"), "{text}");
-    assert!(at("ldconfig") < at("COPY . /app"), "{text}");
-    assert!(at("COPY . /app") < at("\"make\""), "{text}");
 }
 
 #[test]

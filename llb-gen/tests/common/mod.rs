@@ -150,3 +150,9 @@ pub fn copies(definition: &pb::Definition) -> Vec<(String, String)> {
         })
         .collect()
 }
+
+/// Compiles `spec` against a context holding exactly `files`.
+pub fn compile_files(spec: &str, files: &[&str]) -> Compiled {
+    let probe = llb_gen::KnownPaths::new(files.iter().map(|f| (*f).to_owned()));
+    compile_text(spec, &probe, CompileOptions::default())
+}
