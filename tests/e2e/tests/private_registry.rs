@@ -130,11 +130,18 @@ fn the_install_reads_a_private_index_through_a_secret_that_no_layer_keeps() {
         install_secrets = [\n  { id = \"index\", env = \"PIP_INDEX_URL\" }, { id = \"index\", env = \"UV_INDEX_URL\" },\n  \
         { id = \"host\", env = \"PIP_TRUSTED_HOST\" }, { id = \"host\", env = \"UV_INSECURE_HOST\" },\n]\n\
         cmd = [\"python\", \"-c\", \"import stagefile_private as p; print(p.GREETING)\"]\n";
+    // A requirement file no earlier run has seen: BuildKit does not key a step on its secrets,
+    // so an install cached by an earlier run with the secret would hide the refusal below.
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_nanos();
+    let requirements = format!("# run {nanos}\nstagefile-private==1.0\n");
     let app = Scratch::with_files(
         "private-app",
         &[
             ("Stagefile.toml", spec),
-            ("requirements.txt", "stagefile-private==1.0\n"),
+            ("requirements.txt", &requirements),
         ],
     );
     let tag = "stagefile-e2e/private-index";
