@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use bollard_buildkit_proto::moby::buildkit::v1::frontend::{
     FileRange, InputsRequest, ReadDirRequest, ReadDirResponse, ReadFileRequest, ReadFileResponse,
 };
+use llb_gen::probe::normalized;
 use llb_gen::{KnownPaths, SourceFile, pb};
 use tokio::task::JoinSet;
 
@@ -128,7 +129,7 @@ pub async fn context_files(
     const IGNORE: &str = ".dockerignore";
     let paths: Vec<String> = paths
         .iter()
-        .map(|p| p.trim_start_matches("./").trim_matches('/').to_owned())
+        .map(|p| normalized(p).to_owned())
         .filter(|p| !p.is_empty())
         .collect::<BTreeSet<_>>()
         .into_iter()
@@ -228,11 +229,11 @@ async fn read_texts(
     found: &BTreeSet<String>,
 ) -> BTreeMap<String, String> {
     let mut reads = JoinSet::new();
-    for path in texts.iter().filter(|path| found.contains(*path)) {
+    for path in texts.iter().filter(|path| found.contains(normalized(path))) {
         let mut client = client.clone();
         let request = ReadFileRequest {
             r#ref: reference.to_owned(),
-            file_path: path.clone(),
+            file_path: normalized(path).to_owned(),
             range: Some(FileRange {
                 offset: 0,
                 length: i64::try_from(llb_gen::probe::READ_LIMIT).unwrap_or(i64::MAX),

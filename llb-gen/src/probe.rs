@@ -56,7 +56,8 @@ pub struct KnownPaths {
     texts: BTreeMap<String, String>,
 }
 
-fn normalized(path: &str) -> &str {
+/// A context path as probes key it: without a leading `./` and surrounding slashes.
+pub fn normalized(path: &str) -> &str {
     path.trim_start_matches("./").trim_matches('/')
 }
 

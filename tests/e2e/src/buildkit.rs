@@ -11,6 +11,21 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::{Build, SETUP, docker, text};
 
+/// A spec for several platforms, without a `# syntax=` line: a build stage writes `uname -m`
+/// to its output and the image prints the copy.
+pub const ARCH_SPEC: &str = "\
+[stage.build]
+from = \"stagefile-e2e/busybox:multi\"
+workdir = \"/out\"
+run = [\"uname -m > /out/arch\"]
+outputs = [\"arch\"]
+
+[stage.app]
+from = \"stagefile-e2e/busybox:multi\"
+copy = [{ from = \"build\", dest = \"/srv/\" }]
+cmd = [\"cat\", \"/srv/arch\"]
+";
+
 /// `buildctl`, built from the vendored BuildKit source.
 pub const BUILDCTL: &str = "/opt/stagefile-buildkit/bin/buildctl";
 /// The standalone daemon's address.

@@ -267,16 +267,7 @@ fn build_with(host: Option<&str>, dir: &Path, file: &str, tag: &str, extra: &[&s
 
 /// Runs `image` with `args` (after `docker run --rm`) and returns stdout; panics on failure.
 pub fn run(image: &str, args: &[&str]) -> String {
-    let mut all = vec!["run", "--rm", image];
-    all.extend_from_slice(args);
-    let output = docker(&all);
-    assert!(
-        output.status.success(),
-        "docker run {image} {args:?} failed:\n{}{}",
-        text(&output.stdout),
-        text(&output.stderr)
-    );
-    text(&output.stdout)
+    run_with(image, &[], args)
 }
 
 /// Runs `image` with a shell command (overriding the entrypoint) and returns stdout.

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 use stagefile_e2e::buildkit::{
-    Builder, PLATFORMS, buildctl_command, buildctl_gateway, fresh_ref, has_merge_op,
+    ARCH_SPEC, Builder, PLATFORMS, buildctl_command, buildctl_gateway, fresh_ref, has_merge_op,
     index_platforms, inspect, outcome, provenance_llb, release_image, require_buildkit,
     run_platform,
 };
@@ -116,19 +116,7 @@ fn llb_gen_output_piped_to_buildctl_builds_with_merge_ops() {
 #[test]
 fn several_platforms_pushed_by_buildkitd_run_and_use_merge_ops() {
     require_buildkit();
-    let spec = "\
-[stage.build]
-from = \"stagefile-e2e/busybox:multi\"
-workdir = \"/out\"
-run = [\"uname -m > /out/arch\"]
-outputs = [\"arch\"]
-
-[stage.app]
-from = \"stagefile-e2e/busybox:multi\"
-copy = [{ from = \"build\", dest = \"/srv/\" }]
-cmd = [\"cat\", \"/srv/arch\"]
-";
-    let dir = Scratch::with_files("bk-multi", &[("Stagefile.toml", spec)]);
+    let dir = Scratch::with_files("bk-multi", &[("Stagefile.toml", ARCH_SPEC)]);
     let image = fresh_ref("bk-multi");
     let syntax = format!("BUILDKIT_SYNTAX={}", release_image());
     let output = format!("type=registry,name={image}");

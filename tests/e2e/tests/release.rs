@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use stagefile_e2e::buildkit::{
-    Builder, PLATFORMS, REGISTRY, attestation_count, fresh_ref, index_platforms, inspect,
-    provenance_llb, release_image, require_buildkit, run_platform, version,
+    ARCH_SPEC, Builder, PLATFORMS, REGISTRY, attestation_count, fresh_ref, index_platforms,
+    inspect, provenance_llb, release_image, require_buildkit, run_platform, version,
 };
 use stagefile_e2e::{SETUP, Scratch, repo_root, text};
 
@@ -126,21 +126,7 @@ fn llb_gen_release_binaries_are_static_and_report_the_version() {
 #[test]
 fn an_example_builds_through_the_release_image_on_a_fresh_builder_for_both_platforms() {
     require_buildkit();
-    let spec = format!(
-        "# syntax={}
-[stage.build]
-from = \"stagefile-e2e/busybox:multi\"
-workdir = \"/out\"
-run = [\"uname -m > /out/arch\"]
-outputs = [\"arch\"]
-
-[stage.app]
-from = \"stagefile-e2e/busybox:multi\"
-copy = [{{ from = \"build\", dest = \"/srv/\" }}]
-cmd = [\"cat\", \"/srv/arch\"]
-",
-        release_image()
-    );
+    let spec = format!("# syntax={}\n{ARCH_SPEC}", release_image());
     let dir = Scratch::with_files("release-example", &[("Stagefile.toml", &spec)]);
     let builder = Builder::docker_container("fresh");
     let image = fresh_ref("release-example");
