@@ -13,6 +13,10 @@ use crate::ir::{CopyFrom, FileCopy, Mount, RunStep, Step};
 /// The install of a project with git gems.
 const GIT_INSTALL: &str = include_str!("ruby_git.sh");
 
+/// Removes the `.gem` archives the install left (in GEM_HOME, or the bundle's path when the
+/// stage sets BUNDLE_PATH or BUNDLE_DEPLOYMENT).
+const CLEAN: &str = "rm -rf \"$(gem env gemdir)\"/cache/*.gem \"$(ruby -rbundler -e 'print Bundler.bundle_path')\"/cache/*.gem";
+
 /// Ruby as data.
 pub const LANGUAGE: LanguageDef = LanguageDef {
     title: "Ruby",
@@ -97,7 +101,7 @@ fn bundle_install(
     let step = if git.is_empty() {
         RunStep::recipe(
             format!("bundle install{local}"),
-            format!("bundle install{local} && rm -rf \"$(gem env gemdir)\"/cache/*.gem"),
+            format!("bundle install{local} && {CLEAN}"),
             mounts,
             input.span.clone(),
         )
@@ -144,22 +148,18 @@ pub fn expand(input: &Input) -> Result<Expansion, Diagnostic> {
     let git = lock
         .git
         .iter()
-        .map(|source| {
-            Ok(GitGem {
-                gems: source.gems.join(","),
-                remote: source.remote.clone(),
-                revision: ruby_lock::revision(source, &lockfile, &span)?,
-            })
+        .map(|source| GitGem {
+            gems: source.gems.join(","),
+            remote: source.remote.clone(),
+            revision: source.revision.clone().unwrap_or_default(),
         })
-        .collect::<Result<Vec<_>, Diagnostic>>()?;
+        .collect::<Vec<_>>();
     let mut steps = manifest_copies(input, &found.files, &span);
     steps.extend(path_gems.iter().map(|gem| path_gem_copy(gem, &span)));
-    // Kept in the image: `bundle exec` at run time must skip the same groups.
+    // Kept in the image: `bundle exec` at run time must skip the same groups and find the
+    // gems where the install put them.
     steps.push(Step::Env {
-        vars: vec![
-            ("BUNDLE_FROZEN".into(), "true".into()),
-            ("BUNDLE_WITHOUT".into(), "development:test".into()),
-        ],
+        vars: bundler_env(input),
         span,
     });
     steps.push(Step::Run((found.manager.hooks.install)(
@@ -168,10 +168,18 @@ pub fn expand(input: &Input) -> Result<Expansion, Diagnostic> {
         vendored,
         &git,
     )));
-    // GEM_HOME of the official images, where `bundle install` puts the gems, and the path
-    // gems outside the workdir.
+    // GEM_HOME of the official images, where `bundle install` puts the gems (or the stage's
+    // BUNDLE_PATH), and the path gems outside the workdir.
     let workdir = format!("{}/", input.workdir.trim_end_matches('/'));
     let mut installed = vec!["/usr/local/bundle".to_owned()];
+    installed.extend(
+        input
+            .env
+            .iter()
+            .filter(|(name, value, _)| name == "BUNDLE_PATH" && value.starts_with('/'))
+            .filter(|(_, value, _)| !value.starts_with(&workdir) && value != "/usr/local/bundle")
+            .map(|(_, value, _)| value.trim_end_matches('/').to_owned()),
+    );
     installed.extend(
         path_gems
             .iter()
@@ -193,6 +201,28 @@ pub fn expand(input: &Input) -> Result<Expansion, Diagnostic> {
         detected: Some(detected),
         ..Expansion::default()
     })
+}
+
+/// The Bundler settings of the install and the image: frozen (Bundler's deployment check: a
+/// Gemfile.lock out of date with the Gemfile is an error), without the development and test
+/// groups, then the stage's own `BUNDLE_*` env (its `BUNDLE_WITHOUT`, `BUNDLE_DEPLOYMENT`,
+/// `BUNDLE_PATH`...), so the install puts the gems where `bundle exec` will look for them.
+fn bundler_env(input: &Input) -> Vec<(String, String)> {
+    let mut vars: Vec<(String, String)> = vec![
+        ("BUNDLE_FROZEN".into(), "true".into()),
+        ("BUNDLE_WITHOUT".into(), "development:test".into()),
+    ];
+    for (name, value, _) in input
+        .env
+        .iter()
+        .filter(|(n, _, _)| n.starts_with("BUNDLE_"))
+    {
+        match vars.iter_mut().find(|(n, _)| n == name) {
+            Some(var) => var.1 = value.clone(),
+            None => vars.push((name.clone(), value.clone())),
+        }
+    }
+    vars
 }
 
 /// The lockfile's path gems, each once, in the context and in the image.

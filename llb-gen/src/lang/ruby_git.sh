@@ -12,6 +12,15 @@ revisions=""
 while [ $# -ge 3 ]; do
   gems=$1 remote=$2 short=$(printf '%.12s' "$3")
   shift 3
+  case $short in
+    ????????????) ;;
+    *) short="" ;;
+  esac
+  case $short in
+    "" | *[!0-9a-f]*)
+      echo "stagefile: Gemfile.lock has no commit id as the revision of the git gem $gems ($remote): run bundle lock" >&2
+      exit 1 ;;
+  esac
   revisions="$revisions $short"
   if [ "$mode" = local ]; then
     found=""
@@ -45,4 +54,4 @@ for short in $revisions; do
     fi
   done
 done
-rm -rf "$(gem env gemdir)"/cache/*.gem "$gems_dir"/*/.git
+rm -rf "$(gem env gemdir)"/cache/*.gem "$(ruby -rbundler -e 'print Bundler.bundle_path')"/cache/*.gem "$gems_dir"/*/.git

@@ -149,26 +149,6 @@ fn join(base: &str, relative: &str) -> Option<String> {
     Some(parts.join("/"))
 }
 
-/// A git gem's revision as the script takes it: hex only (a lockfile's commit id).
-pub fn revision(source: &Source, lockfile: &str, span: &Span) -> Result<String, Diagnostic> {
-    match &source.revision {
-        Some(rev) if rev.len() >= 12 && rev.chars().all(|c| c.is_ascii_hexdigit()) => {
-            Ok(rev.clone())
-        }
-        other => Err(Diagnostic::error(
-            Code::InvalidPath,
-            format!(
-                "`{lockfile}` has the git gem `{}` from `{}` with the revision `{}`, not a commit id",
-                source.gems.join("`, `"),
-                source.remote,
-                other.as_deref().unwrap_or("")
-            ),
-            Some(span.clone()),
-        )
-        .with_help("run `bundle lock` to write the lockfile again")),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -144,3 +144,31 @@ fn a_gemfile_changed_after_its_lock_fails_the_frozen_install() {
     );
     assert!(log.contains("greeter (= 1.0.1)"), "{log}");
 }
+
+#[test]
+fn rails_dockerfile_bundler_env_is_what_the_install_uses() {
+    // The env of Rails' generated Dockerfile: deployment mode, gems in /usr/local/bundle
+    // (under ruby/3.1.0/), only the development group left out.
+    let copy = Scratch::copy_of(&fixture("ruby-cli"), "ruby-deployment-env");
+    let spec = copy.path.join("Stagefile.toml");
+    let text = std::fs::read_to_string(&spec).unwrap();
+    let env = "env = { BUNDLE_DEPLOYMENT = \"1\", BUNDLE_PATH = \"/usr/local/bundle\", BUNDLE_WITHOUT = \"development\" }\n";
+    std::fs::write(&spec, format!("{text}{env}")).unwrap();
+    let image = build(&copy.path, "stagefile-e2e/ruby-deployment-env", &[])
+        .expect_ok()
+        .tag;
+    let out = stagefile_e2e::run(&image, &[]);
+    assert!(
+        out.contains("hello, stagefile, from greeter 1.0.0"),
+        "{out}"
+    );
+    assert!(out.contains("uid 10001"), "{out}");
+    let found = root_sh(
+        &image,
+        "ls -d /usr/local/bundle/ruby/3.1.0/gems/greeter-1.0.0; ls /usr/local/bundle/ruby/3.1.0/cache/ 2>/dev/null; true",
+    );
+    assert_eq!(
+        found.trim(),
+        "/usr/local/bundle/ruby/3.1.0/gems/greeter-1.0.0"
+    );
+}
