@@ -110,6 +110,20 @@ fn a_git_gem_missing_from_vendor_cache_fails_the_build_and_says_how_to_vendor_it
 }
 
 #[test]
+fn a_git_gem_to_fetch_without_git_fails_the_build_and_says_what_to_add() {
+    // Without vendor/cache, Bundler would clone the git gem, and ruby:3.1-slim has no git.
+    let copy = Scratch::copy_of(&fixture(FIXTURE), "ruby-git-online");
+    std::fs::remove_dir_all(copy.path.join("vendor/cache")).unwrap();
+    let log = build(&copy.path, "stagefile-e2e/ruby-git-online", &[])
+        .expect_failure()
+        .log;
+    assert!(
+        log.contains("Gemfile.lock has the git gem sparkle (https://git.example.com/stagefile/sparkle.git), which Bundler fetches with git, and this image has no git: add build_apt = [\"git\"]"),
+        "{log}"
+    );
+}
+
+#[test]
 fn a_path_gem_outside_the_context_is_refused_at_the_toml_line() {
     let copy = Scratch::copy_of(&fixture(FIXTURE), "ruby-path-outside");
     let lock = copy.path.join("Gemfile.lock");
