@@ -186,3 +186,37 @@ fn rails_dockerfile_bundler_env_is_what_the_install_uses() {
         "/usr/local/bundle/ruby/3.1.0/gems/greeter-1.0.0"
     );
 }
+
+#[test]
+fn a_path_gem_beside_the_project_root_reaches_a_builder_stage_image() {
+    let lock = "PATH\n  remote: ../shared/hello\n  specs:\n    hello (1.0.0)\n\nGEM\n  remote: https://rubygems.org/\n  specs:\n\nPLATFORMS\n  x86_64-linux\n\nDEPENDENCIES\n  hello!\n\nBUNDLED WITH\n   2.3.15\n";
+    let gemspec = "Gem::Specification.new do |s|\n  s.name = \"hello\"\n  s.version = \"1.0.0\"\n  s.summary = \"hi\"\n  s.authors = [\"Stagefile\"]\n  s.files = [\"lib/hello.rb\"]\nend\n";
+    let dir = Scratch::with_files(
+        "ruby-path-beside",
+        &[
+            (
+                "Stagefile.toml",
+                "# syntax=stagefile:dev\n[stage.app]\nruby = \"3.1\"\nroot = \"web\"\nbuild_apt = [\"libyaml-dev\"]\ncmd = [\"bundle\", \"exec\", \"ruby\", \"app.rb\"]\n",
+            ),
+            (
+                "web/Gemfile",
+                "source \"https://rubygems.org\"\ngem \"hello\", path: \"../shared/hello\"\n",
+            ),
+            ("web/Gemfile.lock", lock),
+            (
+                "web/app.rb",
+                "require \"bundler/setup\"\nrequire \"hello\"\nputs Hello::HI, Gem.loaded_specs[\"hello\"].full_gem_path\n",
+            ),
+            ("shared/hello/hello.gemspec", gemspec),
+            (
+                "shared/hello/lib/hello.rb",
+                "module Hello\n  HI = \"hi from a path gem\"\nend\n",
+            ),
+        ],
+    );
+    let image = build(&dir.path, "stagefile-e2e/ruby-path-beside", &[])
+        .expect_ok()
+        .tag;
+    let out = stagefile_e2e::run(&image, &[]);
+    assert_eq!(out.trim(), "hi from a path gem\n/shared/hello");
+}
