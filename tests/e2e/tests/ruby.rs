@@ -220,3 +220,37 @@ fn a_path_gem_beside_the_project_root_reaches_a_builder_stage_image() {
     let out = stagefile_e2e::run(&image, &[]);
     assert_eq!(out.trim(), "hi from a path gem\n/shared/hello");
 }
+
+#[test]
+fn a_gemspec_project_installs_itself_with_its_source() {
+    // `gemspec` in the Gemfile: the project is its own path gem (`remote: .`).
+    let lock = "PATH\n  remote: .\n  specs:\n    tool (0.1.0)\n\nGEM\n  remote: https://rubygems.org/\n  specs:\n\nPLATFORMS\n  x86_64-linux\n\nDEPENDENCIES\n  tool!\n\nBUNDLED WITH\n   2.3.15\n";
+    let gemspec = "require_relative \"lib/tool/version\"\nGem::Specification.new do |s|\n  s.name = \"tool\"\n  s.version = Tool::VERSION\n  s.summary = \"a gem project\"\n  s.authors = [\"Stagefile\"]\n  s.files = Dir[\"lib/**/*.rb\"]\n  s.bindir = \"exe\"\n  s.executables = [\"tool\"]\nend\n";
+    let dir = Scratch::with_files(
+        "ruby-gemspec",
+        &[
+            (
+                "Stagefile.toml",
+                "# syntax=stagefile:dev\n[stage.app]\nruby = \"3.1\"\ncmd = [\"bundle\", \"exec\", \"tool\"]\n",
+            ),
+            ("Gemfile", "source \"https://rubygems.org\"\ngemspec\n"),
+            ("Gemfile.lock", lock),
+            ("tool.gemspec", gemspec),
+            (
+                "lib/tool/version.rb",
+                "module Tool\n  VERSION = \"0.1.0\"\nend\n",
+            ),
+            (
+                "exe/tool",
+                "#!/usr/bin/env ruby\nrequire \"tool/version\"\nputs \"tool #{Tool::VERSION} as #{Process.uid}\"\n",
+            ),
+        ],
+    );
+    let image = build(&dir.path, "stagefile-e2e/ruby-gemspec", &[])
+        .expect_ok()
+        .tag;
+    assert_eq!(
+        stagefile_e2e::run(&image, &[]).trim(),
+        "tool 0.1.0 as 10001"
+    );
+}
