@@ -7,8 +7,9 @@
 use super::detect;
 use super::row::{Cache, Expansion, Input, LanguageDef, Manager, in_root, manifest_copies};
 use super::ruby_lock::{self, Lock, PathGem};
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::ir::{CopyFrom, FileCopy, Mount, RunStep, Step};
+use crate::limits::{MAX_LOCKED_SOURCES, count};
 
 /// The install of a project with git gems.
 const GIT_INSTALL: &str = include_str!("ruby_git.sh");
@@ -144,6 +145,17 @@ pub fn expand(input: &Input) -> Result<Expansion, Diagnostic> {
         .read(&lockfile)
         .map(|text| ruby_lock::parse(&text))
         .unwrap_or_default();
+    if lock.paths.len() + lock.git.len() > MAX_LOCKED_SOURCES {
+        return Err(Diagnostic::error(
+            Code::LimitExceeded,
+            format!(
+                "`{lockfile}` has more than {} path and git gems",
+                count(MAX_LOCKED_SOURCES)
+            ),
+            Some(span),
+        )
+        .with_help("vendor the gems (bundle cache) or publish them to a gem server"));
+    }
     let path_gems = path_gems(&lock, input, &lockfile)?;
     let git = lock
         .git
