@@ -19,6 +19,7 @@ mod python_project;
 mod python_uv;
 mod row;
 mod ruby;
+mod ruby_lock;
 mod tools;
 
 pub use row::{
@@ -149,7 +150,8 @@ impl Settings {
     pub fn read_paths(&self, root: &str) -> Vec<String> {
         match self {
             Settings::Python(settings) => settings.read_paths(root),
-            Settings::Node(_) | Settings::Ruby(_) => Vec::new(),
+            Settings::Ruby(_) => ruby::read_paths(root),
+            Settings::Node(_) => Vec::new(),
         }
     }
 
