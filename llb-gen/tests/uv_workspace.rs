@@ -1,6 +1,7 @@
 //! uv workspaces and local packages: a project below a `uv.lock` is a member only when the
 //! workspace lists it; a member, a workspace root and a project with `path` sources install
-//! the dependencies before the source without their own packages, and those after it.
+//! the dependencies before the source without their own packages, and those after it; a
+//! requirement file's local directory is copied for its install.
 
 mod common;
 
@@ -116,4 +117,27 @@ fn a_project_without_local_packages_gets_no_second_sync() {
         .filter(|c| c.contains("uv sync"))
         .count();
     assert_eq!(syncs, 1);
+}
+
+#[test]
+fn a_requirement_files_local_directory_is_copied_for_the_install() {
+    let spec = "[stage.app]\npython = \"3.12\"\ncmd = [\"python\"]\n";
+    let c = compile(
+        spec,
+        &[
+            ("requirements.txt", "six\n-e ./libs/util\n./libs/util\n"),
+            ("libs/util/pyproject.toml", ""),
+        ],
+    );
+    let copied = common::copies(&c.definition);
+    let install = execs(&c.definition)
+        .iter()
+        .position(|e| command(e).contains("pip install"));
+    assert!(install.is_some());
+    let dests: Vec<&str> = copied.iter().map(|(_, dest)| dest.as_str()).collect();
+    assert_eq!(
+        dests.iter().filter(|d| **d == "/app/libs/util").count(),
+        1,
+        "{copied:?}"
+    );
 }

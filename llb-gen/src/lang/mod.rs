@@ -14,6 +14,7 @@ mod python;
 mod python_choice;
 mod python_install;
 mod python_pack;
+mod python_paths;
 mod python_pip;
 mod python_project;
 mod python_uv;

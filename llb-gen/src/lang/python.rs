@@ -14,7 +14,7 @@ use super::row::{
     manifest_copies,
 };
 use super::tools::{PIP_CACHE, UV_CACHE, Uv};
-use super::{python_pip, python_project, python_uv, python_workspace};
+use super::{python_paths, python_pip, python_project, python_uv, python_workspace};
 use crate::check::{Checker, spanned_list};
 use crate::diag::{Code, Diagnostic, UNLOCKED_DEPENDENCIES};
 use crate::ir::{RunStep, Span, Step};
@@ -345,6 +345,16 @@ pub fn expand(settings: &Settings, input: &Input) -> Result<Expansion, Diagnosti
         span: span.clone(),
     };
     let venv = &settings.venv;
+    // What the install is keyed on: the manifests, and the directories requirements name.
+    let mut manifests = manifest_copies(input, &found.files, &span);
+    if found.manager.name == PIP.name {
+        manifests.extend(python_paths::copies(
+            &found.files,
+            input,
+            &span,
+            LANGUAGE.excludes,
+        )?);
+    }
     let mut steps = Vec::new();
     let pip_way = match choice.installer {
         Installer::Pip => found.manager.hooks.with_pip.as_ref(),
@@ -355,7 +365,7 @@ pub fn expand(settings: &Settings, input: &Input) -> Result<Expansion, Diagnosti
         && matches!(&settings.package, Some(p) if p.tool == PackageTool::Pex);
     if pex_alone {
         // pex resolves the requirements itself; installing them first would do it twice.
-        steps.extend(manifest_copies(input, &found.files, &span));
+        steps.extend(manifests);
     } else {
         if pip_way.is_some() {
             // Making a venv runs ensurepip: seconds a changed lock need not redo.
@@ -371,9 +381,7 @@ pub fn expand(settings: &Settings, input: &Input) -> Result<Expansion, Diagnosti
             Some(l) if found.workspace.is_some() || !l.manifests.is_empty() => {
                 steps.push(python_workspace::manifest_copy(&found, l, input, &span));
             }
-            _ if !install.deps_from_source => {
-                steps.extend(manifest_copies(input, &found.files, &span));
-            }
+            _ if !install.deps_from_source => steps.extend(manifests),
             _ => {}
         }
         let run = match pip_way {

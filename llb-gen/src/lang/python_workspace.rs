@@ -189,7 +189,7 @@ fn project_name(text: Option<String>) -> Option<String> {
 
 /// A path relative to the lock's directory, joined and without `.`/`..`; `None` when it
 /// leaves that directory or is absolute.
-fn inside(path: &str) -> Option<String> {
+pub(super) fn inside(path: &str) -> Option<String> {
     if path.starts_with('/') || path.contains(':') || path.contains('\\') {
         return None;
     }

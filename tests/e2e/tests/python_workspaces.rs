@@ -43,10 +43,13 @@ fn a_uv_workspace_member_builds_with_the_workspace_lock() {
     check_member(tag);
     assert_eq!(sh(tag, "pwd").trim(), "/app/packages/api");
 
-    // A sibling's source changes: the dependency install is reused, the members are not.
+    // A sibling's source changes (new each run, so the members' install cannot be a cache
+    // hit of an earlier run): the dependency install is reused, the members' is not.
+    let word = format!("hi{}", std::process::id());
     let sibling = dir.path.join("packages/greeting/src/greeting/__init__.py");
     let source = std::fs::read_to_string(&sibling).expect("greeting");
-    std::fs::write(&sibling, source.replace("f\"hello ", "f\"hi ")).expect("edit greeting");
+    let edited = source.replace("f\"hello ", &format!("f\"{word} "));
+    std::fs::write(&sibling, edited).expect("edit greeting");
     let log = build(&dir.path, tag, &[]).expect_ok().log;
     let cached = cached_steps(&log);
     assert!(
@@ -61,7 +64,7 @@ fn a_uv_workspace_member_builds_with_the_workspace_lock() {
     );
     assert_eq!(
         run(tag, &[]).trim(),
-        MEMBER_SAYS.replacen("hello", "hi", 1),
+        MEMBER_SAYS.replacen("hello", &word, 1),
         "the edit is not in the image"
     );
 }
