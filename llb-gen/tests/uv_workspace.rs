@@ -6,8 +6,11 @@
 mod common;
 
 use common::{command, compile_text, execs};
+use std::collections::BTreeMap;
+
 use llb_gen::KnownPaths;
-use llb_gen::compile::{CompileOptions, Compiled};
+use llb_gen::SourceFile;
+use llb_gen::compile::{CompileOptions, Compiled, Prepared};
 
 const MEMBER: &str = "[stage.api]\npython = \"3.12\"\nroot = \"packages/api\"\ncmd = [\"api\"]\n";
 const API: &str = "[project]\nname = \"API_Server\"\nversion = \"1\"\ndependencies = [\"six\"]\n";
@@ -139,5 +142,61 @@ fn a_requirement_files_local_directory_is_copied_for_the_install() {
         dests.iter().filter(|d| **d == "/app/libs/util").count(),
         1,
         "{copied:?}"
+    );
+}
+
+#[test]
+fn a_member_named_uv_is_installed_with_the_workspace_lock() {
+    let spec = MEMBER.replace("root =", "package_manager = \"uv\"\nroot =");
+    let c = compile(
+        &spec,
+        &workspace("[tool.uv.workspace]\nmembers = [\"packages/*\"]\n"),
+    );
+    assert!(
+        commands(&c)
+            .iter()
+            .any(|c| c.contains("--package api-server")),
+        "{:#?}",
+        commands(&c)
+    );
+}
+
+#[test]
+fn only_the_packages_the_project_installs_must_be_inside() {
+    // The root project needs `lib`; `tool`, outside the workspace, is another member's.
+    let lock = "version = 1\n\n\
+        [[package]]\nname = \"top\"\nsource = { editable = \".\" }\ndependencies = [{ name = \"lib\" }]\n\n\
+        [[package]]\nname = \"lib\"\nsource = { editable = \"packages/lib\" }\n\n\
+        [[package]]\nname = \"api-server\"\nsource = { editable = \"packages/api\" }\ndependencies = [{ name = \"tool\" }]\n\n\
+        [[package]]\nname = \"tool\"\nsource = { directory = \"../tool\" }\n";
+    let spec = "[stage.top]\npython = \"3.12\"\ncmd = [\"top\"]\n";
+    let root = "[project]\nname = \"top\"\n[tool.uv.workspace]\nmembers = [\"packages/*\"]\n";
+    let mut files = workspace(root);
+    files[1] = ("uv.lock", lock);
+    let c = compile(spec, &files);
+    let syncs = commands(&c)
+        .iter()
+        .filter(|c| c.contains("uv sync"))
+        .count();
+    assert_eq!(syncs, 2);
+
+    // The member that needs it is refused, naming the lock and the package.
+    let mut files = workspace("[tool.uv.workspace]\nmembers = [\"packages/*\"]\n");
+    files[1] = ("uv.lock", lock);
+    let probe = KnownPaths::new(files.iter().map(|(f, _)| (*f).to_owned())).with_texts(
+        files
+            .iter()
+            .map(|(f, t)| ((*f).to_owned(), (*t).to_owned())),
+    );
+    let error = Prepared::new(
+        SourceFile::new("Stagefile.toml", MEMBER),
+        Default::default(),
+    )
+    .and_then(|prepared| prepared.compile(&probe, &BTreeMap::new()))
+    .expect_err("outside");
+    let text = error.render(false);
+    assert!(
+        text.contains("`uv.lock` installs `tool` from `../tool`, outside `.`"),
+        "{text}"
     );
 }
