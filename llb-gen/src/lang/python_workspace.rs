@@ -16,6 +16,9 @@ use super::row::{Input, Manager, Workspace, in_root};
 use crate::diag::{Code, Diagnostic};
 use crate::ir::{CopyFrom, FileCopy, Span, Step};
 
+/// The most local packages' manifests copied by name.
+const MAX_MANIFESTS: usize = 1_000;
+
 /// Paths probed besides the rows': each directory above the project may be a workspace's.
 pub fn probe_paths(root: &str) -> Vec<String> {
     let dirs = ancestors(root);
@@ -83,35 +86,45 @@ fn clean(path: &str) -> &str {
 }
 
 /// Whether a workspace glob (`packages/*`, `libs/**`) matches a directory, segment by
-/// segment: `*` and `?` stay within a segment, `**` spans any number of them.
+/// segment: `*` and `?` stay within a segment, `**` spans any number of them. Both levels
+/// are matched by a table (no backtracking a crafted glob could make exponential).
 fn glob_matches(glob: &str, path: &str) -> bool {
     let glob: Vec<&str> = glob.split('/').filter(|s| !s.is_empty()).collect();
     let path: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    segments_match(&glob, &path)
-}
-
-fn segments_match(glob: &[&str], path: &[&str]) -> bool {
-    match (glob.first(), path.first()) {
-        (None, None) => true,
-        (Some(&"**"), _) => {
-            segments_match(&glob[1..], path)
-                || (!path.is_empty() && segments_match(glob, &path[1..]))
-        }
-        (Some(g), Some(p)) => {
+    table_match(
+        &glob,
+        &path,
+        |g| *g == "**",
+        |g, p| {
             let (g, p): (Vec<char>, Vec<char>) = (g.chars().collect(), p.chars().collect());
-            wildcard(&g, &p) && segments_match(&glob[1..], &path[1..])
-        }
-        _ => false,
-    }
+            table_match(&g, &p, |c| *c == '*', |g, p| *g == '?' || g == p)
+        },
+    )
 }
 
-fn wildcard(glob: &[char], name: &[char]) -> bool {
-    match glob.first() {
-        None => name.is_empty(),
-        Some('*') => (0..=name.len()).any(|skip| wildcard(&glob[1..], &name[skip..])),
-        Some('?') => !name.is_empty() && wildcard(&glob[1..], &name[1..]),
-        Some(c) => name.first() == Some(c) && wildcard(&glob[1..], &name[1..]),
+/// Wildcard matching of `items` by `pattern`, where `any` items match any run and `one`
+/// says whether a pattern item matches one item.
+fn table_match<G, P>(
+    pattern: &[G],
+    items: &[P],
+    any: impl Fn(&G) -> bool,
+    one: impl Fn(&G, &P) -> bool,
+) -> bool {
+    // matched[j]: the pattern so far matches the first j items.
+    let mut matched = vec![false; items.len() + 1];
+    matched[0] = true;
+    for g in pattern {
+        let mut next = vec![false; items.len() + 1];
+        for j in 0..=items.len() {
+            next[j] = if any(g) {
+                matched[j] || (j > 0 && next[j - 1])
+            } else {
+                j > 0 && matched[j - 1] && one(g, &items[j - 1])
+            };
+        }
+        matched = next;
     }
+    matched[items.len()]
 }
 
 /// What `uv.lock` asks of the install.
@@ -253,6 +266,10 @@ pub fn locals(found: &Found<Hooks>, input: &Input, span: &Span) -> Result<Locals
         }
         after_source |= kind != "virtual";
     }
+    // A lock of thousands of local packages: their manifests by pattern, not one by one.
+    if manifests.len() > MAX_MANIFESTS {
+        manifests = BTreeSet::from(["**/pyproject.toml".to_owned()]);
+    }
     Ok(Locals {
         manifests: manifests.into_iter().collect(),
         package,
@@ -305,6 +322,10 @@ mod tests {
         assert!(glob_matches("api", "api"));
         assert!(glob_matches("pkg-?", "pkg-a"));
         assert!(!glob_matches("packages/a*", "packages/b"));
+        assert!(glob_matches("**/x/**", "a/b/x"));
+        let crafted = format!("{}b", "*a".repeat(40));
+        assert!(!glob_matches(&crafted, &"a".repeat(200)));
+        assert!(glob_matches(&"**/".repeat(40), &"a/".repeat(100)));
     }
 
     #[test]
