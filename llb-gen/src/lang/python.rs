@@ -248,16 +248,9 @@ fn find_manager(
     if settings.requirements.is_empty() || !input.install {
         // A member of a uv workspace above, unless it has a lockfile of its own (its
         // pyproject.toml alone would make it an unlocked project).
-        let own_lock = || {
-            let locked = MANAGERS.iter().filter(|m| m.name != PYPROJECT.name);
-            let mut files = locked.flat_map(|m| m.lockfiles);
-            files.any(|file| input.probe.exists(&in_root(input.root, file)))
-        };
-        if input.install
-            && input.named.is_none_or(|name| name == UV.name)
-            && !own_lock()
-            && let Some(found) = python_workspace::member(&UV, input)
-        {
+        let locked = MANAGERS.iter().filter(|m| m.name != PYPROJECT.name);
+        let own_locks: Vec<&str> = locked.flat_map(|m| m.lockfiles.iter().copied()).collect();
+        if let Some(found) = python_workspace::member(&UV, &own_locks, input) {
             return Ok(Some(found));
         }
         return detect::detect(&MANAGERS, &LANGUAGE, input, span);

@@ -38,10 +38,20 @@ pub fn read_paths(root: &str) -> Vec<String> {
 
 /// The project as a member of the uv workspace above it: the nearest directory above with a
 /// `uv.lock`, when its `pyproject.toml`'s `[tool.uv.workspace]` lists the project among its
-/// `members` (globs) and not in `exclude`. `None` when the project has no `pyproject.toml`
-/// or is not a member (then it is a project of its own).
-pub fn member(uv: &'static Manager<Hooks>, input: &Input) -> Option<Found<Hooks>> {
-    if !input.probe.exists(&in_root(input.root, "pyproject.toml")) {
+/// `members` (globs) and not in `exclude`. `None` when the stage installs nothing, names
+/// another manager, has one of `own_locks` or no `pyproject.toml`, or is not a member (then
+/// it is a project of its own).
+pub fn member(
+    uv: &'static Manager<Hooks>,
+    own_locks: &[&str],
+    input: &Input,
+) -> Option<Found<Hooks>> {
+    let exists = |file: &str| input.probe.exists(&in_root(input.root, file));
+    if !input.install
+        || input.named.is_some_and(|name| name != uv.name)
+        || own_locks.iter().any(|file| exists(file))
+        || !exists("pyproject.toml")
+    {
         return None;
     }
     let dir = ancestors(input.root)
