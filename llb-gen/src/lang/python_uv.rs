@@ -186,6 +186,11 @@ pub fn unlocked(install: &Install) -> RunStep {
     uv_step(install, "uv pip install -r pyproject.toml".into(), script)
 }
 
+/// Where the project is built from: a copy of the source in the step's tmpfs, so what a build
+/// backend writes next to the source (setuptools' `build/`, `*.egg-info`) never reaches the
+/// workdir's layer, and the workdir keeps the user's own files as they are.
+const PROJECT_COPY: &str = "/tmp/stagefile-project";
+
 /// The project itself from its source, built by its build backend and installed
 /// non-editable (its console scripts land in the virtualenv's `bin`): `--no-deps` when
 /// [`unlocked`] installed the dependencies, else with them.
@@ -196,7 +201,7 @@ pub fn project(install: &Install) -> RunStep {
         " --no-deps"
     };
     let script = format!(
-        "{}{} pip install --python {} --compile-bytecode{deps} .",
+        "{}rm -rf {PROJECT_COPY} && cp -a . {PROJECT_COPY} && {} pip install --python {} --compile-bytecode{deps} {PROJECT_COPY}",
         install.uv.ensure(),
         install.uv.bin(),
         quote(&format!("{}/bin/python", install.settings.venv))
