@@ -17,6 +17,7 @@ mod python_pack;
 mod python_pip;
 mod python_project;
 mod python_uv;
+mod python_version;
 mod row;
 mod ruby;
 mod tools;

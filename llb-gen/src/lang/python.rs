@@ -14,9 +14,9 @@ use super::row::{
     manifest_copies,
 };
 use super::tools::{PIP_CACHE, UV_CACHE, Uv};
-use super::{python_pip, python_project, python_uv};
+use super::{python_pip, python_project, python_uv, python_version};
 use crate::check::{Checker, spanned_list};
-use crate::diag::{Code, Diagnostic, UNLOCKED_DEPENDENCIES};
+use crate::diag::{Code, Diagnostic, PYTHON_VERSION_MISMATCH, UNLOCKED_DEPENDENCIES};
 use crate::ir::{RunStep, Span, Step};
 use crate::shell::quote;
 use crate::spec;
@@ -218,13 +218,22 @@ impl Settings {
     }
 
     /// The requirement files pip would read (their options decide whether uv may install them,
-    /// and how: hashes), and pyproject.toml (whether it declares its dependencies statically).
+    /// and how: hashes), pyproject.toml (whether it declares its dependencies statically) and
+    /// the Pipfile (with pyproject.toml: the Python version the project asks for).
     pub fn read_paths(&self, root: &str) -> Vec<String> {
-        if !self.requirements.is_empty() {
-            return self.requirements.clone();
-        }
-        let files = PIP.lockfiles.iter().chain(&["pyproject.toml"]);
-        files.map(|file| in_root(root, file)).collect()
+        let versions = ["Pipfile", "pyproject.toml"].map(|file| in_root(root, file));
+        let mut paths = if self.requirements.is_empty() {
+            PIP.lockfiles
+                .iter()
+                .map(|file| in_root(root, file))
+                .collect()
+        } else {
+            self.requirements.clone()
+        };
+        paths.extend(versions);
+        paths.sort();
+        paths.dedup();
+        paths
     }
 }
 
@@ -359,6 +368,13 @@ pub fn expand(settings: &Settings, input: &Input) -> Result<Expansion, Diagnosti
     if unlocked.is_some() && input.named != Some(found.manager.name) {
         warnings.push(unlocked_warning(&found.files, input));
     }
+    let read = |file: &str| input.probe.read(&in_root(input.root, file));
+    let (pipfile, pyproject) = (read("Pipfile"), read("pyproject.toml"));
+    if let Some((file, wanted)) =
+        python_version::mismatch(input.version, pipfile.as_deref(), pyproject.as_deref())
+    {
+        warnings.push(version_warning(file, &wanted, input));
+    }
     Ok(Expansion {
         install: steps,
         after_source: after_source
@@ -419,6 +435,23 @@ fn unlocked_warning(files: &[String], input: &Input) -> Diagnostic {
         Some(input.span.clone()),
     )
     .with_help("lock them (`uv lock`, `pdm lock`, `poetry lock`, or a pinned requirements.txt), or set package_manager = \"pyproject\" to keep them unpinned without this warning")
+}
+
+/// The stage's Python is not the one the project asks for.
+fn version_warning(file: &str, wanted: &str, input: &Input) -> Diagnostic {
+    let file = in_root(input.root, file);
+    Diagnostic::warning(
+        &PYTHON_VERSION_MISMATCH,
+        format!(
+            "the stage runs Python {}, but `{file}` asks for {wanted}",
+            input.version
+        ),
+        Some(input.span.clone()),
+    )
+    .with_help(format!(
+        "set the stage's `python` to a version `{file}` allows, or change `{file}` (and re-lock) for Python {}",
+        input.version
+    ))
 }
 
 /// A context path relative to the project's root (`None` when it is not under the root).

@@ -226,3 +226,34 @@ fn a_pdm_lock_without_markers_is_refused_with_the_command_that_fixes_it() {
     assert!(!printed(&log, "stagefile: pdm refused"), "{log}");
     assert!(!log.contains("Installed "), "{log}");
 }
+
+/// A Pipfile locked for Python 3.10 on a 3.11 stage: installed (its wheels fit 3.11), with a
+/// warning at the stage's `python` line where `pipenv install --deploy` would refuse; the same
+/// project locked for 3.11 gets no warning.
+#[test]
+fn a_lock_for_another_python_installs_with_a_warning() {
+    let built = build(
+        &fixture("python-pipenv-py310"),
+        "stagefile-e2e/python-pipenv-py310",
+        &[],
+    )
+    .expect_ok();
+    assert!(
+        built.log.contains(
+            "PythonVersionMismatch: the stage runs Python 3.11, but `Pipfile` asks for python_version = \"3.10\""
+        ),
+        "{}",
+        built.log
+    );
+    assert_eq!(
+        run_with(&built.tag, &[], &[]).trim(),
+        "pipenv: hello-stagefile-world, uid 10001"
+    );
+    let same = build(
+        &fixture("python-pipenv"),
+        "stagefile-e2e/python-pipenv-same-python",
+        &[],
+    )
+    .expect_ok();
+    assert!(!same.log.contains("PythonVersionMismatch"), "{}", same.log);
+}
