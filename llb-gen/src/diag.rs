@@ -193,10 +193,11 @@ pub struct Rule {
 }
 
 /// The warning rules, in the order `docs/stagefile.md` lists them.
-pub const RULES: [&Rule; 5] = [
+pub const RULES: [&Rule; 6] = [
     &RUNS_AS_ROOT,
     &PIP_KEPT,
     &UNLOCKED_DEPENDENCIES,
+    &PYTHON_VERSION_MISMATCH,
     &UNSUPPORTED_OPTION,
     &ARG_IN_SINGLE_QUOTES,
 ];
@@ -220,6 +221,13 @@ pub const UNLOCKED_DEPENDENCIES: Rule = Rule {
     name: "UnlockedDependencies",
     description: "A Python stage installs a project that has no lockfile, so a rebuild may get other versions of its dependencies.",
     docs: "unlockeddependencies",
+};
+
+/// A Python stage runs another Python than the one its project asks for.
+pub const PYTHON_VERSION_MISMATCH: Rule = Rule {
+    name: "PythonVersionMismatch",
+    description: "A Python stage runs another Python version than its Pipfile or pyproject.toml asks for.",
+    docs: "pythonversionmismatch",
 };
 
 /// A build option the frontend does not support was given and ignored.

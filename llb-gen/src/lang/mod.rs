@@ -18,6 +18,7 @@ mod python_paths;
 mod python_pip;
 mod python_project;
 mod python_uv;
+mod python_version;
 mod python_workspace;
 mod row;
 mod ruby;

@@ -14,9 +14,11 @@ use super::row::{
     manifest_copies,
 };
 use super::tools::{PIP_CACHE, UV_CACHE, Uv};
-use super::{python_paths, python_pip, python_project, python_uv, python_workspace};
+use super::{
+    python_paths, python_pip, python_project, python_uv, python_version, python_workspace,
+};
 use crate::check::{Checker, spanned_list};
-use crate::diag::{Code, Diagnostic, UNLOCKED_DEPENDENCIES};
+use crate::diag::{Code, Diagnostic};
 use crate::ir::{RunStep, Span, Step};
 use crate::shell::quote;
 use crate::spec;
@@ -223,15 +225,18 @@ impl Settings {
     }
 
     /// The requirement files pip would read (their options decide whether uv may install them,
-    /// and how: hashes), pyproject.toml (whether it declares its dependencies statically), and
-    /// the uv locks and workspaces (`python_workspace.rs`).
+    /// and how: hashes), pyproject.toml (whether it declares its dependencies statically), the
+    /// Pipfile (with pyproject.toml: the Python version the project asks for), and the uv locks
+    /// and workspaces (`python_workspace.rs`).
     pub fn read_paths(&self, root: &str) -> Vec<String> {
-        if !self.requirements.is_empty() {
-            return self.requirements.clone();
-        }
-        let files = PIP.lockfiles.iter().chain(&["pyproject.toml"]);
-        let mut paths: Vec<String> = files.map(|file| in_root(root, file)).collect();
-        paths.extend(python_workspace::read_paths(root));
+        let versions = ["Pipfile", "pyproject.toml"].map(|file| in_root(root, file));
+        let mut paths: Vec<String> = if self.requirements.is_empty() {
+            let files = PIP.lockfiles.iter().map(|file| in_root(root, file));
+            files.chain(python_workspace::read_paths(root)).collect()
+        } else {
+            self.requirements.clone()
+        };
+        paths.extend(versions);
         paths.sort();
         paths.dedup();
         paths
@@ -407,8 +412,9 @@ pub fn expand(settings: &Settings, input: &Input) -> Result<Expansion, Diagnosti
     }
     let mut warnings: Vec<Diagnostic> = choice.warning.into_iter().collect();
     if unlocked.is_some() && input.named != Some(found.manager.name) {
-        warnings.push(unlocked_warning(&found.files, input));
+        warnings.push(python_project::unlocked_warning(&found.files, input));
     }
+    warnings.extend(python_version::warning(input));
     Ok(Expansion {
         install: steps,
         after_source,
@@ -456,17 +462,6 @@ fn package(
         uv,
         installed,
     ))]
-}
-
-/// The project's dependencies are resolved anew by every build that misses the cache.
-fn unlocked_warning(files: &[String], input: &Input) -> Diagnostic {
-    let manifest = in_root(input.root, files.first().map_or("pyproject.toml", |f| f));
-    Diagnostic::warning(
-        &UNLOCKED_DEPENDENCIES,
-        format!("`{manifest}` has no lockfile: its dependencies are not pinned, so a rebuild may install other versions"),
-        Some(input.span.clone()),
-    )
-    .with_help("lock them (`uv lock`, `pdm lock`, `poetry lock`, or a pinned requirements.txt), or set package_manager = \"pyproject\" to keep them unpinned without this warning")
 }
 
 /// A context path relative to the project's root (`None` when it is not under the root).

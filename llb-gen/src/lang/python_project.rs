@@ -4,9 +4,12 @@
 //! dynamic `dependencies` need the build backend to run on the source, so they are installed
 //! with the project after the source copy. Part of the Python language (`python.rs`).
 
+use super::row::{Input, in_root};
+use crate::diag::{Diagnostic, UNLOCKED_DEPENDENCIES};
+
 /// Where an unlocked project's dependencies come from, and the note `--format steps` shows.
 #[derive(Debug, PartialEq, Eq)]
-pub struct Declared {
+pub struct DependencySource {
     /// Only the source can tell them: they are installed with the project.
     pub from_source: bool,
     /// Why, for the manager's note.
@@ -15,8 +18,8 @@ pub struct Declared {
 
 /// Reads `pyproject.toml` (`text`, when `files` has it) for a static `[project]` table whose
 /// `dependencies` are not `dynamic`.
-pub fn declared(files: &[String], text: Option<&str>) -> Declared {
-    let source = |why: &str| Declared {
+pub fn declared(files: &[String], text: Option<&str>) -> DependencySource {
+    let source = |why: &str| DependencySource {
         from_source: true,
         why: format!("{why}: dependencies installed with the project, after the source copy"),
     };
@@ -36,10 +39,21 @@ pub fn declared(files: &[String], text: Option<&str>) -> Declared {
     if dynamic {
         return source("pyproject.toml's dependencies are dynamic");
     }
-    Declared {
+    DependencySource {
         from_source: false,
         why: "dependencies from pyproject.toml's [project] table, then the project after the source copy".to_owned(),
     }
+}
+
+/// The project's dependencies are resolved anew by every build that misses the cache.
+pub fn unlocked_warning(files: &[String], input: &Input) -> Diagnostic {
+    let manifest = in_root(input.root, files.first().map_or("pyproject.toml", |f| f));
+    Diagnostic::warning(
+        &UNLOCKED_DEPENDENCIES,
+        format!("`{manifest}` has no lockfile: its dependencies are not pinned, so a rebuild may install other versions"),
+        Some(input.span.clone()),
+    )
+    .with_help("lock them (`uv lock`, `pdm lock`, `poetry lock`, or a pinned requirements.txt), or set package_manager = \"pyproject\" to keep them unpinned without this warning")
 }
 
 #[cfg(test)]

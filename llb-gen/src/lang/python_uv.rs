@@ -122,11 +122,23 @@ fn exported(install: &Install, tool: &PythonTool, display: &str, export: String)
     uv_step(install, display.into(), script)
 }
 
+/// `command`, or, when it fails, a last line of output that says what Stagefile refused and
+/// how to fix it (the tool's own words are above it, and BuildKit shows the last lines), then
+/// failure.
+fn refused_unless(command: &str, advice: &str) -> String {
+    let line = quote(&format!("stagefile: {advice}")).into_owned();
+    format!("{{ {command} || {{ echo {line} >&2; exit 1; }}; }}")
+}
+
 /// Poetry: `poetry check --lock` refuses a stale lock; the main group, with hashes.
 pub fn poetry(install: &Install) -> RunStep {
     let poetry = POETRY.bin("poetry");
+    let check = refused_unless(
+        &format!("{poetry} check --lock --no-ansi"),
+        "Poetry refused poetry.lock (above), so it is not installed: run `poetry lock` and commit poetry.lock",
+    );
     let export = format!(
-        "{poetry} check --lock --no-ansi && {poetry} export --only main --no-ansi -f requirements.txt -o {EXPORTED}"
+        "{check} && {poetry} export --only main --no-ansi -f requirements.txt -o {EXPORTED}"
     );
     exported(
         install,
@@ -140,7 +152,15 @@ pub fn poetry(install: &Install) -> RunStep {
 /// pdm: `pdm lock --check` refuses a stale lock; the production groups, with hashes.
 pub fn pdm(install: &Install) -> RunStep {
     let pdm = PDM.bin("pdm");
-    let export = format!("{pdm} lock --check && {pdm} export --prod -o {EXPORTED}");
+    let check = refused_unless(
+        &format!("{pdm} lock --check"),
+        "pdm refused pdm.lock (above: stale, or written by an older PDM), so it is not installed: run `pdm lock --update-reuse -S inherit_metadata` and commit pdm.lock",
+    );
+    let export = refused_unless(
+        &format!("{pdm} export --prod -o {EXPORTED}"),
+        "pdm cannot export pdm.lock (above), which Stagefile installs from: re-lock with `pdm lock --update-reuse -S inherit_metadata` (a lock without the inherit_metadata strategy has no markers) and commit pdm.lock",
+    );
+    let export = format!("{check} && {export}");
     exported(install, &PDM, "pdm export --prod | uv pip sync", export).with_env(&[
         ("PDM_CHECK_UPDATE", "false"),
         ("PDM_CACHE_DIR", "/root/.cache/pdm"),
@@ -151,7 +171,11 @@ pub fn pdm(install: &Install) -> RunStep {
 /// default packages, with hashes.
 pub fn pipenv(install: &Install) -> RunStep {
     let pipenv = PIPENV.bin("pipenv");
-    let export = format!("{pipenv} verify && {pipenv} requirements --hash > {EXPORTED}");
+    let check = refused_unless(
+        &format!("{pipenv} verify"),
+        "Pipenv refused Pipfile.lock (above), so it is not installed: run `pipenv lock` and commit Pipfile.lock",
+    );
+    let export = format!("{check} && {pipenv} requirements --hash > {EXPORTED}");
     exported(
         install,
         &PIPENV,
@@ -187,6 +211,11 @@ pub fn unlocked(install: &Install) -> RunStep {
     uv_step(install, "uv pip install -r pyproject.toml".into(), script)
 }
 
+/// Where the project is built from: a copy of the source in the step's tmpfs, so what a build
+/// backend writes next to the source (setuptools' `build/`, `*.egg-info`) never reaches the
+/// workdir's layer, and the workdir keeps the user's own files as they are.
+const PROJECT_COPY: &str = "/tmp/stagefile-project";
+
 /// The project itself from its source, built by its build backend and installed
 /// non-editable (its console scripts land in the virtualenv's `bin`): `--no-deps` when
 /// [`unlocked`] installed the dependencies, else with them.
@@ -197,7 +226,7 @@ pub fn project(install: &Install) -> RunStep {
         " --no-deps"
     };
     let script = format!(
-        "{}{} pip install --python {} --compile-bytecode{deps} .",
+        "{}rm -rf {PROJECT_COPY} && cp -a . {PROJECT_COPY} && {} pip install --python {} --compile-bytecode{deps} {PROJECT_COPY}",
         install.uv.ensure(),
         install.uv.bin(),
         quote(&format!("{}/bin/python", install.settings.venv))

@@ -116,6 +116,41 @@ fn a_project_without_a_lockfile_installs_itself_and_its_dependencies() {
     assert_eq!(build_leftovers(&image), Vec::<String>::new());
 }
 
+/// A `setup.py` project (no `pyproject.toml`, no lockfile): the project and its dependency
+/// install after the source copy, and what setuptools writes while building (`build/lib`,
+/// `*.egg-info`) stays out of the image, while the project's own `build/` is kept as it is.
+#[test]
+fn a_setup_py_project_installs_without_leaving_build_output_in_the_workdir() {
+    let built = build(
+        &fixture("python-setuppy"),
+        "stagefile-e2e/python-setuppy",
+        &[],
+    )
+    .expect_ok();
+    assert!(built.log.contains("UnlockedDependencies"), "{}", built.log);
+    assert!(built.log.contains("uv pip install ."), "{}", built.log);
+    let image = built.tag;
+    assert_eq!(run(&image, &[]).trim(), "setup.py: 7,654,321, uid 10001");
+    assert_eq!(
+        sh(&image, "command -v hello-setup").trim(),
+        "/venv/bin/hello-setup"
+    );
+    let workdir = sh(&image, "cd /app && find . | sort");
+    assert_eq!(
+        workdir.lines().collect::<Vec<_>>(),
+        [
+            ".",
+            "./build",
+            "./build/NOTES.txt",
+            "./hello_setup",
+            "./hello_setup/__init__.py",
+            "./setup.py",
+        ],
+        "{workdir}"
+    );
+    assert_eq!(build_leftovers(&image), Vec::<String>::new());
+}
+
 /// A member of an npm workspace whose lockfile is at the workspace's root: installed with that
 /// lockfile (every member's manifest, not the sources, before the install), built in its own
 /// directory, and able to use a fellow member.

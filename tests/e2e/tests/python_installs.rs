@@ -136,6 +136,20 @@ fn add_dependency(path: &std::path::Path) {
     std::fs::write(file, text).expect("write pyproject.toml");
 }
 
+/// Whether a build step printed a line starting with `text`: BuildKit puts the time before each
+/// line of output, while the step's script, which BuildKit quotes in its error, holds the same
+/// text after `echo '`.
+fn printed(log: &str, text: &str) -> bool {
+    log.lines().any(|line| {
+        let line = match line.strip_prefix('#') {
+            Some(rest) => rest.split_once(' ').map_or(rest, |(_, after)| after),
+            None => line,
+        };
+        line.split_once(' ')
+            .is_some_and(|(time, rest)| time.parse::<f64>().is_ok() && rest.starts_with(text))
+    })
+}
+
 #[test]
 fn stale_poetry_pdm_and_pipenv_locks_are_refused() {
     // Each tool's own verdict, before anything is exported or installed.
@@ -160,6 +174,91 @@ fn stale_poetry_pdm_and_pipenv_locks_are_refused() {
     for log in [&poetry, &pdm, &pipenv] {
         assert!(!log.contains("Installed "), "{log}");
     }
+    // Then Stagefile's own last line: what it refused, and the command that refreshes the lock.
+    assert!(
+        printed(
+            &poetry,
+            "stagefile: Poetry refused poetry.lock (above), so it is not installed: run `poetry lock`"
+        ),
+        "{poetry}"
+    );
+    assert!(
+        printed(
+            &pdm,
+            "stagefile: pdm refused pdm.lock (above: stale, or written by an older PDM), so it is not installed: run `pdm lock --update-reuse -S inherit_metadata`"
+        ),
+        "{pdm}"
+    );
+    assert!(
+        printed(
+            &pipenv,
+            "stagefile: Pipenv refused Pipfile.lock (above), so it is not installed: run `pipenv lock`"
+        ),
+        "{pipenv}"
+    );
+}
+
+#[test]
+fn a_pdm_lock_without_markers_is_refused_with_the_command_that_fixes_it() {
+    // Locks written by PDM before 2.11 (its `cross_platform` strategy, and `pdm lock` keeps a
+    // lock's strategy) pass `pdm lock --check` but cannot be exported; the build says how to
+    // re-lock instead of ending at pdm's usage error.
+    let dir = Scratch::copy_of(&fixture("python-pdm"), "python-pdm-no-markers");
+    let file = dir.path.join("pdm.lock");
+    let text = std::fs::read_to_string(&file).expect("pdm.lock");
+    assert!(text.contains("strategy = [\"inherit_metadata\"]"), "{text}");
+    let text = text.replace(
+        "strategy = [\"inherit_metadata\"]",
+        "strategy = [\"cross_platform\"]",
+    );
+    std::fs::write(file, text).expect("write pdm.lock");
+    let log = build(&dir.path, "stagefile-e2e/python-pdm-no-markers", &[])
+        .expect_failure()
+        .log;
+    assert!(
+        log.contains("Can't export a lock file without environment markers"),
+        "{log}"
+    );
+    assert!(
+        printed(
+            &log,
+            "stagefile: pdm cannot export pdm.lock (above), which Stagefile installs from: re-lock with `pdm lock --update-reuse -S inherit_metadata`"
+        ),
+        "{log}"
+    );
+    assert!(!printed(&log, "stagefile: pdm refused"), "{log}");
+    assert!(!log.contains("Installed "), "{log}");
+}
+
+/// A Pipfile locked for Python 3.10 on a 3.11 stage: installed (its wheels fit 3.11), with a
+/// warning at the stage's `python` line where `pipenv install --deploy` would refuse; the same
+/// project locked for 3.11 gets no warning.
+#[test]
+fn a_lock_for_another_python_installs_with_a_warning() {
+    let built = build(
+        &fixture("python-pipenv-py310"),
+        "stagefile-e2e/python-pipenv-py310",
+        &[],
+    )
+    .expect_ok();
+    assert!(
+        built.log.contains(
+            "PythonVersionMismatch: the stage runs Python 3.11, but `Pipfile` asks for python_version = \"3.10\""
+        ),
+        "{}",
+        built.log
+    );
+    assert_eq!(
+        run_with(&built.tag, &[], &[]).trim(),
+        "pipenv: hello-stagefile-world, uid 10001"
+    );
+    let same = build(
+        &fixture("python-pipenv"),
+        "stagefile-e2e/python-pipenv-same-python",
+        &[],
+    )
+    .expect_ok();
+    assert!(!same.log.contains("PythonVersionMismatch"), "{}", same.log);
 }
 
 /// A requirement file installing a local package by path: the package's directory is copied
