@@ -178,7 +178,7 @@ fn yarn_step(install: &Install, display: &str, script: &str) -> RunStep {
 
 fn yarn_install(install: &Install) -> RunStep {
     let (display, script) = install.yarn.install(!install.input.runs.is_empty());
-    yarn_step(install, display, &script)
+    yarn_step(install, &display, &script)
 }
 
 fn npm_install(install: &Install) -> RunStep {

@@ -149,13 +149,21 @@ impl Yarn {
     }
 
     /// The frozen install's display text and script.
-    pub fn install(&self, runs: bool) -> (&'static str, String) {
+    pub fn install(&self, runs: bool) -> (String, String) {
         let (display, args) = match self {
             Yarn::Classic => (
                 "yarn install --frozen-lockfile",
                 "install --frozen-lockfile",
             ),
             Yarn::Berry { .. } => ("yarn install --immutable", "install --immutable"),
+        };
+        // The log names the committed release the install runs.
+        let display = match self {
+            Yarn::Berry {
+                release: Some(release),
+                ..
+            } => format!("{display} (with {release})"),
+            _ => display.to_owned(),
         };
         let mut script = String::new();
         if self.via_corepack() {

@@ -253,6 +253,6 @@ pub fn ensure_corepack(manager: &str) -> String {
     let dir = format!("{TOOLS}/corepack@{COREPACK_VERSION}");
     let js = format!("{dir}/node_modules/corepack/dist/corepack.js");
     format!(
-        "if command -v corepack >/dev/null 2>&1; then corepack enable {manager}; else {{ [ -f {js} ] || {{ rm -rf {dir} && npm install --prefix {dir} --no-save --no-audit --no-fund --loglevel=error corepack@{COREPACK_VERSION}; }}; }} && node {js} enable --install-directory {dir}/bin {manager}; fi && "
+        "if command -v corepack >/dev/null 2>&1; then corepack enable {manager}; else {{ [ -f {js} ] || {{ rm -rf {dir} && npm install --prefix {dir} --no-save --no-audit --no-fund --no-update-notifier --loglevel=error corepack@{COREPACK_VERSION}; }}; }} && mkdir -p {dir}/bin && node {js} enable --install-directory {dir}/bin {manager}; fi && "
     )
 }
