@@ -302,7 +302,12 @@ pub fn expand(input: &Input) -> Result<Expansion, Diagnostic> {
         run_tools: (found.manager.hooks.run_tools)(&install),
         finish,
         installed: Vec::new(),
-        detected: Some(format!("{}: {}", found.manager.name, found.why)),
+        detected: Some(format!(
+            "{}: {}{}",
+            found.manager.name,
+            found.why,
+            install.yarn.describe()
+        )),
         workspace: found.workspace.clone(),
         ..Expansion::default()
     })

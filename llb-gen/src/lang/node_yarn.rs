@@ -138,6 +138,25 @@ impl Yarn {
         }
     }
 
+    /// What detection adds to its note (`--format steps`): which Yarn, run how.
+    pub fn describe(&self) -> String {
+        match self {
+            Yarn::Classic => String::new(),
+            Yarn::Berry { release, offline } => format!(
+                " (Yarn 2+, {}{})",
+                match release {
+                    Some(release) => format!("its release {release}"),
+                    None => "through corepack".to_owned(),
+                },
+                if *offline {
+                    ", from its offline cache .yarn/cache"
+                } else {
+                    ""
+                }
+            ),
+        }
+    }
+
     fn via_corepack(&self) -> bool {
         !matches!(
             self,
