@@ -175,3 +175,54 @@ fn a_committed_offline_cache_is_the_install_input_and_stays_out_of_the_image() {
     );
     assert_eq!(found.trim(), "", "Yarn's archives or caches in the image");
 }
+
+/// A member of a Yarn 4 workspace (`root` below the workspace's `.yarnrc.yml` and lockfile):
+/// installed by the workspace's committed release with its plugin and patch, built and run in
+/// the member's directory.
+#[test]
+fn a_yarn_berry_workspace_member_installs_with_the_workspace_release() {
+    let dir = berry_project("node-yarn-berry-workspace");
+    let root = &dir.path;
+    let web = root.join("packages/web");
+    std::fs::create_dir_all(&web).expect("mkdir packages/web");
+    for file in ["package.json", "src"] {
+        std::fs::rename(root.join(file), web.join(file)).expect("move into the member");
+    }
+    // The plugin writes plugin.txt at the workspace's root.
+    let build_js = std::fs::read_to_string(root.join("build.js")).expect("read build.js");
+    std::fs::write(
+        web.join("build.js"),
+        build_js.replace("\"plugin.txt\"", "\"../../plugin.txt\""),
+    )
+    .expect("write build.js");
+    std::fs::remove_file(root.join("build.js")).expect("rm build.js");
+    std::fs::write(
+        root.join("package.json"),
+        r#"{ "name": "monorepo", "private": true, "packageManager": "yarn@4.18.1", "workspaces": ["packages/*"] }"#,
+    )
+    .expect("write package.json");
+    // The workspace's lockfile, as its developers commit it: made by the release here.
+    let locked = Command::new("sh")
+        .current_dir(root)
+        .args([
+            "-c",
+            "node .yarn/releases/yarn-4.18.1.cjs install >/dev/null && \
+             rm -rf node_modules .yarn/install-state.gz plugin.txt",
+        ])
+        .output()
+        .expect("yarn install");
+    assert!(locked.status.success(), "{locked:?}");
+    let spec = "# syntax=stagefile:dev\n[stage.web]\nnode = \"20\"\nroot = \"packages/web\"\n\
+                run = [\"yarn run build\"]\ncmd = [\"node\", \"dist/main.js\", \"1\", \"x\", \"2\"]\n";
+    std::fs::write(root.join("Stagefile.toml"), spec).expect("write Stagefile.toml");
+    let built = build(root, "stagefile-e2e/node-yarn-berry-workspace", &[]).expect_ok();
+    assert!(
+        built
+            .log
+            .contains("yarn install --immutable (with .yarn/releases/yarn-4.18.1.cjs)"),
+        "{}",
+        built.log
+    );
+    assert_eq!(run(&built.tag, &[]).trim(), BERRY_OUTPUT);
+    assert_eq!(sh(&built.tag, "pwd").trim(), "/app/packages/web");
+}
