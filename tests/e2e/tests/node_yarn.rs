@@ -149,13 +149,15 @@ fn a_committed_offline_cache_is_the_install_input_and_stays_out_of_the_image() {
     let mut text = std::fs::read_to_string(&rc).expect("read .yarnrc.yml");
     text.push_str("enableGlobalCache: false\n");
     std::fs::write(&rc, &text).expect("write .yarnrc.yml");
-    // The offline cache, as the project's developers commit it: filled by Yarn on this machine.
+    // The offline cache, as the project's developers commit it: filled by Yarn on this machine
+    // (its global folder a temporary one, not this machine's).
     let filled = Command::new("sh")
         .current_dir(&dir.path)
         .args([
             "-c",
-            "node .yarn/releases/yarn-4.18.1.cjs install --immutable >/dev/null && \
-             rm -rf node_modules .yarn/install-state.gz plugin.txt && ls .yarn/cache/*.zip",
+            "g=$(mktemp -d) && YARN_GLOBAL_FOLDER=$g node .yarn/releases/yarn-4.18.1.cjs \
+             install --immutable >/dev/null && rm -rf \"$g\" node_modules .yarn/install-state.gz \
+             plugin.txt && ls .yarn/cache/*.zip",
         ])
         .output()
         .expect("yarn install");
@@ -206,8 +208,8 @@ fn a_yarn_berry_workspace_member_installs_with_the_workspace_release() {
         .current_dir(root)
         .args([
             "-c",
-            "node .yarn/releases/yarn-4.18.1.cjs install >/dev/null && \
-             rm -rf node_modules .yarn/install-state.gz plugin.txt",
+            "g=$(mktemp -d) && YARN_GLOBAL_FOLDER=$g node .yarn/releases/yarn-4.18.1.cjs \
+             install >/dev/null && rm -rf \"$g\" node_modules .yarn/install-state.gz plugin.txt",
         ])
         .output()
         .expect("yarn install");
