@@ -161,7 +161,7 @@ codes! {
     RequirementsNotPip: "`requirements` is set together with a manager other than pip.",
     MissingFile: "A file the package manager needs is not in the build context.",
     NoLockfile: "A project manifest has no lockfile, so the install could not be frozen.",
-    InvalidPath: "A path is relative where it must be absolute, leaves the build context, or a requirement file lies outside the stage's `root`.",
+    InvalidPath: "A path is relative where it must be absolute, leaves the build context, a requirement file, or a local package a requirement file or `uv.lock` installs, lies outside the directory the build copies (the stage's `root`, or its uv workspace's), or `Gemfile.lock` has a path gem outside the build context.",
     InvalidPackage: "An `apt` entry is not a Debian package name.",
     InvalidPort: "An `expose` entry is not a port.",
     EmptyCommand: "A run step, `cmd` or `entrypoint` is empty.",

@@ -17,6 +17,10 @@ pub const MAX_STAGES: usize = 1_000;
 /// The most build steps (run steps and copies) the stages of one target may have in all.
 pub const MAX_STEPS: usize = 5_000;
 
+/// The most path and git gems (`PATH` and `GIT` sections of `Gemfile.lock`) a Ruby stage
+/// may have: each path gem is a copy, and a real project has a handful.
+pub const MAX_LOCKED_SOURCES: usize = 1_000;
+
 /// How much `${ARG}` and env `$NAME` expansion may add to the spec's values in all, counting
 /// each copy (a build arg set in the environment of ten steps counts ten times).
 pub const MAX_EXPANSION_BYTES: usize = 4 * 1024 * 1024;

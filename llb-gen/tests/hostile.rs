@@ -331,3 +331,27 @@ fn source_date_epoch_must_be_a_date_rfc_3339_can_write() {
         Some("9999-12-31T23:59:59Z")
     );
 }
+
+/// A `Gemfile.lock` of a megabyte of path gems is refused at the limit, not turned into
+/// tens of thousands of copies.
+#[test]
+fn a_lockfile_full_of_path_gems_is_refused() {
+    let dir = scratch_dir("path-gems");
+    fs::write(
+        dir.join("Stagefile.toml"),
+        "[stage.app]\nruby = \"3.1\"\ncmd = [\"x\"]\n",
+    )
+    .unwrap();
+    fs::write(dir.join("Gemfile"), "gem \"x\"\n").unwrap();
+    let lock: String = (0..40_000)
+        .map(|i| format!("PATH\n  remote: g/{i}\n  specs:\n    g{i} (1.0)\n\n"))
+        .collect();
+    fs::write(dir.join("Gemfile.lock"), lock).unwrap();
+    let (status, stderr, _) = cli(&dir, &["--format", "text"]);
+    assert_eq!(status, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("`Gemfile.lock` has more than 1,000 path and git gems"),
+        "{stderr}"
+    );
+    let _ = fs::remove_dir_all(&dir);
+}

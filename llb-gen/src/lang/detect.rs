@@ -52,7 +52,7 @@ pub fn probe_paths<H>(managers: &[Manager<H>], lang: &LanguageDef, root: &str) -
 }
 
 /// The directories above a context path, nearest first, the context's root (`""`) last.
-pub fn ancestors(root: &str) -> Vec<String> {
+pub(super) fn ancestors(root: &str) -> Vec<String> {
     let mut dirs = Vec::new();
     let mut current = root;
     while !current.is_empty() {

@@ -15,11 +15,14 @@ mod python;
 mod python_choice;
 mod python_install;
 mod python_pack;
+mod python_paths;
 mod python_pip;
 mod python_project;
 mod python_uv;
+mod python_workspace;
 mod row;
 mod ruby;
+mod ruby_lock;
 mod tools;
 
 pub use row::{
@@ -151,7 +154,7 @@ impl Settings {
         match self {
             Settings::Python(settings) => settings.read_paths(root),
             Settings::Node(_) => node::read_paths(root),
-            Settings::Ruby(_) => Vec::new(),
+            Settings::Ruby(_) => ruby::read_paths(root),
         }
     }
 

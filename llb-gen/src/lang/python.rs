@@ -14,7 +14,7 @@ use super::row::{
     manifest_copies,
 };
 use super::tools::{PIP_CACHE, UV_CACHE, Uv};
-use super::{python_pip, python_project, python_uv};
+use super::{python_paths, python_pip, python_project, python_uv, python_workspace};
 use crate::check::{Checker, spanned_list};
 use crate::diag::{Code, Diagnostic, UNLOCKED_DEPENDENCIES};
 use crate::ir::{RunStep, Span, Step};
@@ -48,20 +48,7 @@ pub const LANGUAGE: LanguageDef = LanguageDef {
 
 /// Python's package managers, in detection preference.
 pub const MANAGERS: [Manager<Hooks>; 6] = [
-    Manager {
-        name: "uv",
-        lockfiles: &["uv.lock"],
-        manifests: &["pyproject.toml"],
-        optional: &[],
-        mounted: &[],
-        members: &[],
-        caches: &[UV_CACHE],
-        hooks: Hooks {
-            with_uv: python_uv::uv_sync,
-            with_pip: None,
-            after_source: None,
-        },
-    },
+    UV,
     Manager {
         name: "poetry",
         lockfiles: &["poetry.lock"],
@@ -128,6 +115,23 @@ pub const MANAGERS: [Manager<Hooks>; 6] = [
     PIP,
     PYPROJECT,
 ];
+
+/// uv: `uv.lock`, alone or a workspace's (`python_workspace.rs`: a member below it, local
+/// packages installed after the source).
+const UV: Manager<Hooks> = Manager {
+    name: "uv",
+    lockfiles: &["uv.lock"],
+    manifests: &["pyproject.toml"],
+    optional: &[],
+    mounted: &[],
+    members: &[],
+    caches: &[UV_CACHE],
+    hooks: Hooks {
+        with_uv: python_uv::uv_sync,
+        with_pip: None,
+        after_source: None,
+    },
+};
 
 /// pip: requirement files are the lock (a `requirements` key names them).
 const PIP: Manager<Hooks> = Manager {
@@ -212,19 +216,25 @@ impl Settings {
     pub fn probe_paths(&self, root: &str) -> Vec<String> {
         let mut paths = detect::probe_paths(&MANAGERS, &LANGUAGE, root);
         paths.extend(self.requirements.iter().cloned());
+        paths.extend(python_workspace::probe_paths(root));
         paths.sort();
         paths.dedup();
         paths
     }
 
     /// The requirement files pip would read (their options decide whether uv may install them,
-    /// and how: hashes), and pyproject.toml (whether it declares its dependencies statically).
+    /// and how: hashes), pyproject.toml (whether it declares its dependencies statically), and
+    /// the uv locks and workspaces (`python_workspace.rs`).
     pub fn read_paths(&self, root: &str) -> Vec<String> {
         if !self.requirements.is_empty() {
             return self.requirements.clone();
         }
         let files = PIP.lockfiles.iter().chain(&["pyproject.toml"]);
-        files.map(|file| in_root(root, file)).collect()
+        let mut paths: Vec<String> = files.map(|file| in_root(root, file)).collect();
+        paths.extend(python_workspace::read_paths(root));
+        paths.sort();
+        paths.dedup();
+        paths
     }
 }
 
@@ -236,6 +246,13 @@ fn find_manager(
     span: &Span,
 ) -> Result<Option<Found<Hooks>>, Diagnostic> {
     if settings.requirements.is_empty() || !input.install {
+        // A member of a uv workspace above, unless it has a lockfile of its own (its
+        // pyproject.toml alone would make it an unlocked project).
+        let locked = MANAGERS.iter().filter(|m| m.name != PYPROJECT.name);
+        let own_locks: Vec<&str> = locked.flat_map(|m| m.lockfiles.iter().copied()).collect();
+        if let Some(found) = python_workspace::member(&UV, &own_locks, input) {
+            return Ok(Some(found));
+        }
         return detect::detect(&MANAGERS, &LANGUAGE, input, span);
     }
     if let Some(file) = settings
@@ -303,6 +320,12 @@ pub fn expand(settings: &Settings, input: &Input) -> Result<Expansion, Diagnosti
         let text = input.probe.read(&in_root(input.root, "pyproject.toml"));
         python_project::declared(&found.files, text.as_deref())
     });
+    // uv: the packages of the project's own files, and the workspace member.
+    let locals = if found.manager.name == UV.name {
+        Some(python_workspace::locals(&found, input, &span)?)
+    } else {
+        None
+    };
     let install = Install {
         settings,
         version: input.version,
@@ -311,9 +334,20 @@ pub fn expand(settings: &Settings, input: &Input) -> Result<Expansion, Diagnosti
         uv,
         hashes: choice.hashes,
         deps_from_source: unlocked.as_ref().is_some_and(|u| u.from_source),
+        package: locals.as_ref().and_then(|l| l.package.as_deref()),
         span: span.clone(),
     };
     let venv = &settings.venv;
+    // What the install is keyed on: the manifests, and the directories requirements name.
+    let mut manifests = manifest_copies(input, &found.files, &span);
+    if found.manager.name == PIP.name {
+        manifests.extend(python_paths::copies(
+            &found.files,
+            input,
+            &span,
+            LANGUAGE.excludes,
+        )?);
+    }
     let mut steps = Vec::new();
     let pip_way = match choice.installer {
         Installer::Pip => found.manager.hooks.with_pip.as_ref(),
@@ -324,7 +358,7 @@ pub fn expand(settings: &Settings, input: &Input) -> Result<Expansion, Diagnosti
         && matches!(&settings.package, Some(p) if p.tool == PackageTool::Pex);
     if pex_alone {
         // pex resolves the requirements itself; installing them first would do it twice.
-        steps.extend(manifest_copies(input, &found.files, &span));
+        steps.extend(manifests);
     } else {
         if pip_way.is_some() {
             // Making a venv runs ensurepip: seconds a changed lock need not redo.
@@ -336,8 +370,12 @@ pub fn expand(settings: &Settings, input: &Input) -> Result<Expansion, Diagnosti
                 span.clone(),
             )));
         }
-        if !install.deps_from_source {
-            steps.extend(manifest_copies(input, &found.files, &span));
+        match &locals {
+            Some(l) if found.workspace.is_some() || !l.manifests.is_empty() => {
+                steps.push(python_workspace::manifest_copy(&found, l, input, &span));
+            }
+            _ if !install.deps_from_source => steps.extend(manifests),
+            _ => {}
         }
         let run = match pip_way {
             Some(way) => (way.install)(&install),
@@ -354,17 +392,26 @@ pub fn expand(settings: &Settings, input: &Input) -> Result<Expansion, Diagnosti
         });
     }
     let export = pip_way.map(|way| (way.export)(&install));
-    let after_source = found.manager.hooks.after_source;
+    let mut after_source: Vec<Step> = found
+        .manager
+        .hooks
+        .after_source
+        .map(|f| Step::Run(f(&install)))
+        .into_iter()
+        .collect();
+    if locals.as_ref().is_some_and(|l| l.after_source) {
+        // From the workspace's directory, where the install ran.
+        let mut run = python_uv::uv_project(&install);
+        run.cwd = Some(input.workdir.to_owned());
+        after_source.push(Step::Run(run));
+    }
     let mut warnings: Vec<Diagnostic> = choice.warning.into_iter().collect();
     if unlocked.is_some() && input.named != Some(found.manager.name) {
         warnings.push(unlocked_warning(&found.files, input));
     }
     Ok(Expansion {
         install: steps,
-        after_source: after_source
-            .map(|f| Step::Run(f(&install)))
-            .into_iter()
-            .collect(),
+        after_source,
         finish: package(settings, input, &uv, Some(export)),
         installed: if pex_alone {
             Vec::new()
@@ -381,6 +428,7 @@ pub fn expand(settings: &Settings, input: &Input) -> Result<Expansion, Diagnosti
                 Installer::Pip => ", installed by pip (kept)",
             }
         )),
+        workspace: found.workspace.clone(),
         warnings,
         ..Expansion::default()
     })

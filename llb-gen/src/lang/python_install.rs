@@ -48,6 +48,8 @@ pub struct Install<'a> {
     /// Whether the dependencies can only be known from the source (`setup.py`, dynamic
     /// `dependencies`): then they are installed with the project, after the source copy.
     pub deps_from_source: bool,
+    /// The uv workspace member installed (`--package`), when the project is one.
+    pub package: Option<&'a str>,
     /// Where the dependencies are declared.
     pub span: Span,
 }

@@ -1,6 +1,7 @@
 //! Installing with uv: a virtualenv without pip, setuptools or wheel, filled from uv's cache
 //! mount (an unchanged package is a copy out of it) with the exact locked set, and its bytecode
-//! compiled in the same step. uv.lock with `uv sync`; requirement files with `uv pip install`
+//! compiled in the same step. uv.lock with `uv sync` (then, after the source, the project's
+//! own packages: `python_workspace.rs`); requirement files with `uv pip install`
 //! (pip's resolution, and pip's hash checking when a file pins hashes); Poetry, pdm and Pipenv
 //! locks exported with their hashes by the tool itself, after its check that the lock is fresh,
 //! then `uv pip sync`ed; a project without a lockfile from its `pyproject.toml` (`uv pip install
@@ -54,14 +55,38 @@ fn venv(install: &Install) -> String {
     )
 }
 
-/// `uv sync` of uv.lock: the default groups but dev, not the project.
+/// ` --package NAME`, when the project is a member of a uv workspace.
+fn package_arg(install: &Install) -> String {
+    install
+        .package
+        .map_or(String::new(), |name| format!(" --package {}", quote(name)))
+}
+
+/// `uv sync` of uv.lock: the default groups but dev, without the packages of the project's
+/// own files (the project, workspace members, `path` sources: `project` installs them).
 pub fn uv_sync(install: &Install) -> RunStep {
+    let package = package_arg(install);
     let script = format!(
-        "{}{} sync --frozen --no-install-project --no-dev --no-editable --compile-bytecode",
+        "{}{} sync --frozen --no-install-local --no-dev --no-editable --compile-bytecode{package}",
         install.uv.ensure(),
         install.uv.bin()
     );
-    uv_step(install, "uv sync --frozen --no-dev".into(), script)
+    let display = format!("uv sync --frozen --no-install-local --no-dev{package}");
+    uv_step(install, display, script)
+        .with_env(&[("UV_PROJECT_ENVIRONMENT", &install.settings.venv)])
+}
+
+/// After the source copy, `uv sync` again: the packages of the project's own files, built
+/// and installed non-editable (their console scripts land in the virtualenv's `bin`).
+pub fn uv_project(install: &Install) -> RunStep {
+    let package = package_arg(install);
+    let script = format!(
+        "{}{} sync --frozen --no-dev --no-editable --compile-bytecode{package}",
+        install.uv.ensure(),
+        install.uv.bin()
+    );
+    let display = format!("uv sync --frozen --no-dev --no-editable{package}");
+    uv_step(install, display, script)
         .with_env(&[("UV_PROJECT_ENVIRONMENT", &install.settings.venv)])
 }
 

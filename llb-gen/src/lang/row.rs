@@ -124,6 +124,8 @@ pub struct Input<'a> {
     pub platform: &'a Platform,
     /// Answers whether context files exist, and reads the ones the language declared.
     pub probe: &'a dyn ContextProbe,
+    /// The stage's `env` as written (a language may give its install the tool's settings).
+    pub env: &'a [(String, String, Span)],
 }
 
 /// A language's steps for one stage, placed by `recipes` around the stage's own.

@@ -1,7 +1,7 @@
 //! Lowering a run step to an exec op: env from the image config, mounts from the plan.
 
 use super::{Built, Lowering};
-use crate::ir::{Mount, Network, RunStep, Sharing, StageFs, scan_script};
+use crate::ir::{Mount, Network, RunStep, Sharing, StageFs, scan_script, without_comments};
 use crate::llb::{Exec, ExecMount, OpMeta, SecretEnv, State};
 use crate::pb;
 
@@ -169,18 +169,6 @@ const SCAN_MOUNTS: &str = "/stagefile/scan";
 /// Where the merge of several scans finds each one's results.
 const PARTS: &str = "/stagefile/parts";
 
-/// Merges several scans' `/stagefile/needs` (mounted under [`PARTS`]) into one.
-const MERGE: &str = r#"set -eu
-out=/stagefile/needs
-mkdir -p "$out/root"
-for part in "$0"/*; do
-  for list in packages libs all; do cat "$part/$list" >>"$out/$list.parts"; done
-  [ ! -d "$part/root" ] || cp -a "$part/root/." "$out/root/"
-done
-for list in packages libs all; do sort -u "$out/$list.parts" >"$out/$list"; rm "$out/$list.parts"; done
-echo "runtime packages: $(tr '\n' ' ' <"$out/packages")"
-[ ! -s "$out/libs" ] || echo "runtime libraries copied: $(tr '\n' ' ' <"$out/libs")""#;
-
 impl Lowering<'_> {
     /// A filesystem holding, at `/stagefile/needs`, what the ELF files under `roots` of a
     /// stage (or the builder) need.
@@ -267,7 +255,8 @@ impl Lowering<'_> {
                 selector: "/stagefile/needs".into(),
             })
             .collect();
-        let args = vec!["/bin/sh".into(), "-c".into(), MERGE.into(), PARTS.into()];
+        let merge = without_comments(include_str!("../recipes/merge.sh"));
+        let args = vec!["/bin/sh".into(), "-c".into(), merge, PARTS.into()];
         let meta = OpMeta::named(format!(
             "[internal] the shared libraries {} need",
             roots.join(" ")

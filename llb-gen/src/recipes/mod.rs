@@ -173,6 +173,7 @@ fn expand_stage(
                     .collect(),
                 platform,
                 probe,
+                env: &stage.env,
             };
             lang::expand(&language.settings, &input).map_err(|d| vec![d])?
         }

@@ -126,6 +126,8 @@ fn service_source_change_reuses_the_dependency_layers() {
     for step in [
         "apt-get install build-essential libffi-dev libpq-dev",
         "pip install",
+        // The venv did not change: its scan is keyed on its content and stays cached.
+        "find the shared libraries /service/pack/venv needs",
         // The builder changed, but not what its results need: the image's steps stay cached.
         "provide the runtime libraries",
         "create user service",

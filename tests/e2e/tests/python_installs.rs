@@ -1,9 +1,12 @@
 //! Who installs a Python stage's dependencies, and what that leaves in the image: uv, into a
 //! virtualenv without pip, setuptools or wheel, with checked-hash bytecode that survives
-//! rewritten timestamps; pip when a requirement file needs it, said in the build output; and
-//! the locks Poetry, pdm and Pipenv refuse as stale, refused still.
+//! rewritten timestamps; pip when a requirement file needs it, said in the build output; the
+//! locks Poetry, pdm and Pipenv refuse as stale, refused still; and local paths in requirement
+//! files, installed from their directories or refused when outside the root.
 
-use stagefile_e2e::{Scratch, build, build_leftovers, fixture, root_sh, run_with, sh};
+use stagefile_e2e::{
+    Scratch, build, build_leftovers, cached_steps, fixture, root_sh, run_with, sh,
+};
 
 const SPEC: &str = "# syntax=stagefile:dev\n\
     [stage.app]\n\
@@ -157,4 +160,76 @@ fn stale_poetry_pdm_and_pipenv_locks_are_refused() {
     for log in [&poetry, &pdm, &pipenv] {
         assert!(!log.contains("Installed "), "{log}");
     }
+}
+
+/// A requirement file installing a local package by path: the package's directory is copied
+/// for the install (which stays keyed on it and the file, not on the rest of the source).
+const LOCAL_SPEC: &str = "# syntax=stagefile:dev\n\
+    [stage.app]\n\
+    python = \"3.11\"\n\
+    cmd = [\"python\", \"app.py\"]\n";
+
+const LOCAL_PYPROJECT: &str = "[project]\nname = \"greet\"\nversion = \"0.1.0\"\n\
+    [build-system]\nrequires = [\"hatchling\"]\nbuild-backend = \"hatchling.build\"\n";
+
+#[test]
+fn a_local_path_in_a_requirement_file_is_installed_and_the_source_edit_keeps_the_install() {
+    let dir = Scratch::with_files(
+        "python-req-local",
+        &[
+            ("Stagefile.toml", LOCAL_SPEC),
+            ("requirements.txt", "six==1.17.0\n-e ./libs/greet\n"),
+            ("libs/greet/pyproject.toml", LOCAL_PYPROJECT),
+            (
+                "libs/greet/src/greet/__init__.py",
+                "def greet():\n    return 'greet'\n",
+            ),
+            (
+                "app.py",
+                "import os, six, greet\nprint(greet.greet(), six.__version__, os.getuid())\n",
+            ),
+        ],
+    );
+    let tag = "stagefile-e2e/python-req-local";
+    build(&dir.path, tag, &[]).expect_ok();
+    assert_eq!(run_with(tag, &[], &[]).trim(), "greet 1.17.0 10001");
+
+    let app = dir.path.join("app.py");
+    let source = std::fs::read_to_string(&app).expect("app.py");
+    // New each run: an install keyed on this file could not be a cache hit of an earlier run.
+    let word = format!("edited{}", std::process::id());
+    let edited = source.replace("greet.greet(),", &format!("'{word}',"));
+    std::fs::write(&app, edited).expect("edit app.py");
+    let log = build(&dir.path, tag, &[]).expect_ok().log;
+    assert!(
+        cached_steps(&log)
+            .iter()
+            .any(|s| s.contains("uv pip install -r requirements.txt")),
+        "the install was not CACHED:\n{log}"
+    );
+    assert_eq!(
+        run_with(tag, &[], &[]).trim(),
+        format!("{word} 1.17.0 10001")
+    );
+}
+
+#[test]
+fn a_local_path_outside_the_root_is_an_error_naming_the_file() {
+    let spec = "# syntax=stagefile:dev\n[stage.app]\npython = \"3.11\"\nroot = \"app\"\ncmd = [\"python\"]\n";
+    let dir = Scratch::with_files(
+        "python-req-outside",
+        &[
+            ("Stagefile.toml", spec),
+            ("app/requirements.txt", "-e ../shared\n"),
+            ("shared/pyproject.toml", LOCAL_PYPROJECT),
+        ],
+    );
+    let log = build(&dir.path, "stagefile-e2e/python-req-outside", &[])
+        .expect_failure()
+        .log;
+    assert!(
+        log.contains("`app/requirements.txt` installs `../shared`, outside `app`"),
+        "{log}"
+    );
+    assert!(log.contains(">>> python = \"3.11\""), "{log}");
 }

@@ -1,0 +1,5 @@
+"""A workspace member the `api` member depends on."""
+
+
+def hello(name):
+    return f"hello {name}"
