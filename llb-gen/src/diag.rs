@@ -177,6 +177,7 @@ codes! {
     InstallerMismatch: "`installer` names a tool that cannot install the project's lockfile.",
     InvalidUser: "`user` is empty, or the user to create has an invalid name, id or home.",
     LimitExceeded: "The spec, its expanded values or the build it describes exceed a size limit.",
+    Unsupported: "The project is set up in a way Stagefile cannot build into a working image yet (Yarn's Plug'n'Play).",
     Internal: "Stagefile failed at something that should not fail: please report it.",
 }
 

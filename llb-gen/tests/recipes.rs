@@ -216,7 +216,13 @@ fn node_detection_prefers_pnpm_then_yarn_then_npm() {
     assert!(ids(cache_mounts(&pnpm)).contains(&"stagefile-pnpm".to_owned()));
     let c = compile(NODE, &["package.json", "yarn.lock", "package-lock.json"]);
     exec_running(&c.definition, "yarn install --frozen-lockfile");
-    let c = compile(NODE, &["package.json", "yarn.lock", ".yarnrc.yml"]);
+    // Yarn 2+ (`.yarnrc.yml`) installing into node_modules (Plug'n'Play is refused).
+    let files = ["package.json", "yarn.lock", ".yarnrc.yml"].map(str::to_owned);
+    let probe = KnownPaths::new(files).with_texts([(
+        ".yarnrc.yml".to_owned(),
+        "nodeLinker: node-modules\n".to_owned(),
+    )]);
+    let c = compile_text(NODE, &probe, CompileOptions::default());
     exec_running(&c.definition, "yarn install --immutable");
     let c = compile(NODE, &["package.json", "package-lock.json", ".npmrc"]);
     let npm = exec_running(&c.definition, "npm ci");
@@ -429,15 +435,25 @@ fn pnpm_and_yarn_stages_run_their_own_steps_with_corepack() {
         "{NODE}run = [\"pnpm run build\", {{ cmd = \"pnpm test\", cache = [{{ target = \"/root/.cache/node/corepack\", id = \"mine\" }}] }}]\n"
     );
     let c = compile(&spec, &["package.json", "pnpm-lock.yaml"]).definition;
-    assert!(command(&exec_running(&c, "pnpm install")).starts_with("corepack enable pnpm && "));
+    let install = command(&exec_running(&c, "pnpm install"));
+    assert!(
+        install.starts_with("if command -v corepack >/dev/null 2>&1; then corepack enable pnpm;"),
+        "{install}"
+    );
     let build = exec_running(&c, "pnpm run build");
-    assert_eq!(ids(cache_mounts(&build)), ["stagefile-corepack"]);
+    assert_eq!(
+        ids(cache_mounts(&build)),
+        ["stagefile-node-tools", "stagefile-corepack"]
+    );
     assert!(build.meta.as_ref().is_some_and(|m| {
         m.env
             .contains(&"COREPACK_ENABLE_DOWNLOAD_PROMPT=0".to_owned())
     }));
     // A step's own mount at the same target wins.
-    assert_eq!(ids(cache_mounts(&exec_running(&c, "pnpm test"))), ["mine"]);
+    assert_eq!(
+        ids(cache_mounts(&exec_running(&c, "pnpm test"))),
+        ["stagefile-node-tools", "mine"]
+    );
     // npm stages' steps get nothing extra.
     let npm = format!("{NODE}run = [\"npm run build\"]\n");
     let c = compile(&npm, &["package.json", "package-lock.json"]).definition;

