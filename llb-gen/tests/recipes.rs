@@ -429,13 +429,22 @@ fn pnpm_and_yarn_stages_run_their_own_steps_with_corepack() {
         "{NODE}run = [\"pnpm run build\", {{ cmd = \"pnpm test\", cache = [{{ target = \"/root/.cache/node/corepack\", id = \"mine\" }}] }}]\n"
     );
     let c = compile(&spec, &["package.json", "pnpm-lock.yaml"]).definition;
-    assert!(command(&exec_running(&c, "pnpm install")).starts_with("corepack enable pnpm && "));
+    assert!(command(&exec_running(&c, "pnpm install")).contains(" && corepack enable pnpm && "));
     let build = exec_running(&c, "pnpm run build");
     assert_eq!(ids(cache_mounts(&build)), ["stagefile-corepack"]);
-    assert!(build.meta.as_ref().is_some_and(|m| {
-        m.env
-            .contains(&"COREPACK_ENABLE_DOWNLOAD_PROMPT=0".to_owned())
-    }));
+    // Without a `packageManager` pin, corepack's own default release, not the registry's latest.
+    for var in [
+        "COREPACK_ENABLE_DOWNLOAD_PROMPT=0",
+        "COREPACK_DEFAULT_TO_LATEST=0",
+    ] {
+        assert!(
+            build
+                .meta
+                .as_ref()
+                .is_some_and(|m| m.env.contains(&var.to_owned())),
+            "{var}"
+        );
+    }
     // A step's own mount at the same target wins.
     assert_eq!(ids(cache_mounts(&exec_running(&c, "pnpm test"))), ["mine"]);
     // npm stages' steps get nothing extra.

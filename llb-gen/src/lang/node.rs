@@ -40,6 +40,19 @@ const COREPACK_CACHE: Cache = Cache {
     id: "stagefile-corepack",
 };
 
+/// What every corepack command gets: no prompt before a download, and, when `package.json`
+/// names no `packageManager`, the release this corepack ships as its default instead of the
+/// registry's latest (a new major could change the install; the same base builds the same).
+const COREPACK_ENV: &[(&str, &str)] = &[
+    ("COREPACK_ENABLE_DOWNLOAD_PROMPT", "0"),
+    ("COREPACK_DEFAULT_TO_LATEST", "0"),
+];
+
+/// Before `corepack enable`: forgets the "last known good" releases an earlier build (or a
+/// frontend without `COREPACK_DEFAULT_TO_LATEST=0`) left in the shared cache mount, which
+/// corepack would otherwise prefer to its own default.
+const FORGET_LATEST: &str = "rm -f /root/.cache/node/corepack/lastKnownGood.json && ";
+
 /// npm's download cache (npm also fetches Bun).
 const NPM_CACHE: Cache = Cache::shared("/root/.npm", "stagefile-npm");
 
@@ -148,9 +161,9 @@ fn pnpm_install(install: &Install) -> RunStep {
     install
         .recipe(
             "pnpm install --frozen-lockfile",
-            "corepack enable pnpm && pnpm install --frozen-lockfile --store-dir /root/.cache/pnpm-store",
+            &format!("{FORGET_LATEST}corepack enable pnpm && pnpm install --frozen-lockfile --store-dir /root/.cache/pnpm-store"),
         )
-        .with_env(&[("COREPACK_ENABLE_DOWNLOAD_PROMPT", "0")])
+        .with_env(COREPACK_ENV)
 }
 
 fn yarn_install(install: &Install) -> RunStep {
@@ -160,18 +173,18 @@ fn yarn_install(install: &Install) -> RunStep {
     let (display, script) = if berry {
         (
             "yarn install --immutable",
-            "corepack enable yarn && yarn install --immutable",
+            format!("{FORGET_LATEST}corepack enable yarn && yarn install --immutable"),
         )
     } else {
         (
             "yarn install --frozen-lockfile",
-            "corepack enable yarn && yarn install --frozen-lockfile",
+            format!("{FORGET_LATEST}corepack enable yarn && yarn install --frozen-lockfile"),
         )
     };
-    install.recipe(display, script).with_env(&[
-        ("COREPACK_ENABLE_DOWNLOAD_PROMPT", "0"),
-        ("YARN_CACHE_FOLDER", "/root/.cache/yarn"),
-    ])
+    install
+        .recipe(display, &script)
+        .with_env(COREPACK_ENV)
+        .with_env(&[("YARN_CACHE_FOLDER", "/root/.cache/yarn")])
 }
 
 fn npm_install(install: &Install) -> RunStep {
@@ -188,10 +201,8 @@ fn npm_prune(install: &Install) -> RunStep {
 fn pnpm_prune(install: &Install) -> RunStep {
     install
         .recipe("pnpm prune --prod", "pnpm prune --prod")
-        .with_env(&[
-            ("COREPACK_ENABLE_DOWNLOAD_PROMPT", "0"),
-            ("npm_config_store_dir", "/root/.cache/pnpm-store"),
-        ])
+        .with_env(COREPACK_ENV)
+        .with_env(&[("npm_config_store_dir", "/root/.cache/pnpm-store")])
 }
 
 /// Yarn 1 installs again without them; Yarn 2+ (`.yarnrc.yml`) focuses its workspaces.
@@ -204,10 +215,8 @@ fn yarn_prune(install: &Install) -> RunStep {
     };
     install
         .recipe("yarn: production dependencies only", script)
-        .with_env(&[
-            ("COREPACK_ENABLE_DOWNLOAD_PROMPT", "0"),
-            ("YARN_CACHE_FOLDER", "/root/.cache/yarn"),
-        ])
+        .with_env(COREPACK_ENV)
+        .with_env(&[("YARN_CACHE_FOLDER", "/root/.cache/yarn")])
 }
 
 /// Bun leaves installed development dependencies in place: install again without them (from
@@ -250,9 +259,31 @@ fn bun_tools() -> RunTools {
 fn corepack_tools() -> RunTools {
     RunTools {
         mounts: vec![COREPACK_CACHE.mount()],
-        env: vec![("COREPACK_ENABLE_DOWNLOAD_PROMPT".into(), "0".into())],
+        env: COREPACK_ENV
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
         path: Vec::new(),
     }
+}
+
+/// One recipe step that runs `first`, then `second`: the second's script, env and mounts added.
+fn then(mut first: RunStep, second: RunStep) -> RunStep {
+    first.display = format!("{}, then {}", first.display, second.display);
+    if let (Some(a), Some(b)) = (first.args.last_mut(), second.args.last()) {
+        *a = format!("{a} && {b}");
+    }
+    for (key, value) in second.env {
+        if !first.env.iter().any(|(k, _)| *k == key) {
+            first.env.push((key, value));
+        }
+    }
+    for mount in second.mounts {
+        if !first.mounts.contains(&mount) {
+            first.mounts.push(mount);
+        }
+    }
+    first
 }
 
 fn no_tools() -> RunTools {
@@ -273,15 +304,21 @@ pub fn expand(input: &Input) -> Result<Expansion, Diagnostic> {
         Some(copy) => vec![copy],
         None => manifest_copies(input, &found.files, &span),
     };
-    steps.push(Step::Run((found.manager.hooks.install)(&install)));
+    let mut step = (found.manager.hooks.install)(&install);
     // Development dependencies serve the build; an image that gets the modules does not.
     let mut finish = Vec::new();
-    if !input.runs.is_empty() && input.ships_dependencies {
-        // In the workspace's directory, where the install ran (the build ran in the member's).
+    if input.ships_dependencies {
         let mut prune = (found.manager.hooks.prune)(&install);
-        prune.cwd = Some(input.workdir.to_owned());
-        finish.push(Step::Run(prune));
+        if input.runs.is_empty() {
+            // Nothing builds: the install's own layer never holds them.
+            step = then(step, prune);
+        } else {
+            // In the workspace's directory, where the install ran (the build ran in the member's).
+            prune.cwd = Some(input.workdir.to_owned());
+            finish.push(Step::Run(prune));
+        }
     }
+    steps.push(Step::Run(step));
     Ok(Expansion {
         install: steps,
         run_tools: (found.manager.hooks.run_tools)(),
