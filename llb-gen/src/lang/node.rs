@@ -219,11 +219,20 @@ fn yarn_prune(install: &Install) -> RunStep {
         .with_env(&[("YARN_CACHE_FOLDER", "/root/.cache/yarn")])
 }
 
+/// Drops the root package's `scripts` from `package.json`, kept aside in [`PACKAGE_KEPT`].
+const DROP_SCRIPTS: &str = r#"node -e 'const fs=require("fs"),p=JSON.parse(fs.readFileSync("package.json","utf8"));delete p.scripts;fs.writeFileSync("package.json",JSON.stringify(p))'"#;
+
+/// Where Bun's prune keeps the project's own `package.json` while it reinstalls.
+const PACKAGE_KEPT: &str = "/tmp/stagefile-package.json";
+
 /// Bun leaves installed development dependencies in place: install again without them (from
-/// its cache mount, no download).
+/// its cache mount, no download). A reinstall would run the project's own lifecycle scripts
+/// (`prepare: husky`), whose tools are development dependencies it just left out; npm's and
+/// pnpm's prunes do not run them, so neither does this one: `package.json` without its
+/// `scripts` for the reinstall, then restored as it was.
 fn bun_prune(install: &Install) -> RunStep {
     let script = format!(
-        "rm -rf node_modules && {}/bun install --production --frozen-lockfile --backend=copyfile",
+        "rm -rf node_modules && cp package.json {PACKAGE_KEPT} && {DROP_SCRIPTS} && {{ {}/bun install --production --frozen-lockfile --backend=copyfile; s=$?; mv {PACKAGE_KEPT} package.json; exit $s; }}",
         tools::bun_bin_dir()
     );
     let mut step = install.recipe("bun install --production", &script);

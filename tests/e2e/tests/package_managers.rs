@@ -204,3 +204,22 @@ fn pnpm_without_a_pin_is_corepacks_default_release() {
     assert!(!default.trim().is_empty());
     assert_eq!(sh(&built.tag, "cat pnpm-version").trim(), default.trim());
 }
+
+/// A Bun project whose own `prepare` script needs a development dependency (EVE-KILL/edk's
+/// `prepare: husky`): the build installs with it; the production reinstall that prunes the
+/// modules does not run the project's scripts, so it does not fail on the missing tool.
+#[test]
+fn bun_prune_does_not_run_the_projects_own_scripts() {
+    let built = build(
+        &fixture("node-bun-prepare"),
+        "stagefile-e2e/node-bun-prepare",
+        &[],
+    )
+    .expect_ok();
+    assert!(
+        built.log.contains("bun install --production"),
+        "{}",
+        built.log
+    );
+    check_node_cli(&built.tag, "/root/.cache /app/src");
+}
