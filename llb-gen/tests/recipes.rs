@@ -437,7 +437,9 @@ fn pnpm_and_yarn_stages_run_their_own_steps_with_corepack() {
     let c = compile(&spec, &["package.json", "pnpm-lock.yaml"]).definition;
     let install = command(&exec_running(&c, "pnpm install"));
     assert!(
-        install.starts_with("if command -v corepack >/dev/null 2>&1; then corepack enable pnpm;"),
+        install.starts_with(
+            "rm -f /root/.cache/node/corepack/lastKnownGood.json && if command -v corepack >/dev/null 2>&1; then corepack enable pnpm;"
+        ),
         "{install}"
     );
     let build = exec_running(&c, "pnpm run build");
@@ -445,10 +447,19 @@ fn pnpm_and_yarn_stages_run_their_own_steps_with_corepack() {
         ids(cache_mounts(&build)),
         ["stagefile-node-tools", "stagefile-corepack"]
     );
-    assert!(build.meta.as_ref().is_some_and(|m| {
-        m.env
-            .contains(&"COREPACK_ENABLE_DOWNLOAD_PROMPT=0".to_owned())
-    }));
+    // Without a `packageManager` pin, corepack's own default release, not the registry's latest.
+    for var in [
+        "COREPACK_ENABLE_DOWNLOAD_PROMPT=0",
+        "COREPACK_DEFAULT_TO_LATEST=0",
+    ] {
+        assert!(
+            build
+                .meta
+                .as_ref()
+                .is_some_and(|m| m.env.contains(&var.to_owned())),
+            "{var}"
+        );
+    }
     // A step's own mount at the same target wins.
     assert_eq!(
         ids(cache_mounts(&exec_running(&c, "pnpm test"))),

@@ -151,7 +151,7 @@ fn with_corepack(mut step: RunStep) -> RunStep {
     step.mounts.push(tools::node_tools_cache());
     step.mounts.push(NPM_CACHE.mount());
     step.path.push(tools::corepack_bin_dir());
-    step.with_env(&[("COREPACK_ENABLE_DOWNLOAD_PROMPT", "0")])
+    step.with_env(tools::COREPACK_ENV)
 }
 
 fn pnpm_install(install: &Install) -> RunStep {
@@ -207,11 +207,20 @@ fn yarn_prune(install: &Install) -> RunStep {
     )
 }
 
+/// Drops the root package's `scripts` from `package.json`, kept aside in [`PACKAGE_KEPT`].
+const DROP_SCRIPTS: &str = r#"node -e 'const fs=require("fs"),p=JSON.parse(fs.readFileSync("package.json","utf8"));delete p.scripts;fs.writeFileSync("package.json",JSON.stringify(p))'"#;
+
+/// Where Bun's prune keeps the project's own `package.json` while it reinstalls.
+const PACKAGE_KEPT: &str = "/tmp/stagefile-package.json";
+
 /// Bun leaves installed development dependencies in place: install again without them (from
-/// its cache mount, no download).
+/// its cache mount, no download). A reinstall would run the project's own lifecycle scripts
+/// (`prepare: husky`), whose tools are development dependencies it just left out; npm's and
+/// pnpm's prunes do not run them, so neither does this one: `package.json` without its
+/// `scripts` for the reinstall, then restored as it was.
 fn bun_prune(install: &Install) -> RunStep {
     let script = format!(
-        "rm -rf node_modules && {}/bun install --production --frozen-lockfile --backend=copyfile",
+        "rm -rf node_modules && cp package.json {PACKAGE_KEPT} && {DROP_SCRIPTS} && {{ {}/bun install --production --frozen-lockfile --backend=copyfile; s=$?; mv {PACKAGE_KEPT} package.json; exit $s; }}",
         tools::bun_bin_dir()
     );
     let mut step = install.recipe("bun install --production", &script);
@@ -247,7 +256,10 @@ fn bun_tools(_: &Install) -> RunTools {
 fn pnpm_tools(_: &Install) -> RunTools {
     RunTools {
         mounts: vec![COREPACK_CACHE.mount(), tools::node_tools_cache()],
-        env: vec![("COREPACK_ENABLE_DOWNLOAD_PROMPT".into(), "0".into())],
+        env: tools::COREPACK_ENV
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
         path: vec![tools::corepack_bin_dir()],
     }
 }
@@ -255,6 +267,25 @@ fn pnpm_tools(_: &Install) -> RunTools {
 /// For Yarn: the `yarn` the install used (corepack's, or the committed release).
 fn yarn_tools(install: &Install) -> RunTools {
     install.yarn.run_tools(install.input.workdir, install.dir)
+}
+
+/// One recipe step that runs `first`, then `second`: the second's script, env and mounts added.
+fn then(mut first: RunStep, second: RunStep) -> RunStep {
+    first.display = format!("{}, then {}", first.display, second.display);
+    if let (Some(a), Some(b)) = (first.args.last_mut(), second.args.last()) {
+        *a = format!("{a} && {b}");
+    }
+    for (key, value) in second.env {
+        if !first.env.iter().any(|(k, _)| *k == key) {
+            first.env.push((key, value));
+        }
+    }
+    for mount in second.mounts {
+        if !first.mounts.contains(&mount) {
+            first.mounts.push(mount);
+        }
+    }
+    first
 }
 
 fn no_tools(_: &Install) -> RunTools {
@@ -288,15 +319,21 @@ pub fn expand(input: &Input) -> Result<Expansion, Diagnostic> {
         Some(copy) => vec![copy],
         None => manifest_copies(input, &found.files, &span),
     };
-    steps.push(Step::Run((found.manager.hooks.install)(&install)));
+    let mut step = (found.manager.hooks.install)(&install);
     // Development dependencies serve the build; an image that gets the modules does not.
     let mut finish = Vec::new();
-    if !input.runs.is_empty() && input.ships_dependencies {
-        // In the workspace's directory, where the install ran (the build ran in the member's).
+    if input.ships_dependencies {
         let mut prune = (found.manager.hooks.prune)(&install);
-        prune.cwd = Some(input.workdir.to_owned());
-        finish.push(Step::Run(prune));
+        if input.runs.is_empty() {
+            // Nothing builds: the install's own layer never holds them.
+            step = then(step, prune);
+        } else {
+            // In the workspace's directory, where the install ran (the build ran in the member's).
+            prune.cwd = Some(input.workdir.to_owned());
+            finish.push(Step::Run(prune));
+        }
     }
+    steps.push(Step::Run(step));
     Ok(Expansion {
         install: steps,
         run_tools: (found.manager.hooks.run_tools)(&install),

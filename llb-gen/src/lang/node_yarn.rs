@@ -218,7 +218,7 @@ impl Yarn {
     /// the cache mount (Yarn 4 ignores `YARN_CACHE_FOLDER` while its global cache is on), or
     /// come from the project's offline cache, mounted where Yarn looks for it.
     pub fn env(&self) -> Vec<(String, String)> {
-        let mut env: Vec<(&str, &str)> = vec![("COREPACK_ENABLE_DOWNLOAD_PROMPT", "0")];
+        let mut env: Vec<(&str, &str)> = tools::COREPACK_ENV.to_vec();
         match self {
             Yarn::Classic => env.push(("YARN_CACHE_FOLDER", YARN_CACHE.target)),
             Yarn::Berry { offline, .. } => env.extend([

@@ -235,6 +235,14 @@ pub const COREPACK_CACHE: Cache = Cache::shared("/root/.cache/node/corepack", "s
 /// npm's download cache (npm also fetches Bun and the pinned corepack).
 pub const NPM_CACHE: Cache = Cache::shared("/root/.npm", "stagefile-npm");
 
+/// What every corepack command gets: no prompt before a download, and, when `package.json`
+/// names no `packageManager`, the release this corepack ships as its default instead of the
+/// registry's latest (a new major could change the install; the same base builds the same).
+pub const COREPACK_ENV: &[(&str, &str)] = &[
+    ("COREPACK_ENABLE_DOWNLOAD_PROMPT", "0"),
+    ("COREPACK_DEFAULT_TO_LATEST", "0"),
+];
+
 /// The corepack release fetched from npm for images that ship none (Node 25 and later). 0.34
 /// is the last line whose `engines` include Node 25.
 pub const COREPACK_VERSION: &str = "0.34.6";
@@ -248,11 +256,13 @@ pub fn corepack_bin_dir() -> String {
 /// enable`, as the official images up to Node 24 allow), else the pinned corepack installed with
 /// npm into the tools cache unless it is there, its shims in [`corepack_bin_dir`] (which the
 /// step puts on `PATH`). Either way corepack fetches the release `packageManager` pins into its
-/// cache mount. Ends with `&& `.
+/// cache mount. First it forgets the "last known good" releases an earlier build left in the
+/// shared cache mount, which corepack would otherwise prefer to its own default. Ends with `&& `.
 pub fn ensure_corepack(manager: &str) -> String {
     let dir = format!("{TOOLS}/corepack@{COREPACK_VERSION}");
     let js = format!("{dir}/node_modules/corepack/dist/corepack.js");
+    let cache = COREPACK_CACHE.target;
     format!(
-        "if command -v corepack >/dev/null 2>&1; then corepack enable {manager}; else {{ [ -f {js} ] || {{ rm -rf {dir} && npm install --prefix {dir} --no-save --no-audit --no-fund --no-update-notifier --loglevel=error corepack@{COREPACK_VERSION}; }}; }} && mkdir -p {dir}/bin && node {js} enable --install-directory {dir}/bin {manager}; fi && "
+        "rm -f {cache}/lastKnownGood.json && if command -v corepack >/dev/null 2>&1; then corepack enable {manager}; else {{ [ -f {js} ] || {{ rm -rf {dir} && npm install --prefix {dir} --no-save --no-audit --no-fund --no-update-notifier --loglevel=error corepack@{COREPACK_VERSION}; }}; }} && mkdir -p {dir}/bin && node {js} enable --install-directory {dir}/bin {manager}; fi && "
     )
 }

@@ -22,6 +22,8 @@ pub struct CopyOptions {
     pub include: Vec<String>,
     /// Skip these patterns.
     pub exclude: Vec<String>,
+    /// When `src` is a symlink, copy what it points to (as a Dockerfile `COPY` does).
+    pub follow_symlink: bool,
 }
 
 /// One action of a file op.
@@ -144,7 +146,7 @@ impl State {
                         dest,
                         owner,
                         mode: options.mode.map_or(-1, |m| m as i32),
-                        follow_symlink: true,
+                        follow_symlink: options.follow_symlink,
                         dir_copy_contents: options.dir_contents,
                         create_dest_path: true,
                         allow_wildcard: options.allow_wildcard,

@@ -117,14 +117,21 @@ impl Lowering<'_> {
         };
         self.copy_pairs(copy, &workdir)
             .into_iter()
-            .map(|(src, dest)| FileAction::Copy {
-                from: from.clone(),
-                src: match copy.from {
+            .map(|(src, dest)| {
+                let src = match copy.from {
                     CopyFrom::Context => context_path(&src),
                     _ => src,
-                },
-                dest,
+                };
+                (src, dest)
+            })
+            .map(|(src, dest)| FileAction::Copy {
+                from: from.clone(),
                 options: CopyOptions {
+                    // A root is no symlink. With patterns, following links makes BuildKit
+                    // resolve every link below it while checksumming, and a link that loops
+                    // (`x -> ../x` at the top) fails the copy ("too many links") where
+                    // `COPY . .` copies it.
+                    follow_symlink: src != "/",
                     owner,
                     owner_names: owner_names.clone(),
                     mode: copy.mode,
@@ -133,6 +140,8 @@ impl Lowering<'_> {
                     include: copy.include.clone(),
                     exclude: copy.exclude.clone(),
                 },
+                src,
+                dest,
             })
             .collect()
     }

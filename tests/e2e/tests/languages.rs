@@ -77,3 +77,22 @@ fn python_app_with_node_assets_has_no_node_in_the_runtime() {
     assert_eq!(leftovers.trim(), "", "the runtime must not hold Node");
     assert_eq!(run(&image, &["id", "-u"]).trim(), "10001");
 }
+
+/// A project holding a symlink that loops inside the build context (`loop -> ../loop`): the
+/// source copy, which always carries exclude patterns, copies the link as a link, as `COPY . .`
+/// does, rather than following it until BuildKit gives up with "too many links".
+#[test]
+fn a_symlink_that_loops_is_copied_as_a_link() {
+    let image = build(
+        &fixture("node-symlink-loop"),
+        "stagefile-e2e/node-symlink-loop",
+        &[],
+    )
+    .expect_ok()
+    .tag;
+    assert_eq!(
+        run(&image, &[]).trim(),
+        "numbers: 1,2 (of 3 args), uid 10001"
+    );
+    assert_eq!(sh(&image, "readlink /app/loop").trim(), "../loop");
+}

@@ -188,3 +188,73 @@ fn a_pnpm_workspace_member_builds_with_the_workspace_lockfile() {
         "numbers: 1,2 (of 3 args), uid 10001"
     );
 }
+
+/// A server without a build step (no `run` steps in the target, as haste-server): the image
+/// gets the production dependencies only, with each manager (npm from its fixture; pnpm, Yarn
+/// and Bun from theirs with the same spec).
+#[test]
+fn a_target_without_build_steps_gets_production_dependencies_only() {
+    let spec = fixture("node-no-build").join("Stagefile.toml");
+    for name in ["node-no-build", "node-pnpm", "node-yarn", "node-bun"] {
+        let dir = Scratch::copy_of(&fixture(name), &format!("{name}-no-build"));
+        std::fs::copy(&spec, dir.path.join("Stagefile.toml")).expect("cp Stagefile.toml");
+        let built = build(&dir.path, &format!("stagefile-e2e/{name}-no-build"), &[]).expect_ok();
+        assert!(
+            built.log.contains(", then "),
+            "{name}: no prune\n{}",
+            built.log
+        );
+        assert_eq!(
+            run(&built.tag, &[]).trim(),
+            "numbers: 1,2 (of 3 args), uid 10001",
+            "{name}"
+        );
+        let modules = root_sh(
+            &built.tag,
+            "ls -d /app/node_modules/is-number /app/node_modules/left-pad 2>/dev/null; true",
+        );
+        assert_eq!(modules.trim(), "/app/node_modules/is-number", "{name}");
+    }
+}
+
+/// A pnpm project whose package.json names no `packageManager` is installed by the release
+/// corepack itself defaults to (what `COREPACK_DEFAULT_TO_LATEST=0 corepack pnpm` runs on the
+/// same base), not the registry's newest, whose new major may refuse the project.
+#[test]
+fn pnpm_without_a_pin_is_corepacks_default_release() {
+    let built = build(
+        &fixture("node-pnpm-unpinned"),
+        "stagefile-e2e/node-pnpm-unpinned",
+        &[],
+    )
+    .expect_ok();
+    assert_eq!(
+        run(&built.tag, &[]).trim(),
+        "numbers: 1,2 (of 3 args), uid 10001"
+    );
+    let default = root_sh(
+        "node:20-slim",
+        "COREPACK_ENABLE_DOWNLOAD_PROMPT=0 COREPACK_DEFAULT_TO_LATEST=0 corepack pnpm --version",
+    );
+    assert!(!default.trim().is_empty());
+    assert_eq!(sh(&built.tag, "cat pnpm-version").trim(), default.trim());
+}
+
+/// A Bun project whose own `prepare` script needs a development dependency (EVE-KILL/edk's
+/// `prepare: husky`): the build installs with it; the production reinstall that prunes the
+/// modules does not run the project's scripts, so it does not fail on the missing tool.
+#[test]
+fn bun_prune_does_not_run_the_projects_own_scripts() {
+    let built = build(
+        &fixture("node-bun-prepare"),
+        "stagefile-e2e/node-bun-prepare",
+        &[],
+    )
+    .expect_ok();
+    assert!(
+        built.log.contains("bun install --production"),
+        "{}",
+        built.log
+    );
+    check_node_cli(&built.tag, "/root/.cache /app/src");
+}
