@@ -18,4 +18,5 @@ pub use build::build;
 pub use outline::{ArgInfo, Outline, TargetInfo};
 pub use types::{
     ArgPlan, Base, Carry, ImageSettings, LanguagePlan, Plan, RunPlan, StagePlan, UserSetting,
+    under,
 };
