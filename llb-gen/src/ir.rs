@@ -31,7 +31,8 @@ pub struct FileCopy {
     pub from: CopyFrom,
     /// Paths in the source; empty for "the stage's outputs".
     pub src: Vec<String>,
-    /// Destination (absolute).
+    /// Destination: absolute in steps; in a stage's plan, a relative one is placed by recipes
+    /// under the directory the stage works in ([`crate::plan::under`]).
     pub dest: String,
     /// Only these patterns.
     pub include: Vec<String>,

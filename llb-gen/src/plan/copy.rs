@@ -42,10 +42,12 @@ fn copy_from(checker: &mut Checker, from: &Spanned<String>) -> CopyFrom {
     }
 }
 
+/// A `copy` entry, validated. Its `dest` stays as written when relative (`""` when it copies a
+/// stage's outputs without one): the directory it is under, the workdir or a workspace member's
+/// directory there, is known only to recipes ([`super::under`]).
 pub(super) fn copy_plan(
     checker: &mut Checker,
     copy: &Spanned<spec::CopyTable>,
-    workdir: Option<&str>,
     user: &UserSetting,
 ) -> FileCopy {
     let c = copy.get_ref();
@@ -89,12 +91,8 @@ pub(super) fn copy_plan(
         _ => {}
     }
     let dest = match dest {
-        Some(d) if d.starts_with('/') => d,
-        Some(d) => match workdir {
-            Some(w) => format!("{}/{}", w.trim_end_matches('/'), d.trim_start_matches("./")),
-            None => format!("/{}", d.trim_start_matches("./")),
-        },
-        None if src.is_empty() => workdir.unwrap_or("/").to_owned(),
+        Some(d) => d,
+        None if src.is_empty() => String::new(),
         None => {
             checker.error(
                 Diagnostic::error(

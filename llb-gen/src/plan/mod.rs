@@ -17,5 +17,5 @@ mod user;
 pub use build::build;
 pub use outline::{ArgInfo, Outline, TargetInfo};
 pub use types::{
-    ArgPlan, Base, Carry, ImageSettings, LanguagePlan, Plan, RunPlan, StagePlan, UserSetting,
+    ArgPlan, Base, Carry, ImageSettings, LanguagePlan, Plan, RunPlan, StagePlan, UserSetting, under,
 };

@@ -39,7 +39,7 @@ pub(super) fn build(
     let copies: Vec<FileCopy> = stage
         .copy
         .iter()
-        .map(|copy| copy::copy_plan(checker, copy, workdir.as_deref(), &user))
+        .map(|copy| copy::copy_plan(checker, copy, &user))
         .collect();
     let runs: Vec<RunPlan> = stage
         .run
@@ -63,12 +63,7 @@ pub(super) fn build(
     let writable = stage
         .writable
         .iter()
-        .map(|path| {
-            (
-                writable_path(checker, path, workdir.as_deref()),
-                path.span(),
-            )
-        })
+        .map(|path| (writable_path(checker, path), path.span()))
         .collect();
     let outputs = stage
         .outputs
@@ -136,8 +131,9 @@ fn list_span(items: &[Spanned<String>]) -> Option<Span> {
     Some(first.start..last.end)
 }
 
-/// A path the app may write, absolute (relative ones are under the workdir).
-fn writable_path(checker: &mut Checker, value: &Spanned<String>, workdir: Option<&str>) -> String {
+/// A path the app may write, normalized: absolute, or relative to the directory the stage works
+/// in (recipes place it there, [`super::under`]).
+fn writable_path(checker: &mut Checker, value: &Spanned<String>) -> String {
     let text = checker.value(value);
     let trimmed = text.trim_start_matches("./").trim_end_matches('/');
     if trimmed.is_empty() || trimmed == "/" || trimmed.split('/').any(|part| part == "..") {
@@ -152,11 +148,7 @@ fn writable_path(checker: &mut Checker, value: &Spanned<String>, workdir: Option
             ),
         );
     }
-    if trimmed.starts_with('/') {
-        trimmed.to_owned()
-    } else {
-        format!("{}/{trimmed}", workdir.unwrap_or("").trim_end_matches('/'))
-    }
+    trimmed.to_owned()
 }
 
 /// `runtime`: the span of `"minimal"`, or `None` for the base image.

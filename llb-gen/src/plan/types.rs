@@ -77,17 +77,20 @@ pub struct StagePlan {
     pub carried: Vec<Carry>,
     /// `runtime = "minimal"`: the image is assembled from the builder on an empty filesystem.
     pub minimal: Option<Span>,
-    /// Absolute paths the image's user may write, with where they were asked for.
+    /// Paths the image's user may write, with where they were asked for: absolute, or relative
+    /// to the directory the stage works in (see [`under`]).
     pub writable: Vec<(String, Span)>,
     /// Working directory, when the stage sets one (language stages default to `/app`).
     pub workdir: Option<String>,
     /// Context files copied after the dependencies, for language stages.
     pub source: Option<FileCopy>,
-    /// Copies, in order.
+    /// Copies, in order; a relative `dest` is relative to the directory the stage works in
+    /// (see [`under`]), `""` for that directory itself.
     pub copies: Vec<FileCopy>,
     /// Commands, in order, after the copies.
     pub runs: Vec<RunPlan>,
-    /// Paths (relative to the workdir) other stages copy by default.
+    /// Paths other stages copy by default: absolute, or relative to the stage's working
+    /// directory in its image (a workspace member's directory for a member).
     pub outputs: Vec<String>,
     /// Env entries as written (values may refer to earlier env with `$NAME`).
     pub env: Vec<(String, String, Span)>,
@@ -193,6 +196,23 @@ pub enum UserSetting {
     Explicit(String),
     /// A user and group the stage creates and runs as.
     Create(NewUser),
+}
+
+/// `path` as an absolute path: as written when absolute, else under `dir`, the directory the
+/// stage works in (its workdir, or `/` without one; a workspace member's directory there for a
+/// member, which only recipes know). `""` is `dir` itself.
+pub fn under(dir: &str, path: &str) -> String {
+    if path.starts_with('/') {
+        path.to_owned()
+    } else if path.is_empty() {
+        dir.to_owned()
+    } else {
+        format!(
+            "{}/{}",
+            dir.trim_end_matches('/'),
+            path.trim_start_matches("./")
+        )
+    }
 }
 
 impl Plan {

@@ -7,11 +7,12 @@
 
 mod accounts;
 pub mod dump;
+mod paths;
 mod runtime;
 mod system;
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::ir::{CopyFrom, FileCopy, NewUser, RunStep, RunTools, Span, StageSteps, Step};
+use crate::ir::{CopyFrom, NewUser, RunStep, RunTools, Span, StageSteps, Step};
 use crate::lang::{self, Expansion};
 use crate::plan::{Carry, Plan, RunPlan, StagePlan, UserSetting};
 use crate::platform::Platform;
@@ -220,9 +221,12 @@ fn expand_stage(
     let source = stage
         .source
         .as_ref()
-        .map(|copy| in_workspace(copy, stage, workspace.as_ref()));
-    let member_dir = workspace.as_ref().map(|w| Step::Workdir {
-        path: format!("{workdir}/{}", w.member),
+        .map(|copy| paths::in_workspace(copy, stage, workspace.as_ref()));
+    // Relative paths of the stage are under the directory it works in: a member's own.
+    let app_dir = paths::app_dir(stage, workspace.as_ref());
+    let copies = paths::copies(stage, &app_dir);
+    let member_dir = workspace.as_ref().map(|_| Step::Workdir {
+        path: app_dir.clone(),
         span: stage
             .language
             .as_ref()
@@ -233,7 +237,7 @@ fn expand_stage(
         steps.extend(member_dir.clone());
         steps.extend(after_source.iter().cloned());
     }
-    for copy in &stage.copies {
+    for copy in &copies {
         if let CopyFrom::Stage(from) = copy.from
             && copy.src.is_empty()
             && plan.stages[from].outputs.is_empty()
@@ -263,9 +267,9 @@ fn expand_stage(
     }
     steps.extend(late.into_iter().map(|run| run_step(run, &run_tools)));
     steps.extend(finish);
-    let writable = writable_dirs(stage, probe);
+    let writable = paths::writable_dirs(stage, probe, &app_dir);
     if let Some(span) = stage.minimal.clone().filter(|_| split) {
-        let results = runtime::results(&installed, &stage.copies, workdir, &span);
+        let results = runtime::results(&installed, &copies, workdir, &span);
         let roots = runtime::roots(&results);
         let dirs: Vec<String> = writable.iter().map(|(dir, _)| dir.clone()).collect();
         match minimal_step(stage, accounts, index, &roots, &dirs, span) {
@@ -274,7 +278,7 @@ fn expand_stage(
         }
     } else if split {
         let span = stage.build_apt_span.clone();
-        let results = runtime::results(&installed, &stage.copies, workdir, &span);
+        let results = runtime::results(&installed, &copies, workdir, &span);
         steps.push(Step::Runtime { span: span.clone() });
         let roots = runtime::roots(&results);
         steps.push(Step::Run(runtime::provide(&stage.apt, roots, span)));
@@ -317,30 +321,6 @@ fn expand_stage(
     }
 }
 
-/// The directories the image's user may write: the spec's, and its framework's (Rails' `tmp`,
-/// `log`, `storage`), with where each was asked for (an empty span: by convention).
-fn writable_dirs(stage: &StagePlan, probe: &dyn ContextProbe) -> Vec<(String, Span)> {
-    let mut dirs = stage.writable.clone();
-    let workdir = stage
-        .workdir
-        .as_deref()
-        .unwrap_or("/app")
-        .trim_end_matches('/');
-    if let Some(language) = stage.language.as_ref().filter(|l| l.install) {
-        for (marker, conventional) in language.settings.lang().def().writable {
-            if probe.exists(&lang::in_root(&stage.root, marker)) {
-                for dir in *conventional {
-                    let dir = format!("{workdir}/{dir}");
-                    if !dirs.iter().any(|(d, _)| *d == dir) {
-                        dirs.push((dir, 0..0));
-                    }
-                }
-            }
-        }
-    }
-    dirs
-}
-
 /// Who owns the writable directories: the user the image runs as, by ids or by name.
 fn owner(stage: &StagePlan, accounts: &Accounts, index: usize) -> Option<String> {
     match (&stage.user, accounts.runs_as.get(&index)) {
@@ -348,32 +328,6 @@ fn owner(stage: &StagePlan, accounts: &Accounts, index: usize) -> Option<String>
         (UserSetting::Explicit(name), None) => Some(name.clone()),
         _ => None,
     }
-}
-
-/// The source copy of a workspace's member: the workspace's directory (the member needs its
-/// fellow members), unless the spec chose another source.
-fn in_workspace(
-    source: &FileCopy,
-    stage: &StagePlan,
-    workspace: Option<&lang::Workspace>,
-) -> FileCopy {
-    let mut source = source.clone();
-    let project = if stage.root.is_empty() {
-        "."
-    } else {
-        stage.root.as_str()
-    };
-    if let Some(workspace) = workspace
-        && source.src.first().is_some_and(|src| src == project)
-    {
-        let root = if workspace.root.is_empty() {
-            "."
-        } else {
-            workspace.root.as_str()
-        };
-        source.src = vec![root.to_owned()];
-    }
-    source
 }
 
 /// The users the stage creates, and who its image runs as.

@@ -189,6 +189,43 @@ fn a_pnpm_workspace_member_builds_with_the_workspace_lockfile() {
     );
 }
 
+/// A client build and a server in one pnpm workspace member: the server, run as uid 10001,
+/// reads the client's build from `public` and writes `app-data`, both relative to the member's
+/// directory, where it runs (not the workspace's root at the workdir).
+const MEMBER_PATHS: &str = r#"# syntax=stagefile:dev
+[stage.client]
+node = "20"
+root = "packages/web"
+run = ["npm run build"]
+outputs = ["dist/"]
+
+[stage.server]
+node = "20"
+root = "packages/web"
+copy = [{ from = "client", dest = "public" }]
+writable = ["app-data"]
+cmd = ["node", "server.js"]
+"#;
+
+const MEMBER_SERVER: &str = r#"const fs = require("fs");
+const asset = fs.readFileSync("public/dist/main.js", "utf8").split("\n")[0];
+fs.writeFileSync("app-data/state", "written");
+const state = fs.readFileSync("app-data/state", "utf8");
+console.log(`${process.cwd()}: ${asset}; app-data ${state}, uid ${process.getuid()}`);
+"#;
+
+#[test]
+fn a_members_relative_writable_and_copy_dest_are_in_its_directory() {
+    let dir = Scratch::copy_of(&fixture("node-pnpm-workspace"), "member-paths");
+    std::fs::write(dir.path.join("Stagefile.toml"), MEMBER_PATHS).unwrap();
+    std::fs::write(dir.path.join("packages/web/server.js"), MEMBER_SERVER).unwrap();
+    let built = build(&dir.path, "stagefile-e2e/member-paths", &[]).expect_ok();
+    assert_eq!(
+        run(&built.tag, &[]).trim(),
+        "/app/packages/web: // built in the workspace; app-data written, uid 10001"
+    );
+}
+
 /// A server without a build step (no `run` steps in the target, as haste-server): the image
 /// gets the production dependencies only, with each manager (npm from its fixture; pnpm, Yarn
 /// and Bun from theirs with the same spec).
