@@ -40,7 +40,7 @@ fn any_lockfile_or_requirement_file_wins_over_an_unlocked_project() {
         exec_running(&c.definition, needle);
         assert!(
             execs(&c.definition).iter().all(|e| !command(e)
-                .contains("install --python /venv/bin/python --compile-bytecode --no-deps /tmp/stagefile-project")),
+                .contains("install --python /venv/bin/python --no-deps /tmp/stagefile-project")),
             "{lock}"
         );
         assert!(c.warnings.is_empty(), "{lock}: {:?}", c.warnings);
@@ -51,7 +51,18 @@ fn any_lockfile_or_requirement_file_wins_over_an_unlocked_project() {
 fn static_dependencies_come_before_the_source_and_the_project_after_it() {
     let c = compile(PYTHON, &["pyproject.toml", "setup.cfg"], STATIC);
     let deps = position(&c, "--compile-bytecode -r pyproject.toml");
-    let project = position(&c, "--compile-bytecode --no-deps /tmp/stagefile-project");
+    let project = position(&c, "--no-deps /tmp/stagefile-project");
+    // Only the files the project's install adds are compiled: the dependencies' `.pyc` are
+    // in the layer before, and a second copy of them would land in this one.
+    let project_step = command(&execs(&c.definition)[project]);
+    assert!(
+        !project_step.contains("--compile-bytecode"),
+        "{project_step}"
+    );
+    assert!(
+        project_step.contains("-m compileall -q -i /tmp/stagefile-py-new"),
+        "{project_step}"
+    );
     assert!(deps < project);
     let copied = copies(&c.definition);
     let manifests: Vec<&str> = copied.iter().map(|(_, dest)| dest.as_str()).collect();
@@ -62,10 +73,7 @@ fn static_dependencies_come_before_the_source_and_the_project_after_it() {
     // Named: the same steps, without the warning.
     let named = compile(NAMED, &["pyproject.toml"], STATIC);
     assert!(named.warnings.is_empty(), "{:?}", named.warnings);
-    position(
-        &named,
-        "--compile-bytecode --no-deps /tmp/stagefile-project",
-    );
+    position(&named, "--no-deps /tmp/stagefile-project");
 }
 
 #[test]
@@ -82,7 +90,10 @@ fn dependencies_only_the_source_tells_are_installed_with_the_project() {
                 .all(|e| !command(e).contains("-r pyproject.toml")),
             "{files:?}"
         );
-        let project = exec_running(&c.definition, "--compile-bytecode /tmp/stagefile-project");
+        let project = exec_running(
+            &c.definition,
+            "install --python /venv/bin/python /tmp/stagefile-project",
+        );
         assert!(!command(&project).contains("--no-deps"), "{files:?}");
     }
 }

@@ -46,6 +46,22 @@ fn uv_step(install: &Install, display: String, script: String) -> RunStep {
         ])
 }
 
+/// Runs `install` (an install after the source copy) and compiles the bytecode of the `.py`
+/// files it added to the virtualenv only. uv's `--compile-bytecode` compiles the whole
+/// virtualenv, which would rewrite every dependency's `.pyc` into this step's layer (a second
+/// copy of them in the image); files already there were compiled by the dependency install.
+/// compileall's exit status 1 (a file that does not compile, as some packages ship) is
+/// accepted, as uv accepts it.
+fn compiling_new_files(install: &Install, command: &str) -> String {
+    let venv = quote(&install.settings.venv);
+    let python = format!("{}/bin/python", install.settings.venv);
+    let python = quote(&python);
+    let list = format!("find {venv} -name '*.py' -type f | LC_ALL=C sort");
+    format!(
+        "{list} >/tmp/stagefile-py-before && {command} && {list} | LC_ALL=C comm -13 /tmp/stagefile-py-before - >/tmp/stagefile-py-new && {{ {python} -m compileall -q -i /tmp/stagefile-py-new || [ $? -eq 1 ]; }}"
+    )
+}
+
 /// `uv venv`: the virtualenv, without seed packages, from the image's `python3`.
 fn venv(install: &Install) -> String {
     format!(
@@ -80,10 +96,14 @@ pub fn uv_sync(install: &Install) -> RunStep {
 /// and installed non-editable (their console scripts land in the virtualenv's `bin`).
 pub fn uv_project(install: &Install) -> RunStep {
     let package = package_arg(install);
-    let script = format!(
-        "{}{} sync --frozen --no-dev --no-editable --compile-bytecode{package}",
-        install.uv.ensure(),
+    let sync = format!(
+        "{} sync --frozen --no-dev --no-editable{package}",
         install.uv.bin()
+    );
+    let script = format!(
+        "{}{}",
+        install.uv.ensure(),
+        compiling_new_files(install, &sync)
     );
     let display = format!("uv sync --frozen --no-dev --no-editable{package}");
     uv_step(install, display, script)
@@ -149,18 +169,26 @@ pub fn poetry(install: &Install) -> RunStep {
     .with_env(&[("POETRY_VIRTUALENVS_CREATE", "false")])
 }
 
+/// Where PDM reads the project from (a copy, in the step's tmpfs).
+const PDM_PROJECT: &str = "/tmp/stagefile-pdm";
+
 /// pdm: `pdm lock --check` refuses a stale lock; the production groups, with hashes.
 pub fn pdm(install: &Install) -> RunStep {
     let pdm = PDM.bin("pdm");
+    // PDM works on a copy of the project's files in the step's tmpfs: the virtualenv and the
+    // `.pdm-python` it makes for itself would otherwise land in the workdir's layer.
+    let copy = format!(
+        "mkdir -p {PDM_PROJECT} && for f in pyproject.toml pdm.lock pdm.toml .pdm.toml; do [ ! -e \"$f\" ] || cp \"$f\" {PDM_PROJECT}/; done"
+    );
     let check = refused_unless(
-        &format!("{pdm} lock --check"),
+        &format!("{pdm} lock --check -p {PDM_PROJECT}"),
         "pdm refused pdm.lock (above: stale, or written by an older PDM), so it is not installed: run `pdm lock --update-reuse -S inherit_metadata` and commit pdm.lock",
     );
     let export = refused_unless(
-        &format!("{pdm} export --prod -o {EXPORTED}"),
+        &format!("{pdm} export --prod -p {PDM_PROJECT} -o {EXPORTED}"),
         "pdm cannot export pdm.lock (above), which Stagefile installs from: re-lock with `pdm lock --update-reuse -S inherit_metadata` (a lock without the inherit_metadata strategy has no markers) and commit pdm.lock",
     );
-    let export = format!("{check} && {export}");
+    let export = format!("{copy} && {check} && {export}");
     exported(install, &PDM, "pdm export --prod | uv pip sync", export).with_env(&[
         ("PDM_CHECK_UPDATE", "false"),
         ("PDM_CACHE_DIR", "/root/.cache/pdm"),
@@ -225,11 +253,15 @@ pub fn project(install: &Install) -> RunStep {
     } else {
         " --no-deps"
     };
-    let script = format!(
-        "{}rm -rf {PROJECT_COPY} && cp -a . {PROJECT_COPY} && {} pip install --python {} --compile-bytecode{deps} {PROJECT_COPY}",
-        install.uv.ensure(),
+    let pip_install = format!(
+        "{} pip install --python {}{deps} {PROJECT_COPY}",
         install.uv.bin(),
         quote(&format!("{}/bin/python", install.settings.venv))
+    );
+    let script = format!(
+        "{}rm -rf {PROJECT_COPY} && cp -a . {PROJECT_COPY} && {}",
+        install.uv.ensure(),
+        compiling_new_files(install, &pip_install)
     );
     uv_step(install, format!("uv pip install{deps} ."), script)
 }

@@ -66,6 +66,13 @@ fn python_lock_fixture_runs(name: &str, manager: &str, expected: &str) {
     );
     assert_eq!(tool.trim(), "", "{manager} or its cache is in the image");
     assert_eq!(build_leftovers(&image), Vec::<String>::new());
+    // The tool's own environment (pdm makes `.venv` and `.pdm-python` where it runs) is not
+    // left in the workdir.
+    let own = root_sh(
+        &image,
+        "ls -A /app | grep -E '^(\\.venv|\\.pdm-python)$'; true",
+    );
+    assert_eq!(own.trim(), "", "{manager} left its environment in /app");
 }
 
 #[test]
