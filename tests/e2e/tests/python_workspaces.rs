@@ -27,6 +27,13 @@ fn check_member(image: &str) {
         "{found}"
     );
     assert_eq!(build_leftovers(image), Vec::<String>::new());
+    // The members' own files are compiled at build time (only the files their install added:
+    // the dependencies' bytecode is in the layer before).
+    let compiled = sh(
+        image,
+        "ls /venv/lib/python3.11/site-packages/greeting/__pycache__ /venv/lib/python3.11/site-packages/api/__pycache__",
+    );
+    assert_eq!(compiled.matches(".pyc").count(), 2, "{compiled}");
 }
 
 #[test]
