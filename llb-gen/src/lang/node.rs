@@ -3,7 +3,9 @@
 //! one on images without it); Yarn's own details are in `node_yarn`.
 
 use super::node_yarn::{self, Yarn};
-use super::row::{Cache, Expansion, Input, Interpreter, LanguageDef, Manager, manifest_copies};
+use super::row::{
+    Cache, Expansion, Input, Interpreter, LanguageDef, Manager, in_root, manifest_copies,
+};
 use super::{detect, tools};
 use crate::diag::Diagnostic;
 use crate::ir::{RunStep, RunTools, Span, Step};
@@ -192,8 +194,20 @@ fn npm_prune(install: &Install) -> RunStep {
     )
 }
 
+/// `pnpm prune --prod`; in a pnpm workspace, a production install into fresh modules folders
+/// instead: there `pnpm prune` asks before it purges the modules and, with no terminal to
+/// answer, pruned nothing (and told to purge, it drops the links between members).
 fn pnpm_prune(install: &Install) -> RunStep {
-    let script = format!("{}pnpm prune --prod", tools::ensure_corepack("pnpm"));
+    let input = install.input;
+    let workspace = input
+        .probe
+        .exists(&in_root(install.dir, "pnpm-workspace.yaml"));
+    let prune = if workspace {
+        "find . -name node_modules -type d -prune -exec rm -rf {} + && pnpm install --prod --frozen-lockfile --offline"
+    } else {
+        "pnpm prune --prod"
+    };
+    let script = format!("{}{prune}", tools::ensure_corepack("pnpm"));
     with_corepack(install.recipe("pnpm prune --prod", &script))
         .with_env(&[("npm_config_store_dir", "/root/.cache/pnpm-store")])
 }

@@ -194,6 +194,13 @@ fn a_pnpm_workspace_member_builds_with_the_workspace_lockfile() {
         run(&built.tag, &[]).trim(),
         "numbers: 1,2 (of 3 args), uid 10001"
     );
+    // pnpm asks before it purges a workspace's modules, and without a terminal it used to
+    // answer no and prune nothing.
+    let dev = root_sh(
+        &built.tag,
+        "ls -d /app/packages/web/node_modules/left-pad /app/node_modules/.pnpm/left-pad@* 2>/dev/null || true",
+    );
+    assert_eq!(dev.trim(), "", "the devDependency served the build only");
 }
 
 /// A client build and a server in one pnpm workspace member: the server, run as uid 10001,
