@@ -196,14 +196,15 @@ fn npm_prune(install: &Install) -> RunStep {
 
 /// `pnpm prune --prod`; in a pnpm workspace, a production install into fresh modules folders
 /// instead: there `pnpm prune` asks before it purges the modules and, with no terminal to
-/// answer, pruned nothing (and told to purge, it drops the links between members).
+/// answer, pruned nothing (and told to purge, it drops the links between members). Packages
+/// come from the store mount, or the registry when the mount was emptied since the install.
 fn pnpm_prune(install: &Install) -> RunStep {
     let input = install.input;
     let workspace = input
         .probe
         .exists(&in_root(install.dir, "pnpm-workspace.yaml"));
     let prune = if workspace {
-        "find . -name node_modules -type d -prune -exec rm -rf {} + && pnpm install --prod --frozen-lockfile --offline"
+        "find . -name node_modules -type d -prune -exec rm -rf {} + && pnpm install --prod --frozen-lockfile --prefer-offline"
     } else {
         "pnpm prune --prod"
     };
