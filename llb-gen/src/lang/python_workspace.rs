@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::detect::{Found, ancestors};
 use super::python_install::Hooks;
-use super::row::{Input, Manager, Workspace, in_root};
+use super::row::{Input, Manager, Workspace, in_root, lexical};
 use crate::diag::{Code, Diagnostic};
 use crate::ir::{CopyFrom, FileCopy, Span, Step};
 
@@ -216,17 +216,7 @@ pub(super) fn inside(path: &str) -> Option<String> {
     if path.starts_with('/') || path.contains(':') || path.contains('\\') {
         return None;
     }
-    let mut parts: Vec<&str> = Vec::new();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            part => parts.push(part),
-        }
-    }
-    Some(parts.join("/"))
+    lexical(path)
 }
 
 /// Reads the lock the install uses (the workspace's, for a member): the local packages the

@@ -182,6 +182,22 @@ pub fn rows<H>(managers: &[Manager<H>]) -> Vec<Row> {
     managers.iter().map(row).collect()
 }
 
+/// `path` with `.` and `..` resolved lexically (empty parts dropped), or `None` when it climbs
+/// above its start: where a relative path a project names (a path gem, a local package) lands.
+pub fn lexical(path: &str) -> Option<String> {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            part => parts.push(part),
+        }
+    }
+    Some(parts.join("/"))
+}
+
 /// Context path of a file in the project's directory.
 pub fn in_root(root: &str, file: &str) -> String {
     if root.is_empty() {

@@ -2,6 +2,7 @@
 //! `PATH` sections (directories of the project, copied before the install) and of its `GIT`
 //! sections (vendored by `bundle cache` or fetched with git).
 
+use super::row::lexical;
 use crate::diag::{Code, Diagnostic};
 use crate::ir::Span;
 
@@ -136,17 +137,7 @@ pub fn path_gem(
 
 /// `base/relative` with `.` and `..` resolved, `None` when it climbs above `base`'s root.
 fn join(base: &str, relative: &str) -> Option<String> {
-    let mut parts: Vec<&str> = base.split('/').filter(|p| !p.is_empty()).collect();
-    for part in relative.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            part => parts.push(part),
-        }
-    }
-    Some(parts.join("/"))
+    lexical(&format!("{base}/{relative}"))
 }
 
 #[cfg(test)]
