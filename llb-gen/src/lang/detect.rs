@@ -5,9 +5,9 @@
 
 use std::collections::BTreeSet;
 
-use super::row::{Input, LanguageDef, Manager, Workspace, in_root};
+use super::row::{Input, LanguageDef, Manager, Workspace, context_copy, in_root};
 use crate::diag::{Code, Diagnostic};
-use crate::ir::{CopyFrom, FileCopy, Step};
+use crate::ir::Step;
 
 /// A manager found for a stage, with the lockfile that is there.
 #[derive(Debug)]
@@ -95,20 +95,13 @@ pub fn workspace_copy<H>(
     let workspace = found.workspace.as_ref()?;
     let mut include = found.files.clone();
     include.extend(found.manager.members.iter().map(|m| (*m).to_owned()));
-    Some(Step::Copy(FileCopy {
-        from: CopyFrom::Context,
-        src: vec![if workspace.root.is_empty() {
-            ".".to_owned()
-        } else {
-            workspace.root.clone()
-        }],
-        dest: input.workdir.to_owned(),
+    Some(context_copy(
+        &workspace.root,
+        input.workdir.to_owned(),
         include,
-        exclude: vec!["**/node_modules".to_owned()],
-        owner: None,
-        mode: None,
-        span: span.clone(),
-    }))
+        vec!["**/node_modules".to_owned()],
+        span,
+    ))
 }
 
 /// The stage's manager: the named one, else the first whose lockfile exists, else none (the

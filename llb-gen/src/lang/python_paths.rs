@@ -6,9 +6,9 @@
 //! the Python language (`python.rs`).
 
 use super::python_workspace::inside;
-use super::row::{Input, in_root};
+use super::row::{Input, context_copy, in_root};
 use crate::diag::{Code, Diagnostic};
-use crate::ir::{CopyFrom, FileCopy, Span, Step};
+use crate::ir::{Span, Step};
 
 /// The local path a requirement line installs, as written, if it installs one.
 fn local_path(line: &str) -> Option<&str> {
@@ -81,23 +81,18 @@ pub fn copies(
     }
     let workdir = input.workdir.trim_end_matches('/');
     let copies = dirs.into_iter().map(|dir| {
-        Step::Copy(FileCopy {
-            from: CopyFrom::Context,
-            src: vec![match (input.root.is_empty(), dir.is_empty()) {
-                (true, true) => ".".to_owned(),
-                _ => in_root(input.root, &dir).trim_end_matches('/').to_owned(),
-            }],
-            dest: if dir.is_empty() {
-                workdir.to_owned()
-            } else {
-                format!("{workdir}/{dir}")
-            },
-            include: Vec::new(),
-            exclude: excludes.iter().map(|e| (*e).to_owned()).collect(),
-            owner: None,
-            mode: None,
-            span: span.clone(),
-        })
+        let dest = if dir.is_empty() {
+            workdir.to_owned()
+        } else {
+            format!("{workdir}/{dir}")
+        };
+        context_copy(
+            in_root(input.root, &dir).trim_end_matches('/'),
+            dest,
+            Vec::new(),
+            excludes.iter().map(|e| (*e).to_owned()).collect(),
+            span,
+        )
     });
     Ok(copies.collect())
 }

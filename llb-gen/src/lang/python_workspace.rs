@@ -12,9 +12,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::detect::{Found, ancestors};
 use super::python_install::Hooks;
-use super::row::{Input, Manager, Workspace, in_root, lexical};
+use super::row::{Input, Manager, Workspace, context_copy, in_root, lexical};
 use crate::diag::{Code, Diagnostic};
-use crate::ir::{CopyFrom, FileCopy, Span, Step};
+use crate::ir::{Span, Step};
 
 /// The most local packages' manifests copied by name.
 const MAX_MANIFESTS: usize = 1_000;
@@ -298,16 +298,13 @@ pub fn manifest_copy(found: &Found<Hooks>, locals: &Locals, input: &Input, span:
         .map_or(input.root, |w| w.root.as_str());
     let mut include = found.files.clone();
     include.extend(locals.manifests.iter().cloned());
-    Step::Copy(FileCopy {
-        from: CopyFrom::Context,
-        src: vec![if dir.is_empty() { "." } else { dir }.to_owned()],
-        dest: input.workdir.to_owned(),
+    context_copy(
+        dir,
+        input.workdir.to_owned(),
         include,
-        exclude: vec!["**/.venv".to_owned(), "**/node_modules".to_owned()],
-        owner: None,
-        mode: None,
-        span: span.clone(),
-    })
+        vec!["**/.venv".to_owned(), "**/node_modules".to_owned()],
+        span,
+    )
 }
 
 #[cfg(test)]

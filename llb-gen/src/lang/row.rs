@@ -214,16 +214,34 @@ pub fn manifest_copies(input: &Input, files: &[String], span: &Span) -> Vec<Step
     files
         .iter()
         .map(|file| {
-            Step::Copy(FileCopy {
-                from: CopyFrom::Context,
-                src: vec![in_root(input.root, file)],
-                dest: format!("{workdir}/{file}"),
-                include: Vec::new(),
-                exclude: Vec::new(),
-                owner: None,
-                mode: None,
-                span: span.clone(),
-            })
+            context_copy(
+                &in_root(input.root, file),
+                format!("{workdir}/{file}"),
+                Vec::new(),
+                Vec::new(),
+                span,
+            )
         })
         .collect()
+}
+
+/// A copy of `src` from the build context (`""`: the context's root) to `dest` in the stage,
+/// with the copy's include and exclude patterns: what a language copies before its install.
+pub fn context_copy(
+    src: &str,
+    dest: String,
+    include: Vec<String>,
+    exclude: Vec<String>,
+    span: &Span,
+) -> Step {
+    Step::Copy(FileCopy {
+        from: CopyFrom::Context,
+        src: vec![if src.is_empty() { "." } else { src }.to_owned()],
+        dest,
+        include,
+        exclude,
+        owner: None,
+        mode: None,
+        span: span.clone(),
+    })
 }

@@ -5,10 +5,12 @@
 //! (`ruby_git.sh`), and reach the image either way.
 
 use super::detect;
-use super::row::{Cache, Expansion, Input, LanguageDef, Manager, in_root, manifest_copies};
+use super::row::{
+    Cache, Expansion, Input, LanguageDef, Manager, context_copy, in_root, manifest_copies,
+};
 use super::ruby_lock::{self, Lock, PathGem};
 use crate::diag::{Code, Diagnostic};
-use crate::ir::{CopyFrom, FileCopy, Mount, RunStep, Step};
+use crate::ir::{Mount, RunStep, Step};
 use crate::limits::{MAX_LOCKED_SOURCES, count};
 
 /// The install of a project with git gems.
@@ -256,14 +258,11 @@ fn path_gem_copy(gem: &PathGem, span: &crate::ir::Span) -> Step {
         .iter()
         .chain(LANGUAGE.excludes)
         .chain(MANAGERS[0].mounted);
-    Step::Copy(FileCopy {
-        from: CopyFrom::Context,
-        src: vec![gem.context.clone()],
-        dest: format!("{}/", gem.dest.trim_end_matches('/')),
-        include: Vec::new(),
-        exclude: exclude.map(|e| (*e).to_owned()).collect(),
-        owner: None,
-        mode: None,
-        span: span.clone(),
-    })
+    context_copy(
+        &gem.context,
+        format!("{}/", gem.dest.trim_end_matches('/')),
+        Vec::new(),
+        exclude.map(|e| (*e).to_owned()).collect(),
+        span,
+    )
 }
