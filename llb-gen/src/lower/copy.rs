@@ -122,26 +122,25 @@ impl Lowering<'_> {
                     CopyFrom::Context => context_path(&src),
                     _ => src,
                 };
-                (src, dest)
-            })
-            .map(|(src, dest)| FileAction::Copy {
-                from: from.clone(),
-                options: CopyOptions {
-                    // A root is no symlink. With patterns, following links makes BuildKit
-                    // resolve every link below it while checksumming, and a link that loops
-                    // (`x -> ../x` at the top) fails the copy ("too many links") where
-                    // `COPY . .` copies it.
-                    follow_symlink: src != "/",
-                    owner,
-                    owner_names: owner_names.clone(),
-                    mode: copy.mode,
-                    dir_contents: true,
-                    allow_wildcard: true,
-                    include: copy.include.clone(),
-                    exclude: copy.exclude.clone(),
-                },
-                src,
-                dest,
+                FileAction::Copy {
+                    from: from.clone(),
+                    options: CopyOptions {
+                        // A root is no symlink. With patterns, following links makes BuildKit
+                        // resolve every link below it while checksumming, and a link that loops
+                        // (`x -> ../x` at the top) fails the copy ("too many links") where
+                        // `COPY . .` copies it.
+                        follow_symlink: src != "/",
+                        owner,
+                        owner_names: owner_names.clone(),
+                        mode: copy.mode,
+                        dir_contents: true,
+                        allow_wildcard: true,
+                        include: copy.include.clone(),
+                        exclude: copy.exclude.clone(),
+                    },
+                    src,
+                    dest,
+                }
             })
             .collect()
     }
