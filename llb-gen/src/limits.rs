@@ -21,6 +21,11 @@ pub const MAX_STEPS: usize = 5_000;
 /// may have: each path gem is a copy, and a real project has a handful.
 pub const MAX_LOCKED_SOURCES: usize = 1_000;
 
+/// The most local packages (uv's workspace members and `path` sources) whose `pyproject.toml`
+/// is copied by name for a uv install: past it, every `pyproject.toml` under the lock's
+/// directory is copied by one pattern instead of a list that grows with the lock.
+pub const MAX_LOCAL_MANIFESTS: usize = 1_000;
+
 /// How much `${ARG}` and env `$NAME` expansion may add to the spec's values in all, counting
 /// each copy (a build arg set in the environment of ten steps counts ten times).
 pub const MAX_EXPANSION_BYTES: usize = 4 * 1024 * 1024;

@@ -15,9 +15,7 @@ use super::python_install::Hooks;
 use super::row::{Input, Manager, Workspace, context_copy, in_root, lexical};
 use crate::diag::{Code, Diagnostic};
 use crate::ir::{Span, Step};
-
-/// The most local packages' manifests copied by name.
-const MAX_MANIFESTS: usize = 1_000;
+use crate::limits::MAX_LOCAL_MANIFESTS;
 
 /// Paths probed besides the rows': each directory above the project may be a workspace's.
 pub fn probe_paths(root: &str) -> Vec<String> {
@@ -267,7 +265,7 @@ pub fn locals(found: &Found<Hooks>, input: &Input, span: &Span) -> Result<Locals
         after_source |= kind != "virtual";
     }
     // A lock of thousands of local packages: their manifests by pattern, not one by one.
-    if manifests.len() > MAX_MANIFESTS {
+    if manifests.len() > MAX_LOCAL_MANIFESTS {
         manifests = BTreeSet::from(["**/pyproject.toml".to_owned()]);
     }
     Ok(Locals {
