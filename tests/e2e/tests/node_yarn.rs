@@ -204,16 +204,22 @@ fn a_yarn_berry_workspace_member_installs_with_the_workspace_release() {
     )
     .expect("write package.json");
     // The workspace's lockfile, as its developers commit it: made by the release here.
+    // `--no-immutable`: Yarn turns `--immutable` on by itself when `CI` is set, as in CI.
     let locked = Command::new("sh")
         .current_dir(root)
         .args([
             "-c",
             "g=$(mktemp -d) && YARN_GLOBAL_FOLDER=$g node .yarn/releases/yarn-4.18.1.cjs \
-             install >/dev/null && rm -rf \"$g\" node_modules .yarn/install-state.gz plugin.txt",
+             install --no-immutable && rm -rf \"$g\" node_modules .yarn/install-state.gz plugin.txt",
         ])
         .output()
         .expect("yarn install");
-    assert!(locked.status.success(), "{locked:?}");
+    assert!(
+        locked.status.success(),
+        "yarn install failed:\n{}{}",
+        String::from_utf8_lossy(&locked.stdout),
+        String::from_utf8_lossy(&locked.stderr)
+    );
     let spec = "# syntax=stagefile:dev\n[stage.web]\nnode = \"20\"\nroot = \"packages/web\"\n\
                 run = [\"yarn run build\"]\ncmd = [\"node\", \"dist/main.js\", \"1\", \"x\", \"2\"]\n";
     std::fs::write(root.join("Stagefile.toml"), spec).expect("write Stagefile.toml");
