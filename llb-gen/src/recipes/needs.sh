@@ -33,63 +33,97 @@ if [ -s "$out/skip" ]; then
   grep -vF -f "$out/skip" "$out/files" >"$out/kept" || true
   mv "$out/kept" "$out/files"
 fi
+# glibc's `ldd` is a bash script that runs the loader twice per file (a second for a Python's 121
+# files); the loader's own `--list` lists a file's libraries in one run and never runs the file.
+# What it cannot list (a library not found, an ELF of another class) goes to `ldd`, which says
+# what is missing. Another libc's loader is not used. The loop forks no more than it must.
+loader=$(ldd /bin/sh 2>/dev/null | sed -n 's/^[[:space:]]*\(\/[^ ]*\) (0x.*/\1/p' | head -n 1) || loader=""
+case "$("${loader:-/nonexistent}" --version 2>/dev/null | head -n 1)" in
+  *GLIBC* | *"GNU C Library"*) ;;
+  *) loader="" ;;
+esac
+# Writes what `$1` links to $out/deps; fails for a file that is not a dynamic ELF file.
+libraries() {
+  if [ -n "$loader" ]; then
+    "$loader" --list "$1" >"$out/deps" 2>"$out/error" && return 0
+    error=""
+    IFS= read -r error <"$out/error" || true
+    case "$error" in *"invalid ELF header"*) return 1 ;; esac
+  fi
+  ldd "$1" >"$out/deps" 2>/dev/null
+}
 while IFS= read -r file; do
   # Not a dynamic ELF file (a script, data): ldd refuses it.
-  deps=$(ldd "$file" 2>/dev/null) || continue
-  printf '%s\n' "$deps" | while IFS= read -r line; do
+  libraries "$file" || continue
+  while IFS= read -r line; do
+    trimmed=${line#"${line%%[![:space:]]*}"}
     case "$line" in
       *"=> not found"*)
-        name=$(printf '%s' "$line" | sed 's/^[[:space:]]*//; s/ =>.*//')
-        printf '%s needed by %s\n' "$name" "${file#"${STAGEFILE_SCANNED:-}"}" >>"$out/missing"
+        printf '%s needed by %s\n' "${trimmed%% =>*}" "${file#"${STAGEFILE_SCANNED:-}"}" >>"$out/missing"
         ;;
       *"=> /"*)
         path=${line#*=> }
         printf '%s\n' "${path%% (*}" >>"$out/resolved"
         ;;
       *[[:space:]]/*)
-        path=$(printf '%s' "$line" | sed 's/^[[:space:]]*//; s/ (.*//')
-        printf '%s\n' "$path" >>"$out/resolved"
+        printf '%s\n' "${trimmed%% (*}" >>"$out/resolved"
         ;;
     esac
-  done
+  done <"$out/deps"
 done <"$out/files"
 if [ -s "$out/missing" ]; then
   sort -u "$out/missing" | sed 's/^/stagefile: cannot find /' >&2
   echo "stagefile: add the package that has each library to build_apt (or apt), or remove what needs it" >&2
   exit 1
 fi
-# The package owning a path; usrmerge lists some files under /lib and others under /usr/lib.
-owner() {
-  for candidate in "$1" "$(readlink -f "$1")" "/usr$1" "${1#/usr}"; do
-    found=$(dpkg -S "$candidate" 2>/dev/null | sed -n 's/^\([^ :]*\)\(:[^ ]*\)\{0,1\}: .*/\1/p' | head -n 1)
-    if [ -n "$found" ]; then
-      printf '%s\n' "$found"
-      return 0
-    fi
-  done
-  return 1
-}
-: >"$out/packages"
-: >"$out/libs"
-: >"$out/all"
+# The libraries outside the roots, and for each the paths dpkg may list it under (usrmerge lists
+# some files under /lib and others under /usr/lib), in the order they are tried.
+: >"$out/candidates"
 sort -u "$out/resolved" | while IFS= read -r lib; do
   inside=no
   for root in "$@"; do
     case "$lib" in "${root%/}"/*) inside=yes ;; esac
   done
   [ "$inside" = no ] || continue
-  printf '%s\n%s\n' "$lib" "$(readlink -f "$lib")" >>"$out/all"
-  if package=$(owner "$lib"); then
+  for candidate in "$lib" "$(readlink -f "$lib")" "/usr$lib" "${lib#/usr}"; do
+    printf '%s\t%s\n' "$lib" "$candidate" >>"$out/candidates"
+  done
+done
+# Their owners in one `dpkg -S` (each call reads the whole package database: one per library
+# took a second on a virtualenv). Lines are `package[:arch]: path`; a path with several owners
+# or a diversion is left to be copied.
+cut -f2 "$out/candidates" | sort -u | xargs -r -d '\n' dpkg -S >"$out/listed" 2>/dev/null || true
+awk -F '\t' '
+  NR == FNR {
+    at = index($0, ": /")
+    if (at == 0) next
+    who = substr($0, 1, at - 1)
+    if (who !~ /^[a-z0-9][a-z0-9.+-]*(:[a-z0-9-]+)?$/) next
+    sub(/:.*/, "", who)
+    owner[substr($0, at + 2)] = who
+    next
+  }
+  !($1 in seen) { seen[$1] = 0; order[++n] = $1 }
+  ++seen[$1] == 2 { real[$1] = $2 }
+  !($1 in found) && ($2 in owner) { found[$1] = owner[$2] }
+  END { for (i = 1; i <= n; i++) print order[i] "\t" real[order[i]] "\t" found[order[i]] }
+' "$out/listed" "$out/candidates" >"$out/owners"
+: >"$out/packages"
+: >"$out/libs"
+: >"$out/all"
+while IFS="$(printf '\t')" read -r lib real package; do
+  printf '%s\n%s\n' "$lib" "$real" >>"$out/all"
+  if [ -n "$package" ]; then
     printf '%s\n' "$package" >>"$out/packages"
   else
-    printf '%s\n%s\n' "$lib" "$(readlink -f "$lib")" >>"$out/libs"
+    printf '%s\n%s\n' "$lib" "$real" >>"$out/libs"
   fi
-done
+done <"$out/owners"
 sort -u -o "$out/packages" "$out/packages"
 sort -u -o "$out/libs" "$out/libs"
 sort -u -o "$out/all" "$out/all"
 while IFS= read -r lib; do
-  mkdir -p "$out/root$(dirname "$lib")"
+  [ -d "$out/root${lib%/*}" ] || mkdir -p "$out/root${lib%/*}"
   cp -a "$lib" "$out/root$lib"
 done <"$out/all"
 label=${STAGEFILE_SCANNED:+ for ${1#"$STAGEFILE_SCANNED"}}

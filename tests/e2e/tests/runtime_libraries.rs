@@ -7,13 +7,19 @@
 use stagefile_e2e::{Scratch, build, build_leftovers, dev_packages, fixture, run, sh};
 
 /// Checks that the image has `packages` installed (none named by the spec), and that the build
-/// output listed them when the scan ran (a cached build prints nothing): the last list is the
-/// image's (a scan of several directories prints each one's, `runtime packages for /venv:`,
-/// then theirs together).
+/// output listed them (a cached step prints nothing). Each directory's scan prints its own list
+/// (`runtime packages for /venv:`) and, when there are several, their merge the image's
+/// (`runtime packages:`): a scan can run again while the merge of the same lists stays cached.
 fn found_and_installed(image: &str, log: &str, packages: &[&str]) {
-    let listed = log
-        .lines()
-        .rfind(|line| line.contains("runtime packages") && !line.contains("all present"));
+    let merged = log.contains("[internal] the shared libraries");
+    let listed = log.lines().rfind(|line| {
+        let list = if merged {
+            line.contains("runtime packages:")
+        } else {
+            line.contains("runtime packages")
+        };
+        list && !line.contains("all present") && !line.contains("to install")
+    });
     if let Some(line) = listed {
         for package in packages {
             assert!(
