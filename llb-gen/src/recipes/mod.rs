@@ -280,9 +280,11 @@ fn expand_stage(
         let span = stage.build_apt_span.clone();
         let results = runtime::results(&installed, &copies, workdir, &span);
         steps.push(Step::Runtime { span: span.clone() });
+        // The users first: that step needs nothing from the build, so it runs while the build
+        // does, and the runtime libraries (which wait for the build's scan) go on top.
+        steps.extend(users(accounts, index));
         let roots = runtime::roots(&results);
         steps.push(Step::Run(runtime::provide(&stage.apt, roots, span)));
-        steps.extend(users(accounts, index));
         steps.extend(results);
     }
     if !writable.is_empty() {
