@@ -109,7 +109,11 @@ impl Lowering<'_> {
     }
 
     fn copy_actions(&self, copy: &FileCopy) -> Vec<FileAction> {
-        let (from, workdir) = self.copy_source(&copy.from);
+        let (mut from, workdir) = self.copy_source(&copy.from);
+        if matches!(copy.from, CopyFrom::Builder) {
+            let pairs = self.copy_pairs(copy, &workdir);
+            from = self.builder_for(pairs.iter().map(|(src, _)| src.as_str()));
+        }
         let (owner, owner_names) = match &copy.owner {
             Some(Owner::Ids(uid, gid)) => (Some((*uid, *gid)), None),
             Some(Owner::Names(user, group)) => (None, Some((user.clone(), group.clone()))),
@@ -191,6 +195,33 @@ impl Lowering<'_> {
 }
 
 impl Lowering<'_> {
+    /// Where a copy can write (see [`written_paths`]).
+    pub(super) fn written(&self, copy: &FileCopy) -> Vec<String> {
+        self.copy_pairs(copy, "/")
+            .into_iter()
+            .flat_map(|(src, dest)| written_paths(copy, &src, &dest))
+            .collect()
+    }
+
+    /// The builder state to read `paths` from: as of its last run step when no step since
+    /// then (the source copy) wrote there, so that a source edit leaves the reads of a
+    /// virtualenv (a copy, a scan) on a filesystem BuildKit has already checksummed; else the
+    /// finished builder.
+    pub(super) fn builder_for<'p>(&self, mut paths: impl Iterator<Item = &'p str>) -> State {
+        let untouched = paths.all(|path| {
+            path.starts_with('/')
+                && self
+                    .builder_written_since_run
+                    .iter()
+                    .all(|written| !overlaps(path, written))
+        });
+        match (&self.builder_last_run, &self.builder) {
+            (Some(last_run), _) if untouched => last_run.clone(),
+            (_, Some(built)) => built.state.clone(),
+            (_, None) => State::scratch(),
+        }
+    }
+
     /// The progress name of one copy of a group: the group's `[stage k/N]` and the copy.
     fn layer_name(&self, group: &OpMeta, copy: &FileCopy) -> Option<String> {
         group
@@ -207,12 +238,7 @@ impl Lowering<'_> {
     /// again after every edit, as a hand-written Dockerfile that copies the code last does not.
     fn chain_order<'c>(&self, group: &[&'c FileCopy]) -> Vec<&'c FileCopy> {
         let from_context = |copy: &FileCopy| matches!(copy.from, CopyFrom::Context);
-        let dests = |copy: &FileCopy| -> Vec<String> {
-            self.copy_pairs(copy, "/")
-                .into_iter()
-                .flat_map(|(src, dest)| written_paths(copy, &src, &dest))
-                .collect()
-        };
+        let dests = |copy: &FileCopy| self.written(copy);
         let movable = group.iter().enumerate().all(|(i, copy)| {
             !from_context(copy)
                 || group[i + 1..]

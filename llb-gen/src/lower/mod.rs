@@ -41,6 +41,10 @@ pub(crate) struct Lowering<'a> {
     pub last_run: Option<State>,
     /// Its builder as of its last run step, where the builder's library scans run.
     pub builder_last_run: Option<State>,
+    /// Where the stage's steps since its last run step wrote (copies, a workdir).
+    pub written_since_run: Vec<String>,
+    /// The same for its builder, once it has one.
+    pub builder_written_since_run: Vec<String>,
     pub warnings: Vec<Diagnostic>,
     /// What env `$NAME` expansion may still add (what the plan's `${ARG}`s left).
     pub budget: Budget,
@@ -78,6 +82,8 @@ pub fn lower(
         builder: None,
         last_run: None,
         builder_last_run: None,
+        written_since_run: Vec::new(),
+        builder_written_since_run: Vec::new(),
         warnings: plan.warnings.clone(),
         budget: plan.budget.clone(),
         size: 0,
@@ -298,6 +304,8 @@ impl Lowering<'_> {
         self.builder = None;
         self.last_run = None;
         self.builder_last_run = None;
+        self.written_since_run.clear();
+        self.builder_written_since_run.clear();
         let mut position = 1;
         // Build steps run as root; the created user is who the image runs as afterwards.
         let mut runtime_user = None;
@@ -324,6 +332,7 @@ impl Lowering<'_> {
                         meta,
                     );
                     built.config.config.working_dir = Some(path.clone());
+                    self.written_since_run.push(path.clone());
                 }
                 Step::Run(run) => {
                     let env = built.config.config.env.iter().flatten().map(String::len);
@@ -337,6 +346,7 @@ impl Lowering<'_> {
                     let meta = self.meta(stage, position, total, &run.display, &run.span);
                     built.state = self.run(&built, run, meta);
                     self.last_run = Some(built.state.clone());
+                    self.written_since_run.clear();
                 }
                 Step::RunAs(user) => runtime_user = Some(user.ids()),
                 Step::Minimal(run) => {
@@ -351,6 +361,7 @@ impl Lowering<'_> {
                     let config = built.config.clone();
                     self.builder = Some(Built { state, config });
                     self.builder_last_run = self.last_run.take();
+                    self.builder_written_since_run = std::mem::take(&mut self.written_since_run);
                 }
                 Step::Copy(first) => {
                     position += 1;
@@ -372,6 +383,10 @@ impl Lowering<'_> {
                     }
                     if !self.charge(size, &span) {
                         return built;
+                    }
+                    for copy in &group {
+                        let written = self.written(copy);
+                        self.written_since_run.extend(written);
                     }
                     let names: Vec<String> = group.iter().map(|c| self.copy_display(c)).collect();
                     let meta = self.meta(stage, position, total, &names.join(", "), &span);

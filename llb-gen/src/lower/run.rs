@@ -233,7 +233,7 @@ impl Lowering<'_> {
                 );
                 let mount = ExecMount::ReadOnly {
                     dest: mounted,
-                    source: source.state.clone(),
+                    source: self.builder_for(std::iter::once(root.as_str())),
                     selector: root.clone(),
                 };
                 let meta =
