@@ -122,14 +122,16 @@ fn expand_stage(
     if !packages.is_empty() {
         steps.push(Step::Run(system::apt_install(&packages, apt_span)));
     }
+    // The users before a carried interpreter, which waits for its stage to be built: created
+    // first, they are made while that stage builds.
+    if !split {
+        steps.extend(users(accounts, index));
+    }
     for carry in &stage.carried {
         match carry_step(plan, stage, carry) {
             Ok(step) => steps.push(Step::Run(step)),
             Err(diagnostic) => errors.push(diagnostic),
         }
-    }
-    if !split {
-        steps.extend(users(accounts, index));
     }
     let workdir = stage.workdir.as_deref().unwrap_or("/app");
     if let Some(path) = &stage.workdir {
