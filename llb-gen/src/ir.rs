@@ -119,6 +119,13 @@ pub enum Mount {
         /// The paths scanned there.
         roots: Vec<String>,
     },
+    /// Debian's package lists for the stage's base, fetched by a step of their own that needs
+    /// nothing else (so it runs while other stages build), mounted writable with changes
+    /// dropped: a step that installs from them can still refresh them.
+    PackageLists {
+        /// Mount point.
+        target: String,
+    },
     /// A directory of another stage (or of this stage's builder), read-only.
     Stage {
         /// Mount point.
@@ -161,6 +168,7 @@ impl Mount {
             | Self::Context { target, .. }
             | Self::Scanned { target, .. }
             | Self::Stage { target, .. }
+            | Self::PackageLists { target }
             | Self::Download { target, .. } => Some(target),
             Self::Secret { target, .. } => target.as_deref(),
             Self::Ssh { .. } => None,

@@ -78,6 +78,16 @@ pub enum ExecMount {
         /// What it starts from.
         source: State,
     },
+    /// A writable bind of another state's path whose changes the op drops: the command may
+    /// write there (apt refreshing package lists) without it becoming part of any result.
+    Scratch {
+        /// Mount point.
+        dest: String,
+        /// What it starts from.
+        source: State,
+        /// Path inside the source.
+        selector: String,
+    },
     /// A read-only bind of another state (or a path inside it).
     ReadOnly {
         /// Mount point.
@@ -97,6 +107,7 @@ impl ExecMount {
             | ExecMount::Ssh { dest, .. }
             | ExecMount::Tmpfs { dest }
             | ExecMount::Output { dest, .. }
+            | ExecMount::Scratch { dest, .. }
             | ExecMount::ReadOnly { dest, .. } => dest,
         }
     }
@@ -193,6 +204,22 @@ impl State {
                         output: -1,
                         mount_type: pb::MountType::Tmpfs as i32,
                         tmpfs_opt: Some(pb::TmpfsOpt { size: 0 }),
+                        ..Default::default()
+                    }
+                }
+                ExecMount::Scratch {
+                    dest,
+                    source,
+                    selector,
+                } => {
+                    caps.insert("exec.mount.bind");
+                    let input = input_index(&mut inputs, source);
+                    pb::Mount {
+                        input,
+                        selector,
+                        dest,
+                        output: -1,
+                        mount_type: pb::MountType::Bind as i32,
                         ..Default::default()
                     }
                 }

@@ -35,6 +35,8 @@ pub(crate) struct Lowering<'a> {
     pub platform: pb::Platform,
     pub context: State,
     pub built: BTreeMap<usize, Built>,
+    /// The base of the stage being lowered.
+    pub stage_base: Option<Built>,
     /// The builder of the stage being lowered, once its steps reach [`Step::Runtime`].
     pub builder: Option<Built>,
     /// The stage being lowered as of its last run step.
@@ -79,6 +81,7 @@ pub fn lower(
         platform: options.platform.to_pb(),
         context: context_state(&options.context),
         built: BTreeMap::new(),
+        stage_base: None,
         builder: None,
         last_run: None,
         builder_last_run: None,
@@ -301,6 +304,7 @@ impl Lowering<'_> {
         if stage.replaced {
             return built;
         }
+        self.stage_base = Some(built.clone());
         self.builder = None;
         self.last_run = None;
         self.builder_last_run = None;

@@ -111,6 +111,11 @@ impl Lowering<'_> {
                     source: self.scanned(of, roots),
                     selector: "/stagefile/needs".into(),
                 }),
+                Mount::PackageLists { target } => mounts.push(ExecMount::Scratch {
+                    dest: target.clone(),
+                    source: self.package_lists(),
+                    selector: target.clone(),
+                }),
                 Mount::Stage { target, of, path } => mounts.push(ExecMount::ReadOnly {
                     dest: target.clone(),
                     source: self
@@ -262,6 +267,33 @@ impl Lowering<'_> {
             roots.join(" ")
         ));
         system.run(exec(args, mounts), meta)
+    }
+
+    /// The stage's base after `apt-get update`: a step that depends on nothing else, so
+    /// BuildKit runs it while the stages it does not wait for build. A base without apt gets
+    /// an empty directory.
+    fn package_lists(&self) -> State {
+        let Some(base) = &self.stage_base else {
+            return State::scratch();
+        };
+        let script = "mkdir -p /var/lib/apt/lists && if command -v apt-get >/dev/null 2>&1; then apt-get update; fi";
+        let exec = Exec {
+            args: vec!["/bin/sh".into(), "-c".into(), script.into()],
+            env: base
+                .config
+                .env_pairs()
+                .into_iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect(),
+            cwd: "/".into(),
+            user: "0:0".into(),
+            network: pb::NetMode::Unset,
+            mounts: Vec::new(),
+            secret_env: Vec::new(),
+            platform: Some(self.platform.clone()),
+        };
+        base.state
+            .run(exec, OpMeta::named("[internal] fetch the package lists"))
     }
 
     /// The builder of the stage being lowered, or a stage built before.

@@ -117,6 +117,7 @@ fn mount_text(plan: &Plan, mount: &Mount) -> String {
             };
             format!("{of}:{path} at {target}")
         }
+        Mount::PackageLists { target } => format!("package lists of the base at {target}"),
         Mount::Download {
             target,
             url,

@@ -5,7 +5,7 @@
 //! (`needs.sh`) and provided in the image (`provide.sh`): no runtime package list is written by
 //! hand, and a library that cannot be found fails the build.
 
-use super::system::apt_caches;
+use super::system::{APT_LISTS, apt_archives, apt_caches};
 use crate::ir::{
     CopyFrom, FileCopy, MINIMAL_OUT, Mount, NewUser, RunStep, Span, StageFs, Step, scan_script,
 };
@@ -52,7 +52,14 @@ pub fn carry(
 ) -> RunStep {
     let mut roots: Vec<String> = interpreter.scan.iter().map(|s| (*s).to_owned()).collect();
     roots.extend(also.iter().cloned());
-    let mut mounts = apt_caches();
+    // This image's lists are fetched while the other stage builds (nothing before this step
+    // filled the shared lists cache, as a builder's install does before `provide`).
+    let mut mounts = vec![
+        apt_archives(),
+        Mount::PackageLists {
+            target: APT_LISTS.into(),
+        },
+    ];
     mounts.push(scanned(StageFs::Stage(from), roots));
     mounts.push(Mount::Stage {
         target: format!("{FROM}/usr/local"),

@@ -7,17 +7,25 @@ use crate::shell::{quote, single_quoted};
 /// locked (apt cannot share them concurrently), so neither ends up in a layer.
 pub(super) fn apt_caches() -> Vec<Mount> {
     vec![
+        apt_archives(),
         Mount::Cache {
-            target: "/var/cache/apt".into(),
-            id: "stagefile-apt-cache".into(),
-            sharing: Sharing::Locked,
-        },
-        Mount::Cache {
-            target: "/var/lib/apt/lists".into(),
+            target: APT_LISTS.into(),
             id: "stagefile-apt-lists".into(),
             sharing: Sharing::Locked,
         },
     ]
+}
+
+/// Where apt keeps its package lists.
+pub(super) const APT_LISTS: &str = "/var/lib/apt/lists";
+
+/// The cache of downloaded Debian packages, shared by every apt step.
+pub(super) fn apt_archives() -> Mount {
+    Mount::Cache {
+        target: "/var/cache/apt".into(),
+        id: "stagefile-apt-cache".into(),
+        sharing: Sharing::Locked,
+    }
 }
 
 /// Installs Debian packages without recommends.
