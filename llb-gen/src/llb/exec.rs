@@ -135,6 +135,8 @@ impl State {
         extra.sort_by(|a, b| a.dest().cmp(b.dest()));
         let mut outputs = 0;
         for mount in extra {
+            // A scratch bind is writable, its changes dropped (no output); a read-only one not.
+            let readonly = matches!(mount, ExecMount::ReadOnly { .. });
             mounts.push(match mount {
                 ExecMount::Output { dest, source } => {
                     caps.insert("exec.mount.bind");
@@ -211,19 +213,8 @@ impl State {
                     dest,
                     source,
                     selector,
-                } => {
-                    caps.insert("exec.mount.bind");
-                    let input = input_index(&mut inputs, source);
-                    pb::Mount {
-                        input,
-                        selector,
-                        dest,
-                        output: -1,
-                        mount_type: pb::MountType::Bind as i32,
-                        ..Default::default()
-                    }
                 }
-                ExecMount::ReadOnly {
+                | ExecMount::ReadOnly {
                     dest,
                     source,
                     selector,
@@ -235,7 +226,7 @@ impl State {
                         selector,
                         dest,
                         output: -1,
-                        readonly: true,
+                        readonly,
                         mount_type: pb::MountType::Bind as i32,
                         ..Default::default()
                     }
