@@ -37,11 +37,14 @@ fi
 # files); the loader's own `--list` lists a file's libraries in one run and never runs the file.
 # What it cannot list (a library not found, an ELF of another class) goes to `ldd`, which says
 # what is missing. Another libc's loader is not used. The loop forks no more than it must.
-loader=$(ldd /bin/sh 2>/dev/null | sed -n 's/^[[:space:]]*\(\/[^ ]*\) (0x.*/\1/p' | head -n 1) || loader=""
-case "$("${loader:-/nonexistent}" --version 2>/dev/null | head -n 1)" in
-  *GLIBC* | *"GNU C Library"*) ;;
-  *) loader="" ;;
-esac
+loader=""
+if [ -s "$out/files" ]; then
+  loader=$(ldd /bin/sh 2>/dev/null | sed -n 's/^[[:space:]]*\(\/[^ ]*\) (0x.*/\1/p' | head -n 1) || loader=""
+  case "$("${loader:-/nonexistent}" --version 2>/dev/null | head -n 1)" in
+    *GLIBC* | *"GNU C Library"*) ;;
+    *) loader="" ;;
+  esac
+fi
 # Writes what `$1` links to $out/deps; fails for a file that is not a dynamic ELF file.
 libraries() {
   if [ -n "$loader" ]; then
@@ -92,8 +95,10 @@ done
 # Their owners in one `dpkg -S` (each call reads the whole package database: one per library
 # took a second on a virtualenv). Lines are `package[:arch]: path`; a path with several owners
 # or a diversion is left to be copied.
-cut -f2 "$out/candidates" | sort -u | xargs -r -d '\n' dpkg -S >"$out/listed" 2>/dev/null || true
-awk -F '\t' '
+: >"$out/listed"
+[ ! -s "$out/candidates" ] || cut -f2 "$out/candidates" | sort -u | xargs -r -d '\n' dpkg -S >"$out/listed" 2>/dev/null || true
+: >"$out/owners"
+[ ! -s "$out/candidates" ] || awk -F '\t' '
   NR == FNR {
     at = index($0, ": /")
     if (at == 0) next
