@@ -204,9 +204,8 @@ impl Lowering<'_> {
     }
 
     /// The builder state to read `paths` from: as of its last run step when no step since
-    /// then (the source copy) wrote there, so that a source edit leaves the reads of a
-    /// virtualenv (a copy, a scan) on a filesystem BuildKit has already checksummed; else the
-    /// finished builder.
+    /// then (the source copy) wrote there, so that the reads of a virtualenv (its copy, its
+    /// scan) do not depend on the snapshot a source edit makes; else the finished builder.
     pub(super) fn builder_for<'p>(&self, mut paths: impl Iterator<Item = &'p str>) -> State {
         let untouched = paths.all(|path| {
             path.starts_with('/')
