@@ -47,29 +47,40 @@ fn writable(definition: &llb_gen::pb::Definition) -> String {
     command(&exec_running(definition, "chown -R \"$owner\""))
 }
 
+/// Checks that the writable step names each of `dirs` and that the copies hold each of
+/// `pairs` (source, destination).
+fn assert_paths(definition: &llb_gen::pb::Definition, dirs: &[&str], pairs: &[(&str, &str)]) {
+    let written = writable(definition);
+    for dir in dirs {
+        assert!(written.contains(&format!(" {dir}")), "{dir} in {written}");
+    }
+    let copies = copies(definition);
+    for (src, dest) in pairs {
+        let pair = ((*src).to_owned(), (*dest).to_owned());
+        assert!(copies.contains(&pair), "{pair:?} in {copies:#?}");
+    }
+}
+
 #[test]
 fn a_members_relative_paths_are_under_its_directory() {
     let spec = SPEC.replace("ROOT", "packages/web");
     let c = compile_files(&spec, PNPM).definition;
+    assert_paths(
+        &c,
+        &[
+            "/app/packages/web/app-data",
+            "/app/packages/web/cache",
+            "/data",
+        ],
+        &[
+            ("/app/packages/web/dist", "/app/packages/web/public/dist"),
+            ("/app/packages/web/dist", "/app/packages/web/dist"),
+            ("/out/logo.svg", "/app/packages/web/static/"),
+            ("/out/logo.svg", "/srv/logo.svg"),
+        ],
+    );
     let dirs = writable(&c);
-    for dir in [
-        "/app/packages/web/app-data",
-        "/app/packages/web/cache",
-        "/data",
-    ] {
-        assert!(dirs.contains(&format!(" {dir}")), "{dir} in {dirs}");
-    }
     assert!(!dirs.contains(" /app/app-data"), "{dirs}");
-    let copies = copies(&c);
-    for pair in [
-        ("/app/packages/web/dist", "/app/packages/web/public/dist"),
-        ("/app/packages/web/dist", "/app/packages/web/dist"),
-        ("/out/logo.svg", "/app/packages/web/static/"),
-        ("/out/logo.svg", "/srv/logo.svg"),
-    ] {
-        let pair = (pair.0.to_owned(), pair.1.to_owned());
-        assert!(copies.contains(&pair), "{pair:?} in {copies:#?}");
-    }
 }
 
 #[test]
@@ -81,20 +92,16 @@ fn a_stage_that_is_no_member_keeps_them_under_its_workdir() {
         "packages/web/package.json",
     ];
     let c = compile_files(&spec, &files).definition;
-    let dirs = writable(&c);
-    for dir in ["/app/app-data", "/app/cache", "/data"] {
-        assert!(dirs.contains(&format!(" {dir}")), "{dir} in {dirs}");
-    }
-    let copies = copies(&c);
-    for pair in [
-        ("/app/packages/web/dist", "/app/public/dist"),
-        ("/app/packages/web/dist", "/app/dist"),
-        ("/out/logo.svg", "/app/static/"),
-        ("/out/logo.svg", "/srv/logo.svg"),
-    ] {
-        let pair = (pair.0.to_owned(), pair.1.to_owned());
-        assert!(copies.contains(&pair), "{pair:?} in {copies:#?}");
-    }
+    assert_paths(
+        &c,
+        &["/app/app-data", "/app/cache", "/data"],
+        &[
+            ("/app/packages/web/dist", "/app/public/dist"),
+            ("/app/packages/web/dist", "/app/dist"),
+            ("/out/logo.svg", "/app/static/"),
+            ("/out/logo.svg", "/srv/logo.svg"),
+        ],
+    );
 }
 
 #[test]
