@@ -110,8 +110,8 @@ impl Lowering<'_> {
 
     fn copy_actions(&self, copy: &FileCopy) -> Vec<FileAction> {
         let (mut from, workdir) = self.copy_source(&copy.from);
+        let pairs = self.copy_pairs(copy, &workdir);
         if matches!(copy.from, CopyFrom::Builder) {
-            let pairs = self.copy_pairs(copy, &workdir);
             from = self.builder_for(pairs.iter().map(|(src, _)| src.as_str()));
         }
         let (owner, owner_names) = match &copy.owner {
@@ -119,7 +119,7 @@ impl Lowering<'_> {
             Some(Owner::Names(user, group)) => (None, Some((user.clone(), group.clone()))),
             None => (None, None),
         };
-        self.copy_pairs(copy, &workdir)
+        pairs
             .into_iter()
             .map(|(src, dest)| {
                 let src = match copy.from {
