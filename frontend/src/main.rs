@@ -30,6 +30,7 @@ pub(crate) use log;
 
 mod caps;
 mod contexts;
+mod elf_check;
 mod errors;
 mod image_config;
 mod lint;

@@ -18,7 +18,7 @@ use crate::load::{self, LoadedSpec};
 use crate::options::Options;
 use crate::resolve::Resolver;
 use crate::solve::{self, PlatformImage};
-use crate::{contexts, subrequests, warnings};
+use crate::{contexts, elf_check, subrequests, warnings};
 
 /// Runs the build (or answers the subrequest) the client asked for.
 pub async fn run(client: &mut Bridge) -> Result<GwResult, FrontendError> {
@@ -119,6 +119,7 @@ async fn compile_all(
     let mut texts = BTreeMap::new();
     let mut warned: Vec<Diagnostic> = Vec::new();
     let mut builds = Vec::new();
+    let mut without_elf_checked = None;
     for platform in platforms {
         let named = contexts::named_contexts(client, &resolver, opts, session_id, platform).await?;
         let options = |excludes: Vec<String>| {
@@ -164,11 +165,23 @@ async fn compile_all(
         found.extend(files.found);
         texts.extend(files.texts);
         probed.extend(missing);
-        let prepared = Prepared::new(
-            spec.file.clone(),
-            options(ignored.clone().unwrap_or_default()),
-        )?;
-        let compiled = prepared.compile(&load::known_paths(&found, &texts), &images)?;
+        let known = load::known_paths(&found, &texts);
+        let mut options = options(ignored.clone().unwrap_or_default());
+        let mut compiled =
+            Prepared::new(spec.file.clone(), options.clone())?.compile(&known, &images)?;
+        // A scan reads the source copy: once the context is known to hold no ELF file, it
+        // need not (checked once, for every platform).
+        if compiled.scans_context {
+            if without_elf_checked.is_none() {
+                without_elf_checked =
+                    Some(elf_check::context_without_elf(client, caps, &options.context).await);
+            }
+            if without_elf_checked == Some(true) {
+                let ContextSource::Local { without_elf, .. } = &mut options.context;
+                *without_elf = true;
+                compiled = Prepared::new(spec.file.clone(), options)?.compile(&known, &images)?;
+            }
+        }
         let definition = compiled.definition;
         caps.check_definition(&definition)?;
         for warning in compiled.warnings {
@@ -277,6 +290,7 @@ pub fn compile_options(
             name: opts.context_local.clone(),
             session_id: (!session.is_empty()).then_some(session),
             exclude_patterns,
+            without_elf: false,
         },
         named_contexts,
         no_cache: opts.no_cache.clone(),

@@ -30,6 +30,9 @@ pub struct Compiled {
     pub image_config: ImageConfig,
     /// Findings that do not stop the build.
     pub warnings: Vec<Diagnostic>,
+    /// A library scan reads files copied from the build context (see
+    /// [`ContextSource::Local`]'s `without_elf`).
+    pub scans_context: bool,
 }
 
 /// A validated spec for one target, waiting for image and context answers.
@@ -105,6 +108,7 @@ impl Prepared {
             definition: lowered.definition,
             image_config: lowered.image_config,
             warnings,
+            scans_context: lowered.scans_context,
         })
     }
 }

@@ -21,6 +21,7 @@ pub mod check;
 pub mod compile;
 pub mod diag;
 pub mod dump;
+pub mod elf;
 pub mod ignore;
 pub mod image;
 pub mod interp;

@@ -151,6 +151,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             name: "context".into(),
             session_id: None,
             exclude_patterns: ignore,
+            without_elf: false,
         },
         pull: cli.pull,
         ..CompileOptions::default()

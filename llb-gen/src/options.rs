@@ -51,6 +51,10 @@ pub enum ContextSource {
         session_id: Option<String>,
         /// Files never sent (the context's `.dockerignore`, see [`crate::ignore`]).
         exclude_patterns: Vec<String>,
+        /// The caller read the context as the build sees it and found no ELF file (see
+        /// [`crate::elf`]): a library scan need not read what copies from it wrote. Changes
+        /// the scans, never the context's source op.
+        without_elf: bool,
     },
 }
 
@@ -60,6 +64,7 @@ impl Default for ContextSource {
             name: "context".into(),
             session_id: None,
             exclude_patterns: Vec::new(),
+            without_elf: false,
         }
     }
 }

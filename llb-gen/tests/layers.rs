@@ -1,7 +1,7 @@
 //! The compiler's modules depend downward only, and no two files import each other, directly or
 //! not. The phases in order: leaves (the LLB builder, limits, the source file, shell quoting,
 //! diagnostics, interpolation, references, platforms, image config, `.dockerignore`, the context
-//! probe) < the shared vocabulary and options < `spec` < `check` < `lang` < `plan` < `recipes` < `lower` < `compile`, the only
+//! probe, the ELF check) < the shared vocabulary and options < `spec` < `check` < `lang` < `plan` < `recipes` < `lower` < `compile`, the only
 //! module that uses every phase.
 //!
 //! The edges are read from the source: every `crate::` and `super::` path (in `use` and in
@@ -13,7 +13,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 /// Each top-level module's phase; a module may use its own phase and the ones below.
-const LAYERS: [(&str, u8); 23] = [
+const LAYERS: [(&str, u8); 24] = [
     ("llb", 0),
     ("limits", 0),
     ("source", 0),
@@ -26,6 +26,7 @@ const LAYERS: [(&str, u8); 23] = [
     ("ignore", 0),
     ("probe", 0),
     ("dump", 0),
+    ("elf", 0),
     ("ir", 1),
     ("options", 1),
     ("spec", 2),

@@ -6,8 +6,8 @@ mod common;
 
 use common::compile_files as compile;
 use common::{command, compile_text, copies, exec_running, execs};
-use llb_gen::KnownPaths;
 use llb_gen::compile::CompileOptions;
+use llb_gen::{ContextSource, KnownPaths};
 
 /// Position of the first copy (src, dest) matching `dest`.
 fn copy_position(copies: &[(String, String)], dest: &str) -> usize {
@@ -151,4 +151,126 @@ fn a_run_step_before_the_source_is_not_keyed_on_it() {
     assert!(at("/opt/os") < at("ldconfig"), "{text}");
     assert!(at("ldconfig") < at("COPY . /app"), "{text}");
     assert!(at("COPY . /app") < at("\"make\""), "{text}");
+}
+
+/// Whether the exec running `needle` depends on the copy of the whole build context (the
+/// source copy, which every source edit makes again).
+fn reads_source(definition: &llb_gen::pb::Definition, needle: &str) -> bool {
+    use llb_gen::pb::{file_action::Action, op::Op};
+    let ops: std::collections::BTreeMap<String, llb_gen::pb::Op> = definition
+        .def
+        .iter()
+        .map(|bytes| {
+            let op = prost::Message::decode(bytes.as_slice()).expect("op decodes");
+            (llb_gen::llb::digest_bytes(bytes), op)
+        })
+        .collect();
+    let runs = |op: &llb_gen::pb::Op| match &op.op {
+        Some(Op::Exec(exec)) => exec
+            .meta
+            .as_ref()
+            .is_some_and(|meta| meta.args.join(" ").contains(needle)),
+        _ => false,
+    };
+    let copies_source = |op: &llb_gen::pb::Op| match &op.op {
+        Some(Op::File(file)) => file
+            .actions
+            .iter()
+            .any(|action| matches!(&action.action, Some(Action::Copy(copy)) if copy.src == "/")),
+        _ => false,
+    };
+    let start = ops
+        .iter()
+        .find(|(_, op)| runs(op))
+        .map(|(digest, _)| digest.clone())
+        .unwrap_or_else(|| panic!("no exec runs {needle}"));
+    let mut pending = vec![start];
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some(digest) = pending.pop() {
+        if !seen.insert(digest.clone()) {
+            continue;
+        }
+        let op = &ops[&digest];
+        if copies_source(op) {
+            return true;
+        }
+        pending.extend(op.inputs.iter().map(|input| input.digest.clone()));
+    }
+    false
+}
+
+#[test]
+fn a_context_without_elf_files_leaves_the_workdir_scan_off_the_source() {
+    // The workdir's scan reads the source copy: every source edit ran it again. When the
+    // frontend found no ELF file in the context, the copy adds nothing to scan, so the scan
+    // reads the workdir as of the install, which an edit does not touch.
+    let spec = "[stage.web]\npython = \"3.11\"\nbuild_apt = [\"libpq-dev\"]\ncmd = [\"x\"]\n";
+    let probe = KnownPaths::new(["requirements.txt".to_owned()]);
+    let compiled = |without_elf: bool| {
+        let options = CompileOptions {
+            context: ContextSource::Local {
+                name: "context".into(),
+                session_id: None,
+                exclude_patterns: Vec::new(),
+                without_elf,
+            },
+            ..CompileOptions::default()
+        };
+        compile_text(spec, &probe, options)
+    };
+    let scan = "needs /stagefile/scan/app";
+    let unknown = compiled(false);
+    assert!(unknown.scans_context);
+    assert!(reads_source(&unknown.definition, scan));
+    let checked = compiled(true);
+    assert!(checked.scans_context);
+    assert!(!reads_source(&checked.definition, scan));
+    // The image still gets the source, and the venv's scan is the same in both.
+    assert!(
+        reads_source(&checked.definition, "needs /stagefile/scan/venv")
+            == reads_source(&unknown.definition, "needs /stagefile/scan/venv")
+    );
+    assert!(
+        copies(&checked.definition)
+            .iter()
+            .any(|(_, dest)| dest == "/app")
+    );
+    // A caller that solves the context's own definition shares the build's transfer.
+    let context = llb_gen::lower::context_definition(&ContextSource::Local {
+        name: "context".into(),
+        session_id: None,
+        exclude_patterns: Vec::new(),
+        without_elf: true,
+    });
+    let source = llb_gen::llb::digest_bytes(&context.def[0]);
+    let digests: Vec<String> = checked
+        .definition
+        .def
+        .iter()
+        .map(|b| llb_gen::llb::digest_bytes(b))
+        .collect();
+    assert!(digests.contains(&source));
+}
+
+#[test]
+fn a_scan_of_what_another_stage_copied_still_reads_it() {
+    // A copy from another stage may bring ELF files whatever the context holds.
+    let spec = "[stage.lib]\npython = \"3.11\"\ninstall = false\nrun = [\"true\"]\noutputs = [\"/out\"]\n\n\
+                [stage.web]\npython = \"3.11\"\nbuild_apt = [\"libpq-dev\"]\n\
+                copy = [{ from = \"lib\", dest = \"/app/lib\" }]\ncmd = [\"x\"]\n";
+    let probe = KnownPaths::new(["requirements.txt".to_owned()]);
+    let options = CompileOptions {
+        context: ContextSource::Local {
+            name: "context".into(),
+            session_id: None,
+            exclude_patterns: Vec::new(),
+            without_elf: true,
+        },
+        ..CompileOptions::default()
+    };
+    let compiled = compile_text(spec, &probe, options);
+    assert!(reads_source(
+        &compiled.definition,
+        "needs /stagefile/scan/app"
+    ));
 }

@@ -160,10 +160,11 @@ start_daemon() {
 # ---------------------------------------------------------------------------------------------
 # 1. host tools
 
-# Tools the rest of the script needs, all from the machine's own Debian sources.
+# Tools the rest of the script needs, and the C compiler a test links a program with, all from
+# the machine's own Debian sources.
 install_host_tools() {
   step "host tools"
-  apt_install ca-certificates curl debootstrap iproute2 openssh-client xz-utils
+  apt_install ca-certificates curl debootstrap iproute2 openssh-client xz-utils gcc libc6-dev
   step_done
 }
 

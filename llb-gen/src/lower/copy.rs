@@ -4,6 +4,7 @@
 use super::Lowering;
 use crate::ir::{CopyFrom, FileCopy, Owner};
 use crate::llb::{CopyOptions, FileAction, OpMeta, State};
+use crate::options::ContextSource;
 use crate::plan::StagePlan;
 
 impl Lowering<'_> {
@@ -212,12 +213,49 @@ impl Lowering<'_> {
                 && self
                     .builder_written_since_run
                     .iter()
-                    .all(|written| !overlaps(path, written))
+                    .all(|written| !overlaps(path, &written.path))
         });
         match (&self.builder_last_run, &self.builder) {
             (Some(last_run), _) if untouched => last_run.clone(),
             (_, Some(built)) => built.state.clone(),
             (_, None) => State::scratch(),
+        }
+    }
+
+    /// The builder state a library scan of `root` reads: [`Self::builder_for`]'s, except when
+    /// only copies from the build context (and made directories) wrote there since the last
+    /// run step and the caller found no ELF file in the context. Then they add nothing to
+    /// scan: the root is read as of that step (made, if it was not there yet), so a source
+    /// edit leaves the scan cached.
+    pub(super) fn scan_source(&self, root: &str) -> State {
+        let mut writes = self
+            .builder_written_since_run
+            .iter()
+            .filter(|written| overlaps(root, &written.path))
+            .peekable();
+        let context_only = writes.peek().is_some() && writes.all(|written| written.context_only);
+        match &self.builder_last_run {
+            Some(last_run) if context_only && root.starts_with('/') => {
+                self.scans_context.set(true);
+                if !self.context_without_elf() {
+                    return self.builder_for(std::iter::once(root));
+                }
+                let made = FileAction::Mkdir {
+                    path: root.to_owned(),
+                    mode: 0o755,
+                    owner: None,
+                };
+                let meta = OpMeta::named(format!("[internal] {root} for the library scan"));
+                last_run.file(vec![made], meta)
+            }
+            _ => self.builder_for(std::iter::once(root)),
+        }
+    }
+
+    /// Whether the caller found no ELF file in the main build context.
+    fn context_without_elf(&self) -> bool {
+        match &self.options.context {
+            ContextSource::Local { without_elf, .. } => *without_elf,
         }
     }
 

@@ -6,11 +6,12 @@ mod copy;
 mod env;
 mod run;
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
 
 use crate::diag::{Code, Diagnostic, Diagnostics, SourceFile};
 use crate::image::ImageConfig;
-use crate::ir::{MINIMAL_OUT, Span, StageSteps, Step};
+use crate::ir::{CopyFrom, MINIMAL_OUT, Span, StageSteps, Step};
 use crate::limits::{self, Budget, MAX_DEFINITION_BYTES};
 use crate::llb::{self, FileAction, LocalOptions, OpMeta, State};
 use crate::options::{CompileOptions, ContextSource, NamedContext, ResolvedImage};
@@ -44,9 +45,12 @@ pub(crate) struct Lowering<'a> {
     /// Its builder as of its last run step, where the builder's library scans run.
     pub builder_last_run: Option<State>,
     /// Where the stage's steps since its last run step wrote (copies, a workdir).
-    pub written_since_run: Vec<String>,
+    pub written_since_run: Vec<Written>,
     /// The same for its builder, once it has one.
-    pub builder_written_since_run: Vec<String>,
+    pub builder_written_since_run: Vec<Written>,
+    /// A library scan read a root that only copies from the build context (and made
+    /// directories) wrote since the last run step (see [`Lowered::scans_context`]).
+    pub scans_context: Cell<bool>,
     pub warnings: Vec<Diagnostic>,
     /// What env `$NAME` expansion may still add (what the plan's `${ARG}`s left).
     pub budget: Budget,
@@ -54,6 +58,14 @@ pub(crate) struct Lowering<'a> {
     pub size: usize,
     /// Errors: a limit went past.
     pub errors: Vec<Diagnostic>,
+}
+
+/// A path that a step since the last run step wrote.
+#[derive(Debug, Clone)]
+pub(crate) struct Written {
+    pub path: String,
+    /// Only files of the main build context, or an empty directory, went there.
+    pub context_only: bool,
 }
 
 /// What lowering produces: the target's definition, its image config and the warnings.
@@ -65,6 +77,10 @@ pub struct Lowered {
     pub image_config: ImageConfig,
     /// Findings that do not stop the build.
     pub warnings: Vec<Diagnostic>,
+    /// A library scan reads files copied from the build context: a caller that finds no ELF
+    /// file there can compile again with `without_elf` and the scan stays cached when only
+    /// the source changes.
+    pub scans_context: bool,
 }
 
 /// Lowers the target and returns the definition with its image config.
@@ -87,6 +103,7 @@ pub fn lower(
         builder_last_run: None,
         written_since_run: Vec::new(),
         builder_written_since_run: Vec::new(),
+        scans_context: Cell::new(false),
         warnings: plan.warnings.clone(),
         budget: plan.budget.clone(),
         size: 0,
@@ -133,7 +150,14 @@ pub fn lower(
         definition,
         image_config: config,
         warnings: lowering.warnings,
+        scans_context: lowering.scans_context.get(),
     })
+}
+
+/// The main build context's source op, as a definition of its own: a caller that solves it
+/// before compiling (to read the context) shares its transfer with the build's.
+pub fn context_definition(context: &ContextSource) -> pb::Definition {
+    llb::marshal(&context_state(context), None)
 }
 
 fn context_state(context: &ContextSource) -> State {
@@ -142,6 +166,7 @@ fn context_state(context: &ContextSource) -> State {
             name,
             session_id,
             exclude_patterns,
+            without_elf: _,
         } => State::local(
             name,
             &LocalOptions {
@@ -336,7 +361,10 @@ impl Lowering<'_> {
                         meta,
                     );
                     built.config.config.working_dir = Some(path.clone());
-                    self.written_since_run.push(path.clone());
+                    self.written_since_run.push(Written {
+                        path: path.clone(),
+                        context_only: true,
+                    });
                 }
                 Step::Run(run) => {
                     let env = built.config.config.env.iter().flatten().map(String::len);
@@ -389,8 +417,10 @@ impl Lowering<'_> {
                         return built;
                     }
                     for copy in &group {
-                        let written = self.written(copy);
-                        self.written_since_run.extend(written);
+                        let context_only = matches!(copy.from, CopyFrom::Context);
+                        let written = self.written(copy).into_iter();
+                        self.written_since_run
+                            .extend(written.map(|path| Written { path, context_only }));
                     }
                     let names: Vec<String> = group.iter().map(|c| self.copy_display(c)).collect();
                     let meta = self.meta(stage, position, total, &names.join(", "), &span);

@@ -238,7 +238,7 @@ impl Lowering<'_> {
                 );
                 let mount = ExecMount::ReadOnly {
                     dest: mounted,
-                    source: self.builder_for(std::iter::once(root.as_str())),
+                    source: self.scan_source(root),
                     selector: root.clone(),
                 };
                 let meta =

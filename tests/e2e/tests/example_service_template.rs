@@ -128,6 +128,9 @@ fn service_source_change_reuses_the_dependency_layers() {
         "pip install",
         // The venv did not change: its scan is keyed on its content and stays cached.
         "find the shared libraries /service/pack/venv needs",
+        // The context holds no ELF file: the source copy adds nothing to the workdir's scan,
+        // which reads the workdir as of the install.
+        "find the shared libraries /service/pack needs",
         // The builder changed, but not what its results need: the image's steps stay cached.
         "provide the runtime libraries",
         "create user service",

@@ -148,3 +148,53 @@ fn a_library_that_cannot_be_found_fails_the_build_naming_it() {
         "{log}"
     );
 }
+
+/// A program linked against libpq.so.5, as a project might commit a prebuilt tool: linked
+/// here with the host's C compiler against a stub of that soname, kept out of the context.
+const PQ_PROGRAM: &str = "#include <stdio.h>\nint PQlibVersion(void);\n\
+                          int main(void) { printf(\"libpq %d\\n\", PQlibVersion()); return 0; }\n";
+
+#[test]
+fn a_program_committed_to_the_context_gets_the_libraries_it_links() {
+    // The frontend reads the context for ELF files before compiling; with one there, the
+    // workdir's scan still reads the source copy and the image gets libpq5 for it.
+    let spec = "# syntax=stagefile:dev\n[stage.app]\npython = \"3.11\"\n\
+                build_apt = [\"libpq-dev\"]\ncmd = [\"/app/bin/pqversion\"]\n";
+    let stub = Scratch::with_files(
+        "pq-stub",
+        &[
+            ("stub.c", "int PQlibVersion(void) { return 0; }\n"),
+            ("main.c", PQ_PROGRAM),
+        ],
+    );
+    let dir = Scratch::with_files("committed-elf", &[("Stagefile.toml", spec)]);
+    std::fs::create_dir_all(dir.path.join("bin")).expect("mkdir bin");
+    let cc = |args: &[&str]| {
+        let status = std::process::Command::new("cc")
+            .args(args)
+            .current_dir(&stub.path)
+            .status()
+            .expect("the host's C compiler (`cc`: bash tests/e2e/setup.sh installs gcc)");
+        assert!(status.success(), "cc {args:?}");
+    };
+    cc(&[
+        "-shared",
+        "-fPIC",
+        "-Wl,-soname,libpq.so.5",
+        "-o",
+        "libpq.so.5",
+        "stub.c",
+    ]);
+    let program = dir.path.join("bin/pqversion");
+    cc(&[
+        "-o",
+        program.to_str().expect("utf-8 path"),
+        "main.c",
+        "./libpq.so.5",
+    ]);
+
+    let built = build(&dir.path, "stagefile-e2e/committed-elf", &[]).expect_ok();
+    found_and_installed(&built.tag, &built.log, &["libpq5"]);
+    let answer = run(&built.tag, &[]);
+    assert!(answer.starts_with("libpq 15"), "{answer}");
+}
