@@ -156,6 +156,40 @@ fn a_run_step_before_the_source_is_not_keyed_on_it() {
 /// Whether the exec running `needle` depends on the copy of the whole build context (the
 /// source copy, which every source edit makes again).
 fn reads_source(definition: &llb_gen::pb::Definition, needle: &str) -> bool {
+    reaches_source(definition, |op| runs(op, needle))
+}
+
+/// Whether the exec running `needle` is `op`.
+fn runs(op: &llb_gen::pb::Op, needle: &str) -> bool {
+    match &op.op {
+        Some(llb_gen::pb::op::Op::Exec(exec)) => exec
+            .meta
+            .as_ref()
+            .is_some_and(|meta| meta.args.join(" ").contains(needle)),
+        _ => false,
+    }
+}
+
+/// Whether the copy of `path` to itself (a builder result into the image) depends on the copy
+/// of the whole build context into the builder.
+fn result_reads_source(definition: &llb_gen::pb::Definition, path: &str) -> bool {
+    use llb_gen::pb::{file_action::Action, op::Op};
+    reaches_source(definition, |op| {
+        match &op.op {
+        Some(Op::File(file)) => file.actions.first().is_some_and(|action| {
+            matches!(&action.action, Some(Action::Copy(copy)) if copy.src == path && copy.dest == path)
+        }),
+        _ => false,
+    }
+    })
+}
+
+/// Whether the op that `start` picks depends on the copy of the whole build context, other
+/// than through its own copies from the context.
+fn reaches_source(
+    definition: &llb_gen::pb::Definition,
+    start: impl Fn(&llb_gen::pb::Op) -> bool,
+) -> bool {
     use llb_gen::pb::{file_action::Action, op::Op};
     let ops: std::collections::BTreeMap<String, llb_gen::pb::Op> = definition
         .def
@@ -165,13 +199,6 @@ fn reads_source(definition: &llb_gen::pb::Definition, needle: &str) -> bool {
             (llb_gen::llb::digest_bytes(bytes), op)
         })
         .collect();
-    let runs = |op: &llb_gen::pb::Op| match &op.op {
-        Some(Op::Exec(exec)) => exec
-            .meta
-            .as_ref()
-            .is_some_and(|meta| meta.args.join(" ").contains(needle)),
-        _ => false,
-    };
     let copies_source = |op: &llb_gen::pb::Op| match &op.op {
         Some(Op::File(file)) => file
             .actions
@@ -181,17 +208,17 @@ fn reads_source(definition: &llb_gen::pb::Definition, needle: &str) -> bool {
     };
     let start = ops
         .iter()
-        .find(|(_, op)| runs(op))
+        .find(|(_, op)| start(op))
         .map(|(digest, _)| digest.clone())
-        .unwrap_or_else(|| panic!("no exec runs {needle}"));
-    let mut pending = vec![start];
+        .expect("the op to start from");
+    let mut pending = vec![start.clone()];
     let mut seen = std::collections::BTreeSet::new();
     while let Some(digest) = pending.pop() {
         if !seen.insert(digest.clone()) {
             continue;
         }
         let op = &ops[&digest];
-        if copies_source(op) {
+        if digest != start && copies_source(op) {
             return true;
         }
         pending.extend(op.inputs.iter().map(|input| input.digest.clone()));
@@ -235,6 +262,10 @@ fn a_context_without_elf_files_leaves_the_workdir_scan_off_the_source() {
             .iter()
             .any(|(_, dest)| dest == "/app")
     );
+    // Whatever the context holds, the image copies the workdir as of the install and the
+    // source from the context itself, as a Dockerfile copies the code last.
+    assert!(!result_reads_source(&unknown.definition, "/app"));
+    assert!(!result_reads_source(&checked.definition, "/app"));
     // A caller that solves the context's own definition shares the build's transfer.
     let context = llb_gen::lower::context_definition(&ContextSource::Local {
         name: "context".into(),
@@ -273,4 +304,5 @@ fn a_scan_of_what_another_stage_copied_still_reads_it() {
         &compiled.definition,
         "needs /stagefile/scan/app"
     ));
+    assert!(result_reads_source(&compiled.definition, "/app"));
 }

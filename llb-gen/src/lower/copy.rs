@@ -4,7 +4,6 @@
 use super::Lowering;
 use crate::ir::{CopyFrom, FileCopy, Owner};
 use crate::llb::{CopyOptions, FileAction, OpMeta, State};
-use crate::options::ContextSource;
 use crate::plan::StagePlan;
 
 impl Lowering<'_> {
@@ -112,8 +111,15 @@ impl Lowering<'_> {
     fn copy_actions(&self, copy: &FileCopy) -> Vec<FileAction> {
         let (mut from, workdir) = self.copy_source(&copy.from);
         let pairs = self.copy_pairs(copy, &workdir);
+        let mut replayed = Vec::new();
         if matches!(copy.from, CopyFrom::Builder) {
-            from = self.builder_for(pairs.iter().map(|(src, _)| src.as_str()));
+            from = match self.replayable(copy, &pairs) {
+                Some((last_run, copies)) => {
+                    replayed = copies.iter().flat_map(|c| self.copy_actions(c)).collect();
+                    last_run
+                }
+                None => self.builder_for(pairs.iter().map(|(src, _)| src.as_str())),
+            };
         }
         let (owner, owner_names) = match &copy.owner {
             Some(Owner::Ids(uid, gid)) => (Some((*uid, *gid)), None),
@@ -147,6 +153,7 @@ impl Lowering<'_> {
                     dest,
                 }
             })
+            .chain(replayed)
             .collect()
     }
 
@@ -204,61 +211,6 @@ impl Lowering<'_> {
             .collect()
     }
 
-    /// The builder state to read `paths` from: as of its last run step when no step since
-    /// then (the source copy) wrote there, so that the reads of a virtualenv (its copy, its
-    /// scan) do not depend on the snapshot a source edit makes; else the finished builder.
-    pub(super) fn builder_for<'p>(&self, mut paths: impl Iterator<Item = &'p str>) -> State {
-        let untouched = paths.all(|path| {
-            path.starts_with('/')
-                && self
-                    .builder_written_since_run
-                    .iter()
-                    .all(|written| !overlaps(path, &written.path))
-        });
-        match (&self.builder_last_run, &self.builder) {
-            (Some(last_run), _) if untouched => last_run.clone(),
-            (_, Some(built)) => built.state.clone(),
-            (_, None) => State::scratch(),
-        }
-    }
-
-    /// The builder state a library scan of `root` reads: [`Self::builder_for`]'s, except when
-    /// only copies from the build context (and made directories) wrote there since the last
-    /// run step and the caller found no ELF file in the context. Then they add nothing to
-    /// scan: the root is read as of that step (made, if it was not there yet), so a source
-    /// edit leaves the scan cached.
-    pub(super) fn scan_source(&self, root: &str) -> State {
-        let mut writes = self
-            .builder_written_since_run
-            .iter()
-            .filter(|written| overlaps(root, &written.path))
-            .peekable();
-        let context_only = writes.peek().is_some() && writes.all(|written| written.context_only);
-        match &self.builder_last_run {
-            Some(last_run) if context_only && root.starts_with('/') => {
-                self.scans_context.set(true);
-                if !self.context_without_elf() {
-                    return self.builder_for(std::iter::once(root));
-                }
-                let made = FileAction::Mkdir {
-                    path: root.to_owned(),
-                    mode: 0o755,
-                    owner: None,
-                };
-                let meta = OpMeta::named(format!("[internal] {root} for the library scan"));
-                last_run.file(vec![made], meta)
-            }
-            _ => self.builder_for(std::iter::once(root)),
-        }
-    }
-
-    /// Whether the caller found no ELF file in the main build context.
-    fn context_without_elf(&self) -> bool {
-        match &self.options.context {
-            ContextSource::Local { without_elf, .. } => *without_elf,
-        }
-    }
-
     /// The progress name of one copy of a group: the group's `[stage k/N]` and the copy.
     fn layer_name(&self, group: &OpMeta, copy: &FileCopy) -> Option<String> {
         group
@@ -298,7 +250,7 @@ impl Lowering<'_> {
 
 /// Whether two destination paths can hold the same file: one is the other or inside it (a
 /// relative or root destination overlaps everything).
-fn overlaps(a: &str, b: &str) -> bool {
+pub(super) fn overlaps(a: &str, b: &str) -> bool {
     let (a, b) = (a.trim_end_matches('/'), b.trim_end_matches('/'));
     if !a.starts_with('/') || !b.starts_with('/') {
         return true;

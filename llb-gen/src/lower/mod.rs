@@ -5,13 +5,14 @@ mod config;
 mod copy;
 mod env;
 mod run;
+mod since_run;
 
 use std::cell::Cell;
 use std::collections::BTreeMap;
 
 use crate::diag::{Code, Diagnostic, Diagnostics, SourceFile};
 use crate::image::ImageConfig;
-use crate::ir::{CopyFrom, MINIMAL_OUT, Span, StageSteps, Step};
+use crate::ir::{FileCopy, MINIMAL_OUT, Span, StageSteps, Step};
 use crate::limits::{self, Budget, MAX_DEFINITION_BYTES};
 use crate::llb::{self, FileAction, LocalOptions, OpMeta, State};
 use crate::options::{CompileOptions, ContextSource, NamedContext, ResolvedImage};
@@ -40,14 +41,10 @@ pub(crate) struct Lowering<'a> {
     pub stage_base: Option<Built>,
     /// The builder of the stage being lowered, once its steps reach [`Step::Runtime`].
     pub builder: Option<Built>,
-    /// The stage being lowered as of its last run step.
-    pub last_run: Option<State>,
-    /// Its builder as of its last run step, where the builder's library scans run.
-    pub builder_last_run: Option<State>,
-    /// Where the stage's steps since its last run step wrote (copies, a workdir).
-    pub written_since_run: Vec<Written>,
-    /// The same for its builder, once it has one.
-    pub builder_written_since_run: Vec<Written>,
+    /// The stage being lowered as of its last run step, and its steps since.
+    pub stage_run: SinceRun,
+    /// The same for its builder, once it has one (where the builder's library scans run).
+    pub builder_run: SinceRun,
     /// A library scan read a root that only copies from the build context (and made
     /// directories) wrote since the last run step (see [`Lowered::scans_context`]).
     pub scans_context: Cell<bool>,
@@ -58,6 +55,17 @@ pub(crate) struct Lowering<'a> {
     pub size: usize,
     /// Errors: a limit went past.
     pub errors: Vec<Diagnostic>,
+}
+
+/// A stage (or its builder) as of its last run step, and its steps since.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SinceRun {
+    /// The state after the last run step.
+    pub last_run: Option<State>,
+    /// Where steps since then wrote.
+    pub written: Vec<Written>,
+    /// The copies from the build context since then, in order.
+    pub context_copies: Vec<FileCopy>,
 }
 
 /// A path that a step since the last run step wrote.
@@ -99,10 +107,8 @@ pub fn lower(
         built: BTreeMap::new(),
         stage_base: None,
         builder: None,
-        last_run: None,
-        builder_last_run: None,
-        written_since_run: Vec::new(),
-        builder_written_since_run: Vec::new(),
+        stage_run: SinceRun::default(),
+        builder_run: SinceRun::default(),
         scans_context: Cell::new(false),
         warnings: plan.warnings.clone(),
         budget: plan.budget.clone(),
@@ -331,10 +337,8 @@ impl Lowering<'_> {
         }
         self.stage_base = Some(built.clone());
         self.builder = None;
-        self.last_run = None;
-        self.builder_last_run = None;
-        self.written_since_run.clear();
-        self.builder_written_since_run.clear();
+        self.stage_run = SinceRun::default();
+        self.builder_run = SinceRun::default();
         let mut position = 1;
         // Build steps run as root; the created user is who the image runs as afterwards.
         let mut runtime_user = None;
@@ -361,7 +365,7 @@ impl Lowering<'_> {
                         meta,
                     );
                     built.config.config.working_dir = Some(path.clone());
-                    self.written_since_run.push(Written {
+                    self.stage_run.written.push(Written {
                         path: path.clone(),
                         context_only: true,
                     });
@@ -377,8 +381,10 @@ impl Lowering<'_> {
                     position += 1;
                     let meta = self.meta(stage, position, total, &run.display, &run.span);
                     built.state = self.run(&built, run, meta);
-                    self.last_run = Some(built.state.clone());
-                    self.written_since_run.clear();
+                    self.stage_run = SinceRun {
+                        last_run: Some(built.state.clone()),
+                        ..SinceRun::default()
+                    };
                 }
                 Step::RunAs(user) => runtime_user = Some(user.ids()),
                 Step::Minimal(run) => {
@@ -392,8 +398,7 @@ impl Lowering<'_> {
                     let state = std::mem::replace(&mut built.state, fresh);
                     let config = built.config.clone();
                     self.builder = Some(Built { state, config });
-                    self.builder_last_run = self.last_run.take();
-                    self.builder_written_since_run = std::mem::take(&mut self.written_since_run);
+                    self.builder_run = std::mem::take(&mut self.stage_run);
                 }
                 Step::Copy(first) => {
                     position += 1;
@@ -417,10 +422,8 @@ impl Lowering<'_> {
                         return built;
                     }
                     for copy in &group {
-                        let context_only = matches!(copy.from, CopyFrom::Context);
-                        let written = self.written(copy).into_iter();
-                        self.written_since_run
-                            .extend(written.map(|path| Written { path, context_only }));
+                        let written = self.written(copy);
+                        self.stage_run.copied(copy, written);
                     }
                     let names: Vec<String> = group.iter().map(|c| self.copy_display(c)).collect();
                     let meta = self.meta(stage, position, total, &names.join(", "), &span);

@@ -189,7 +189,7 @@ impl Lowering<'_> {
             return State::scratch();
         };
         let system = match of {
-            StageFs::Builder => self.builder_last_run.as_ref(),
+            StageFs::Builder => self.builder_run.last_run.as_ref(),
             StageFs::Stage(_) => None,
         };
         let env: Vec<String> = source
