@@ -23,7 +23,7 @@ struct Index {
     /// Byte offsets at which lines start.
     line_starts: Vec<usize>,
     /// `(byte offset, characters before it)` at the character boundary at or before each
-    /// multiple of [`CHECKPOINT`] bytes.
+    /// multiple of [`CHECKPOINT`] bytes; empty for an ASCII text, whose characters are bytes.
     checkpoints: Vec<(usize, usize)>,
 }
 
@@ -35,6 +35,12 @@ impl Index {
         let line_starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
+        if text.is_ascii() {
+            return Self {
+                line_starts,
+                checkpoints: Vec::new(),
+            };
+        }
         let mut checkpoints = Vec::with_capacity(text.len() / CHECKPOINT + 1);
         let mut chars = 0;
         let mut at = 0;
@@ -52,6 +58,9 @@ impl Index {
 
     /// Characters before byte `offset` (a character boundary).
     fn chars_before(&self, text: &str, offset: usize) -> usize {
+        if self.checkpoints.is_empty() {
+            return offset;
+        }
         let (at, chars) = self
             .checkpoints
             .get(offset / CHECKPOINT)
@@ -125,7 +134,9 @@ mod tests {
             "ü€".repeat(900),
             "x".repeat(3000)
         );
-        for text in [short, long] {
+        // An ASCII text takes the short way (columns are byte offsets).
+        let ascii = "[stage.a]\nrun = [\"make\"]\n\n".repeat(200);
+        for text in [short, long, ascii] {
             let file = SourceFile::new("S.toml", text.as_str());
             for offset in (0..=text.len() + 2).step_by(3) {
                 let at = floor_char_boundary(&text, offset.min(text.len()));
