@@ -121,15 +121,19 @@ impl ImageConfig {
         serde_json::to_vec(self).unwrap_or_default()
     }
 
-    /// The env as ordered `(name, value)` pairs.
-    pub fn env_pairs(&self) -> Vec<(String, String)> {
+    /// The env as an exec op takes it: `NAME=value` entries in order, an entry without `=`
+    /// given an empty value.
+    pub fn exec_env(&self) -> Vec<String> {
         self.config
             .env
             .iter()
             .flatten()
-            .map(|entry| match entry.split_once('=') {
-                Some((k, v)) => (k.to_owned(), v.to_owned()),
-                None => (entry.clone(), String::new()),
+            .map(|entry| {
+                if entry.contains('=') {
+                    entry.clone()
+                } else {
+                    format!("{entry}=")
+                }
             })
             .collect()
     }

@@ -37,8 +37,9 @@ pub(crate) struct Lowering<'a> {
     pub platform: pb::Platform,
     pub context: State,
     pub built: BTreeMap<usize, Built>,
-    /// The base of the stage being lowered.
-    pub stage_base: Option<Built>,
+    /// The base of the stage being lowered, and its env as an exec takes it (what its package
+    /// lists step needs; the whole config is not cloned for it).
+    pub stage_base: Option<(State, Vec<String>)>,
     /// The builder of the stage being lowered, once its steps reach [`Step::Runtime`].
     pub builder: Option<Built>,
     /// The stage being lowered as of its last run step, and its steps since.
@@ -335,7 +336,7 @@ impl Lowering<'_> {
         if stage.replaced {
             return built;
         }
-        self.stage_base = Some(built.clone());
+        self.stage_base = Some((built.state.clone(), built.config.exec_env()));
         self.builder = None;
         self.stage_run = SinceRun::default();
         self.builder_run = SinceRun::default();

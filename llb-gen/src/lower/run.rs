@@ -26,27 +26,28 @@ impl Lowering<'_> {
 
     /// The exec op of `run` on the built stage, with `extra` mounts.
     fn exec(&self, built: &Built, run: &RunStep, extra: Vec<ExecMount>) -> Exec {
-        let mut env = built.config.env_pairs();
+        let mut env = built.config.exec_env();
         let tools_path = (!run.path.is_empty()).then(|| {
-            let path = env
-                .iter()
-                .find(|(k, _)| k == "PATH")
-                .map(|(_, v)| v.as_str());
+            let path = env.iter().find_map(|entry| entry.strip_prefix("PATH="));
             let path = path.unwrap_or(crate::image::DEFAULT_PATH);
-            format!("{}:{path}", run.path.join(":"))
+            format!("PATH={}:{path}", run.path.join(":"))
         });
-        let mut set = |name: &str, value: String| match env.iter_mut().find(|(k, _)| k == name) {
-            Some(entry) => entry.1 = value,
-            None => env.push((name.to_owned(), value)),
+        // Sets `name` to `entry` (`name=value`), in place when the env has it.
+        let mut set = |name: &str, entry: String| {
+            let same = |e: &String| e.split_once('=').is_some_and(|(n, _)| n == name);
+            match env.iter_mut().find(|e| same(e)) {
+                Some(existing) => *existing = entry,
+                None => env.push(entry),
+            }
         };
         if let Some(path) = tools_path {
             set("PATH", path);
         }
         for (name, value) in &run.env {
-            set(name, value.clone());
+            set(name, format!("{name}={value}"));
         }
         if let Some(epoch) = self.options.source_date_epoch {
-            set("SOURCE_DATE_EPOCH", epoch.to_string());
+            set("SOURCE_DATE_EPOCH", format!("SOURCE_DATE_EPOCH={epoch}"));
         }
         let mut mounts = extra;
         let mut secret_env = Vec::new();
@@ -90,7 +91,7 @@ impl Lowering<'_> {
                 Mount::Ssh { id } => {
                     let dest = format!("/run/buildkit/ssh_agent.{ssh_count}");
                     if ssh_count == 0 {
-                        set("SSH_AUTH_SOCK", dest.clone());
+                        set("SSH_AUTH_SOCK", format!("SSH_AUTH_SOCK={dest}"));
                     }
                     ssh_count += 1;
                     mounts.push(ExecMount::Ssh {
@@ -153,7 +154,7 @@ impl Lowering<'_> {
             .unwrap_or_default();
         Exec {
             args: run.args.clone(),
-            env: env.into_iter().map(|(k, v)| format!("{k}={v}")).collect(),
+            env,
             cwd,
             user,
             network: match run.network {
@@ -192,12 +193,7 @@ impl Lowering<'_> {
             StageFs::Builder => self.builder_run.last_run.as_ref(),
             StageFs::Stage(_) => None,
         };
-        let env: Vec<String> = source
-            .config
-            .env_pairs()
-            .into_iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
+        let env = source.config.exec_env();
         let exec = |args: Vec<String>, mounts: Vec<ExecMount>| Exec {
             args,
             env: env.clone(),
@@ -273,18 +269,13 @@ impl Lowering<'_> {
     /// BuildKit runs it while the stages it does not wait for build. A base without apt gets
     /// an empty directory.
     fn package_lists(&self) -> State {
-        let Some(base) = &self.stage_base else {
+        let Some((base, env)) = &self.stage_base else {
             return State::scratch();
         };
         let script = "mkdir -p /var/lib/apt/lists && if command -v apt-get >/dev/null 2>&1; then apt-get update; fi";
         let exec = Exec {
             args: vec!["/bin/sh".into(), "-c".into(), script.into()],
-            env: base
-                .config
-                .env_pairs()
-                .into_iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect(),
+            env: env.clone(),
             cwd: "/".into(),
             user: "0:0".into(),
             network: pb::NetMode::Unset,
@@ -292,8 +283,7 @@ impl Lowering<'_> {
             secret_env: Vec::new(),
             platform: Some(self.platform.clone()),
         };
-        base.state
-            .run(exec, OpMeta::named("[internal] fetch the package lists"))
+        base.run(exec, OpMeta::named("[internal] fetch the package lists"))
     }
 
     /// The builder of the stage being lowered, or a stage built before.
