@@ -157,11 +157,13 @@ impl Lowering<'_> {
             .collect()
     }
 
-    /// Applies a group of consecutive copies on `base`.
+    /// Applies a group of consecutive copies on `base`; `names` are their
+    /// [`Self::copy_display`]s, in the group's order.
     pub(super) fn copies(
         &self,
         base: &State,
         group: &[&FileCopy],
+        names: &[String],
         stage: &StagePlan,
         meta: OpMeta,
     ) -> State {
@@ -177,22 +179,22 @@ impl Lowering<'_> {
         if !self.options.supports("mergeop") {
             // Engines without merge ops (Docker's classic image store): chain the copies, each
             // op named for its own copy as the merged layers are.
-            return self
-                .chain_order(group)
-                .iter()
-                .fold(base.clone(), |state, copy| {
+            return self.chain_order(group, names).into_iter().fold(
+                base.clone(),
+                |state, (copy, name)| {
                     let copy_meta = OpMeta {
-                        name: self.layer_name(&meta, copy),
+                        name: layer_name(&meta, name),
                         ranges: super::ranges(&self.plan.file, &copy.span),
                         ..meta.clone()
                     };
                     state.file(self.copy_actions(copy), copy_meta)
-                });
+                },
+            );
         }
         let mut layers = vec![base.clone()];
-        for copy in group {
+        for (copy, name) in group.iter().zip(names) {
             let layer_meta = OpMeta {
-                name: self.layer_name(&meta, copy),
+                name: layer_name(&meta, name),
                 ranges: super::ranges(&self.plan.file, &copy.span),
                 ignore_cache: stage.no_cache,
             };
@@ -211,21 +213,18 @@ impl Lowering<'_> {
             .collect()
     }
 
-    /// The progress name of one copy of a group: the group's `[stage k/N]` and the copy.
-    fn layer_name(&self, group: &OpMeta, copy: &FileCopy) -> Option<String> {
-        group
-            .name
-            .as_deref()
-            .map(|n| n.split(']').next().unwrap_or(n).to_owned() + "] " + &self.copy_display(copy))
-    }
-
     /// The order to chain a group of copies in when the engine cannot merge them: the spec's,
     /// except that copies from the build context go after the others when none of the copies
     /// they would move behind writes where they write (so the result is the same). The context
     /// changes with every source edit, and a chained copy depends on every copy before it: a
     /// context copy first would make each later copy (a virtualenv, say) run and be exported
     /// again after every edit, as a hand-written Dockerfile that copies the code last does not.
-    fn chain_order<'c>(&self, group: &[&'c FileCopy]) -> Vec<&'c FileCopy> {
+    fn chain_order<'c>(
+        &self,
+        group: &[&'c FileCopy],
+        names: &'c [String],
+    ) -> Vec<(&'c FileCopy, &'c String)> {
+        let named = group.iter().copied().zip(names);
         let from_context = |copy: &FileCopy| matches!(copy.from, CopyFrom::Context);
         let dests = |copy: &FileCopy| self.written(copy);
         let movable = group.iter().enumerate().all(|(i, copy)| {
@@ -240,12 +239,19 @@ impl Lowering<'_> {
                     })
         });
         if !movable {
-            return group.to_vec();
+            return named.collect();
         }
-        let (others, context): (Vec<&FileCopy>, Vec<&FileCopy>) =
-            group.iter().copied().partition(|copy| !from_context(copy));
+        let (others, context): (Vec<_>, Vec<_>) = named.partition(|(copy, _)| !from_context(copy));
         others.into_iter().chain(context).collect()
     }
+}
+
+/// The progress name of one copy of a group: the group's `[stage k/N]` and the copy's display.
+fn layer_name(group: &OpMeta, display: &str) -> Option<String> {
+    group
+        .name
+        .as_deref()
+        .map(|n| n.split(']').next().unwrap_or(n).to_owned() + "] " + display)
 }
 
 /// Whether two destination paths can hold the same file: one is the other or inside it (a

@@ -428,7 +428,7 @@ impl Lowering<'_> {
                     }
                     let names: Vec<String> = group.iter().map(|c| self.copy_display(c)).collect();
                     let meta = self.meta(stage, position, total, &names.join(", "), &span);
-                    built.state = self.copies(&built.state, &group, stage, meta);
+                    built.state = self.copies(&built.state, &group, &names, stage, meta);
                 }
             }
         }
