@@ -21,8 +21,8 @@ pub fn parse(file: &SourceFile) -> Result<Spec, Diagnostics> {
         file: file.clone(),
         items,
     };
-    let mut root =
-        DeTable::parse(&file.text).map_err(|error| fail(vec![diagnose(file, &error)]))?;
+    let parse = || DeTable::parse(&file.text).map_err(|error| fail(vec![diagnose(file, &error)]));
+    let root = parse()?;
     // Every value costs far more as a typed spec than as text: count before going on.
     if let Some(span) = tree::nth_value(root.get_ref(), MAX_VALUES) {
         let diagnostic = Diagnostic::error(
@@ -52,6 +52,16 @@ pub fn parse(file: &SourceFile) -> Result<Spec, Diagnostics> {
             .with_help("no command, path, name or env value can hold one: remove it")
         })
         .collect();
+    let mut root = if errors.is_empty() {
+        // A valid spec is read once, from the tree itself rather than a copy of it.
+        match Spec::deserialize(Deserializer::from(root)) {
+            Ok(spec) => return Ok(spec),
+            // Read again below, from the tree parsed again, to report every error.
+            Err(_) => parse()?,
+        }
+    } else {
+        root
+    };
     // serde stops at the first unknown key: each is reported, removed, and the rest read again.
     for _ in 0..MAX_ERRORS {
         let error = match Spec::deserialize(Deserializer::from(root.clone())) {
