@@ -100,9 +100,12 @@ impl ContextProbe for KnownPaths {
 /// BuildKit. Asking about an undeclared path is a bug: tests (debug builds) panic.
 #[derive(Debug, Clone, Default)]
 pub struct Declared {
-    declared: BTreeSet<String>,
-    present: BTreeSet<String>,
-    readable: BTreeSet<String>,
+    /// The declared paths, sorted, once each (as the plan lists them).
+    declared: Vec<String>,
+    /// Whether each declared path exists.
+    present: Vec<bool>,
+    /// The declared files to read, sorted.
+    readable: Vec<String>,
     texts: BTreeMap<String, String>,
 }
 
@@ -110,19 +113,22 @@ impl Declared {
     /// The declared paths, with which of them `probe` says exist, and the texts of the
     /// declared files to read.
     pub fn answer(declared: Vec<String>, reads: Vec<String>, probe: &dyn ContextProbe) -> Self {
-        let present = declared
-            .iter()
-            .filter(|p| probe.exists(p))
-            .cloned()
-            .collect();
-        let texts = reads
+        let mut declared = declared;
+        let mut readable = reads;
+        // Already so when they come from the plan: then these cost one pass each.
+        for paths in [&mut declared, &mut readable] {
+            paths.sort_unstable();
+            paths.dedup();
+        }
+        let present = declared.iter().map(|p| probe.exists(p)).collect();
+        let texts = readable
             .iter()
             .filter_map(|p| Some((p.clone(), probe.read(p)?)))
             .collect();
         Self {
-            declared: declared.into_iter().collect(),
+            declared,
             present,
-            readable: reads.into_iter().collect(),
+            readable,
             texts,
         }
     }
@@ -130,16 +136,19 @@ impl Declared {
 
 impl ContextProbe for Declared {
     fn exists(&self, path: &str) -> bool {
+        let found = self.declared.binary_search_by(|p| p.as_str().cmp(path));
         debug_assert!(
-            self.declared.contains(path),
+            found.is_ok(),
             "a recipe asked about `{path}`, which the probe paths do not list"
         );
-        self.present.contains(path)
+        found.is_ok_and(|i| self.present[i])
     }
 
     fn read(&self, path: &str) -> Option<String> {
         debug_assert!(
-            self.readable.contains(path),
+            self.readable
+                .binary_search_by(|p| p.as_str().cmp(path))
+                .is_ok(),
             "a recipe read `{path}`, which the read paths do not list"
         );
         self.texts.get(path).cloned()

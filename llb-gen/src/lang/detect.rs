@@ -3,8 +3,6 @@
 //! paths this looks at are listed by [`probe_paths`] from the same rows, so the frontend (which
 //! probes only those) and the CLI (which reads the disk) see the same answers.
 
-use std::collections::BTreeSet;
-
 use super::row::{Input, LanguageDef, Manager, Workspace, context_copy, in_root};
 use crate::diag::{Code, Diagnostic};
 use crate::ir::Step;
@@ -23,19 +21,20 @@ pub struct Found<H: 'static> {
     pub workspace: Option<Workspace>,
 }
 
-/// The context paths detection and the install steps look at, for one language's rows.
+/// The context paths detection and the install steps look at, for one language's rows, in no
+/// particular order and possibly repeated (the plan's list sorts them, once each).
 pub fn probe_paths<H>(managers: &[Manager<H>], lang: &LanguageDef, root: &str) -> Vec<String> {
-    let mut paths = BTreeSet::new();
+    let mut paths = Vec::new();
     for manager in managers {
         let files = manager.lockfiles.iter().chain(manager.manifests);
         let files = files.chain(manager.optional).chain(manager.mounted);
         paths.extend(files.map(|file| in_root(root, file)));
     }
     for (manifest, _) in lang.unlocked {
-        paths.insert(in_root(root, manifest));
+        paths.push(in_root(root, manifest));
     }
     for (marker, _) in lang.writable {
-        paths.insert(in_root(root, marker));
+        paths.push(in_root(root, marker));
     }
     // A workspace's lockfile may be in any directory above the project.
     for manager in managers.iter().filter(|m| !m.members.is_empty()) {
@@ -48,7 +47,7 @@ pub fn probe_paths<H>(managers: &[Manager<H>], lang: &LanguageDef, root: &str) -
             );
         }
     }
-    paths.into_iter().collect()
+    paths
 }
 
 /// The directories above a context path, nearest first, the context's root (`""`) last.

@@ -141,7 +141,8 @@ impl Settings {
         }
     }
 
-    /// Context paths whose existence decides this stage's steps.
+    /// Context paths whose existence decides this stage's steps, in no particular order and
+    /// possibly repeated (the plan's list, [`crate::recipes::probe_paths`], is sorted).
     pub fn probe_paths(&self, root: &str) -> Vec<String> {
         match self {
             Settings::Python(settings) => settings.probe_paths(root),
@@ -150,7 +151,8 @@ impl Settings {
         }
     }
 
-    /// Context files whose text decides this stage's steps (requirement files' options).
+    /// Context files whose text decides this stage's steps (requirement files' options), in no
+    /// particular order and possibly repeated.
     pub fn read_paths(&self, root: &str) -> Vec<String> {
         match self {
             Settings::Python(settings) => settings.read_paths(root),

@@ -366,14 +366,12 @@ pub fn expand(input: &Input) -> Result<Expansion, Diagnostic> {
 }
 
 /// Context paths a Node stage's steps look at: the rows' files, and Yarn 2+'s directories in
-/// the project and every directory above it (a workspace's).
+/// the project and every directory above it (a workspace's). Possibly repeated.
 pub fn probe_paths(root: &str) -> Vec<String> {
     let mut paths = detect::probe_paths(&MANAGERS, &LANGUAGE, root);
     for dir in std::iter::once(root.to_owned()).chain(detect::ancestors(root)) {
         paths.extend(node_yarn::probe_paths(&dir));
     }
-    paths.sort();
-    paths.dedup();
     paths
 }
 

@@ -214,20 +214,18 @@ impl Settings {
             .unwrap_or_else(|| language_span.clone())
     }
 
-    /// The rows' files and the requirement files.
+    /// The rows' files and the requirement files (possibly repeated).
     pub fn probe_paths(&self, root: &str) -> Vec<String> {
         let mut paths = detect::probe_paths(&MANAGERS, &LANGUAGE, root);
         paths.extend(self.requirements.iter().cloned());
         paths.extend(python_workspace::probe_paths(root));
-        paths.sort();
-        paths.dedup();
         paths
     }
 
     /// The requirement files pip would read (their options decide whether uv may install them,
     /// and how: hashes), pyproject.toml (whether it declares its dependencies statically), the
     /// Pipfile (with pyproject.toml: the Python version the project asks for), and the uv locks
-    /// and workspaces (`python_workspace.rs`).
+    /// and workspaces (`python_workspace.rs`). Possibly repeated.
     pub fn read_paths(&self, root: &str) -> Vec<String> {
         let versions = ["Pipfile", "pyproject.toml"].map(|file| in_root(root, file));
         let mut paths: Vec<String> = if self.requirements.is_empty() {
@@ -237,8 +235,6 @@ impl Settings {
             self.requirements.clone()
         };
         paths.extend(versions);
-        paths.sort();
-        paths.dedup();
         paths
     }
 }

@@ -35,7 +35,7 @@ fn installing_paths(
     plan: &Plan,
     of: impl Fn(&crate::lang::Settings, &str) -> Vec<String>,
 ) -> Vec<String> {
-    let mut paths = std::collections::BTreeSet::new();
+    let mut paths = Vec::new();
     for &index in &plan.order {
         let stage = &plan.stages[index];
         if let Some(language) = &stage.language
@@ -45,7 +45,9 @@ fn installing_paths(
             paths.extend(of(&language.settings, &stage.root));
         }
     }
-    paths.into_iter().collect()
+    paths.sort_unstable();
+    paths.dedup();
+    paths
 }
 
 /// Every stage's steps, and what the recipes found worth a warning.
