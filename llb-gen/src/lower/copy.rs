@@ -10,17 +10,23 @@ impl Lowering<'_> {
     /// How a copy reads in progress output.
     pub(super) fn copy_display(&self, copy: &FileCopy) -> String {
         let from = match &copy.from {
-            CopyFrom::Context => String::new(),
-            CopyFrom::Stage(index) => format!("--from={} ", self.plan.stages[*index].name),
-            CopyFrom::Image(reference) => format!("--from={reference} "),
-            CopyFrom::Builder => "--from=<builder> ".to_owned(),
+            CopyFrom::Context => None,
+            CopyFrom::Stage(index) => Some(self.plan.stages[*index].name.as_str()),
+            CopyFrom::Image(reference) => Some(reference.as_str()),
+            CopyFrom::Builder => Some("<builder>"),
         };
-        let src = if copy.src.is_empty() {
-            "<outputs>".to_owned()
+        // Appended to one string: a target that copies many stages makes hundreds.
+        let mut display = String::from("COPY ");
+        if let Some(from) = from {
+            display.extend(["--from=", from, " "]);
+        }
+        if copy.src.is_empty() {
+            display.push_str("<outputs>");
         } else {
-            copy.src.join(" ")
-        };
-        format!("COPY {from}{src} {}", copy.dest)
+            display.push_str(&copy.src.join(" "));
+        }
+        display.extend([" ", &copy.dest]);
+        display
     }
 
     /// About how many bytes a copy adds to the definition: each file action (one per source,
@@ -79,7 +85,7 @@ impl Lowering<'_> {
 
     /// `(src, dest)` pairs of one copy; a copy from a stage without `src` takes its outputs.
     fn copy_pairs(&self, copy: &FileCopy, source_workdir: &str) -> Vec<(String, String)> {
-        let dest = copy.dest.clone();
+        let dest = &copy.dest;
         match (&copy.from, copy.src.is_empty()) {
             (CopyFrom::Stage(index), true) => self.plan.stages[*index]
                 .outputs
@@ -88,16 +94,10 @@ impl Lowering<'_> {
                     let src = if output.starts_with('/') {
                         output.clone()
                     } else {
-                        format!("{}/{output}", source_workdir.trim_end_matches('/'))
+                        [source_workdir.trim_end_matches('/'), output].join("/")
                     };
-                    (
-                        src,
-                        format!(
-                            "{}/{}",
-                            dest.trim_end_matches('/'),
-                            output.trim_start_matches('/')
-                        ),
-                    )
+                    let dest = [dest.trim_end_matches('/'), output.trim_start_matches('/')];
+                    (src, dest.join("/"))
                 })
                 .collect(),
             _ => copy
@@ -296,7 +296,7 @@ fn context_path(src: &str) -> String {
     if relative.is_empty() || relative == "." {
         "/".to_owned()
     } else {
-        format!("/{relative}")
+        ["/", relative].concat()
     }
 }
 

@@ -235,7 +235,10 @@ impl Lowering<'_> {
         what: &str,
         span: &Span,
     ) -> OpMeta {
-        OpMeta::named(format!("[{} {position}/{total}] {what}", stage.name))
+        // `what` can be long (a group of copies): appended, not formatted.
+        let mut name = format!("[{} {position}/{total}] ", stage.name);
+        name.push_str(what);
+        OpMeta::named(name)
             .at(ranges(&self.plan.file, span))
             .no_cache(stage.no_cache)
     }
