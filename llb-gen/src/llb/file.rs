@@ -122,7 +122,7 @@ impl State {
             .collect();
         let input_count = inputs.len() as i64;
         let last = actions.len().saturating_sub(1);
-        let mut pb_actions = Vec::new();
+        let mut pb_actions = Vec::with_capacity(actions.len());
         for (k, (action, secondary_input)) in actions.into_iter().zip(secondary).enumerate() {
             let input = if k == 0 {
                 base

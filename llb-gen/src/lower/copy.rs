@@ -96,8 +96,7 @@ impl Lowering<'_> {
                     } else {
                         [source_workdir.trim_end_matches('/'), output].join("/")
                     };
-                    let dest = [dest.trim_end_matches('/'), output.trim_start_matches('/')];
-                    (src, dest.join("/"))
+                    (src, output_dest(dest, output))
                 })
                 .collect(),
             _ => copy
@@ -205,12 +204,21 @@ impl Lowering<'_> {
 }
 
 impl Lowering<'_> {
-    /// Where a copy can write (see [`written_paths`]).
+    /// Where a copy can write (see [`written_paths`]): the destinations of its pairs, without
+    /// making their sources.
     pub(super) fn written(&self, copy: &FileCopy) -> Vec<String> {
-        self.copy_pairs(copy, "/")
-            .into_iter()
-            .flat_map(|(src, dest)| written_paths(copy, &src, &dest))
-            .collect()
+        match (&copy.from, copy.src.is_empty()) {
+            (CopyFrom::Stage(index), true) => self.plan.stages[*index]
+                .outputs
+                .iter()
+                .map(|output| output_dest(&copy.dest, output))
+                .collect(),
+            _ => copy
+                .src
+                .iter()
+                .flat_map(|src| written_paths(copy, src, &copy.dest))
+                .collect(),
+        }
     }
 
     /// The order to chain a group of copies in when the engine cannot merge them: the spec's,
@@ -251,7 +259,12 @@ fn layer_name(group: &OpMeta, display: &str) -> Option<String> {
     group
         .name
         .as_deref()
-        .map(|n| n.split(']').next().unwrap_or(n).to_owned() + "] " + display)
+        .map(|n| [n.split(']').next().unwrap_or(n), "] ", display].concat())
+}
+
+/// Where a copy of a stage's `output` to `dest` lands: under `dest`, at the output's path.
+fn output_dest(dest: &str, output: &str) -> String {
+    [dest.trim_end_matches('/'), output.trim_start_matches('/')].join("/")
 }
 
 /// Whether two destination paths can hold the same file: one is the other or inside it (a

@@ -9,6 +9,7 @@ mod since_run;
 
 use std::cell::Cell;
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use crate::diag::{Code, Diagnostic, Diagnostics, SourceFile};
 use crate::image::ImageConfig;
@@ -235,8 +236,9 @@ impl Lowering<'_> {
         what: &str,
         span: &Span,
     ) -> OpMeta {
-        // `what` can be long (a group of copies): appended, not formatted.
-        let mut name = format!("[{} {position}/{total}] ", stage.name);
+        // `what` can be long (a group of copies): appended to a string made to size.
+        let mut name = String::with_capacity(stage.name.len() + what.len() + 16);
+        let _ = write!(name, "[{} {position}/{total}] ", stage.name);
         name.push_str(what);
         OpMeta::named(name)
             .at(ranges(&self.plan.file, span))
