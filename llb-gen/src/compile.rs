@@ -100,9 +100,11 @@ impl Prepared {
         probe: &dyn ContextProbe,
         images: &BTreeMap<String, ResolvedImage>,
     ) -> Result<Compiled, Diagnostics> {
-        let expanded = recipes::expand(&self.plan, &self.answers(probe), &self.options.platform)?;
-        let lowered = lower::lower(&self.plan, &expanded.stages, images, &self.options)?;
-        let mut warnings = expanded.warnings;
+        let recipes::Expanded {
+            stages,
+            mut warnings,
+        } = recipes::expand(&self.plan, &self.answers(probe), &self.options.platform)?;
+        let lowered = lower::lower(&self.plan, stages, images, &self.options)?;
         warnings.extend(lowered.warnings);
         Ok(Compiled {
             definition: lowered.definition,

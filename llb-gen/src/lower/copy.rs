@@ -161,7 +161,7 @@ impl Lowering<'_> {
     pub(super) fn copies(
         &self,
         base: &State,
-        group: &[&FileCopy],
+        group: &[FileCopy],
         names: &[String],
         stage: &StagePlan,
         meta: OpMeta,
@@ -229,10 +229,10 @@ impl Lowering<'_> {
     /// again after every edit, as a hand-written Dockerfile that copies the code last does not.
     fn chain_order<'c>(
         &self,
-        group: &[&'c FileCopy],
+        group: &'c [FileCopy],
         names: &'c [String],
     ) -> Vec<(&'c FileCopy, &'c String)> {
-        let named = group.iter().copied().zip(names);
+        let named = group.iter().zip(names);
         let from_context = |copy: &FileCopy| matches!(copy.from, CopyFrom::Context);
         let dests = |copy: &FileCopy| self.written(copy);
         let movable = group.iter().enumerate().all(|(i, copy)| {

@@ -93,10 +93,11 @@ pub struct Lowered {
     pub scans_context: bool,
 }
 
-/// Lowers the target and returns the definition with its image config.
+/// Lowers the target and returns the definition with its image config. The steps are taken, not
+/// borrowed: their commands, env and mounts move into the ops.
 pub fn lower(
     plan: &Plan,
-    stages: &[StageSteps],
+    stages: Vec<StageSteps>,
     images: &BTreeMap<String, ResolvedImage>,
     options: &CompileOptions,
 ) -> Result<Lowered, Diagnostics> {
@@ -118,8 +119,9 @@ pub fn lower(
         errors: Vec::new(),
     };
     for stage_steps in stages {
+        let index = stage_steps.stage;
         let built = lowering.stage(stage_steps);
-        lowering.built.insert(stage_steps.stage, built);
+        lowering.built.insert(index, built);
         if !lowering.errors.is_empty() {
             return Err(Diagnostics {
                 file: plan.file.clone(),
@@ -334,7 +336,7 @@ impl Lowering<'_> {
         }
     }
 
-    fn stage(&mut self, stage_steps: &StageSteps) -> Built {
+    fn stage(&mut self, stage_steps: StageSteps) -> Built {
         let stage = &self.plan.stages[stage_steps.stage];
         let total = op_count(&stage_steps.steps) + 1;
         let mut built = self.base(stage, total);
@@ -348,20 +350,20 @@ impl Lowering<'_> {
         let mut position = 1;
         // Build steps run as root; the created user is who the image runs as afterwards.
         let mut runtime_user = None;
-        let mut steps = stage_steps.steps.iter().peekable();
+        let mut steps = stage_steps.steps.into_iter().peekable();
         while let Some(step) = steps.next() {
             match step {
                 Step::Env { vars, span } => {
-                    if !self.set_env(&mut built, vars, span, stage) {
+                    if !self.set_env(&mut built, &vars, &span, stage) {
                         return built;
                     }
                 }
                 Step::Workdir { path, span } => {
-                    if !self.charge(path.len(), span) {
+                    if !self.charge(path.len(), &span) {
                         return built;
                     }
                     position += 1;
-                    let meta = self.meta(stage, position, total, &format!("WORKDIR {path}"), span);
+                    let meta = self.meta(stage, position, total, &format!("WORKDIR {path}"), &span);
                     built.state = built.state.file(
                         vec![FileAction::Mkdir {
                             path: path.clone(),
@@ -372,7 +374,7 @@ impl Lowering<'_> {
                     );
                     built.config.config.working_dir = Some(path.clone());
                     self.stage_run.written.push(Written {
-                        path: path.clone(),
+                        path,
                         context_only: true,
                     });
                 }
@@ -409,9 +411,9 @@ impl Lowering<'_> {
                 Step::Copy(first) => {
                     position += 1;
                     let mut group = vec![first];
-                    while let Some(Step::Copy(next)) = steps.peek() {
+                    while let Some(Step::Copy(next)) = steps.next_if(|s| matches!(s, Step::Copy(_)))
+                    {
                         group.push(next);
-                        steps.next();
                     }
                     let span =
                         group[0].span.start..group.last().map_or(group[0].span.end, |c| c.span.end);

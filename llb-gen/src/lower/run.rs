@@ -7,13 +7,13 @@ use crate::pb;
 
 impl Lowering<'_> {
     /// Runs `run` on the built stage, seeded with its config's env, workdir and user.
-    pub(super) fn run(&self, built: &Built, run: &RunStep, meta: OpMeta) -> State {
+    pub(super) fn run(&self, built: &Built, run: RunStep, meta: OpMeta) -> State {
         built.state.run(self.exec(built, run, Vec::new()), meta)
     }
 
     /// Runs `run` on the built stage with an empty writable mount at `dest`, and returns what
     /// the command wrote there.
-    pub(super) fn run_into(&self, built: &Built, run: &RunStep, dest: &str, meta: OpMeta) -> State {
+    pub(super) fn run_into(&self, built: &Built, run: RunStep, dest: &str, meta: OpMeta) -> State {
         let out = ExecMount::Output {
             dest: dest.into(),
             source: State::scratch(),
@@ -24,8 +24,9 @@ impl Lowering<'_> {
             .output(1)
     }
 
-    /// The exec op of `run` on the built stage, with `extra` mounts.
-    fn exec(&self, built: &Built, run: &RunStep, extra: Vec<ExecMount>) -> Exec {
+    /// The exec op of `run` on the built stage, with `extra` mounts (its command, env and mounts
+    /// move into the op).
+    fn exec(&self, built: &Built, run: RunStep, extra: Vec<ExecMount>) -> Exec {
         let mut env = built.config.exec_env();
         let tools_path = (!run.path.is_empty()).then(|| {
             let path = env.iter().find_map(|entry| entry.strip_prefix("PATH="));
@@ -52,15 +53,15 @@ impl Lowering<'_> {
         let mut mounts = extra;
         let mut secret_env = Vec::new();
         let mut ssh_count = 0;
-        for mount in &run.mounts {
+        for mount in run.mounts {
             match mount {
                 Mount::Cache {
                     target,
                     id,
                     sharing,
                 } => mounts.push(ExecMount::Cache {
-                    dest: target.clone(),
-                    id: id.clone(),
+                    dest: target,
+                    id,
                     sharing: match sharing {
                         Sharing::Shared => pb::CacheSharingOpt::Shared,
                         Sharing::Private => pb::CacheSharingOpt::Private,
@@ -75,15 +76,15 @@ impl Lowering<'_> {
                 } => {
                     if let Some(target) = target {
                         mounts.push(ExecMount::Secret {
-                            dest: target.clone(),
+                            dest: target,
                             id: id.clone(),
                             optional: !required,
                         });
                     }
                     if let Some(var) = var {
                         secret_env.push(SecretEnv {
-                            id: id.clone(),
-                            name: var.clone(),
+                            id,
+                            name: var,
                             optional: !required,
                         });
                     }
@@ -94,35 +95,30 @@ impl Lowering<'_> {
                         set("SSH_AUTH_SOCK", format!("SSH_AUTH_SOCK={dest}"));
                     }
                     ssh_count += 1;
-                    mounts.push(ExecMount::Ssh {
-                        dest,
-                        id: id.clone(),
-                    });
+                    mounts.push(ExecMount::Ssh { dest, id });
                 }
-                Mount::Tmpfs { target } => mounts.push(ExecMount::Tmpfs {
-                    dest: target.clone(),
-                }),
+                Mount::Tmpfs { target } => mounts.push(ExecMount::Tmpfs { dest: target }),
                 Mount::Context { target, path } => mounts.push(ExecMount::ReadOnly {
-                    dest: target.clone(),
+                    dest: target,
                     source: self.context.clone(),
                     selector: format!("/{}", path.trim_start_matches('/')),
                 }),
                 Mount::Scanned { target, of, roots } => mounts.push(ExecMount::ReadOnly {
-                    dest: target.clone(),
-                    source: self.scanned(of, roots),
+                    dest: target,
+                    source: self.scanned(&of, &roots),
                     selector: "/stagefile/needs".into(),
                 }),
                 Mount::PackageLists { target } => mounts.push(ExecMount::Scratch {
                     dest: target.clone(),
                     source: self.package_lists(),
-                    selector: target.clone(),
+                    selector: target,
                 }),
                 Mount::Stage { target, of, path } => mounts.push(ExecMount::ReadOnly {
-                    dest: target.clone(),
+                    dest: target,
                     source: self
-                        .stage_fs(of)
+                        .stage_fs(&of)
                         .map_or_else(State::scratch, |b| b.state.clone()),
-                    selector: path.clone(),
+                    selector: path,
                 }),
                 Mount::Download {
                     target,
@@ -130,11 +126,11 @@ impl Lowering<'_> {
                     checksum,
                     filename,
                 } => mounts.push(ExecMount::ReadOnly {
-                    dest: target.clone(),
+                    dest: target,
                     source: State::http(
-                        url,
-                        Some(filename),
-                        Some(checksum),
+                        &url,
+                        Some(&filename),
+                        Some(&checksum),
                         OpMeta::named(format!("[internal] download {filename}")),
                     ),
                     selector: String::new(),
@@ -143,17 +139,15 @@ impl Lowering<'_> {
         }
         let cwd = run
             .cwd
-            .clone()
             .or_else(|| built.config.config.working_dir.clone())
             .filter(|d| !d.is_empty())
             .unwrap_or_else(|| "/".to_owned());
         let user = run
             .user
-            .clone()
             .or_else(|| built.config.config.user.clone())
             .unwrap_or_default();
         Exec {
-            args: run.args.clone(),
+            args: run.args,
             env,
             cwd,
             user,
