@@ -17,13 +17,12 @@ use crate::pb;
 
 /// An op's bytes as Go's deterministic marshaller writes them.
 pub fn encode_op(op: &pb::Op) -> Vec<u8> {
-    let inputs: Vec<(&str, i64)> = op
+    let inputs = op
         .inputs
         .iter()
-        .map(|input| (input.digest.as_str(), input.index))
-        .collect();
+        .map(|input| (input.digest.as_str(), input.index));
     encode_parts(
-        &inputs,
+        inputs,
         op.platform.as_ref(),
         op.constraints.as_ref(),
         op.op.as_ref(),
@@ -45,11 +44,11 @@ fn input_len(digest: &str, index: i64) -> usize {
     digest_len + index_len
 }
 
-/// The same from an op's parts, borrowed (inputs as their digests and output indexes): the
-/// marshaller encodes every op of a graph, and cloning each (its strings, mounts, env) only
-/// to encode it was most of the work.
-pub fn encode_parts(
-    inputs: &[(&str, i64)],
+/// The same from an op's parts, borrowed (inputs as their digests and output indexes, walked
+/// twice: for the length, then the bytes): the marshaller encodes every op of a graph, and
+/// cloning each (its strings, mounts, env) only to encode it was most of the work.
+pub fn encode_parts<'a>(
+    inputs: impl Iterator<Item = (&'a str, i64)> + Clone,
     platform: Option<&pb::Platform>,
     constraints: Option<&pb::WorkerConstraints>,
     op: Option<&pb::op::Op>,
@@ -66,9 +65,9 @@ pub fn encode_parts(
         (None, None) => 0,
     };
     let len = inputs
-        .iter()
+        .clone()
         .map(|(digest, index)| {
-            let len = input_len(digest, *index);
+            let len = input_len(digest, index);
             1 + encoded_len_varint(len as u64) + len
         })
         .sum::<usize>()
@@ -78,14 +77,14 @@ pub fn encode_parts(
     let mut bytes = Vec::with_capacity(len);
     for (digest, index) in inputs {
         encode_key(1, WireType::LengthDelimited, &mut bytes);
-        encode_varint(input_len(digest, *index) as u64, &mut bytes);
+        encode_varint(input_len(digest, index) as u64, &mut bytes);
         if !digest.is_empty() {
             encode_key(1, WireType::LengthDelimited, &mut bytes);
             encode_varint(digest.len() as u64, &mut bytes);
             bytes.extend_from_slice(digest.as_bytes());
         }
-        if *index != 0 {
-            prost::encoding::int64::encode(2, index, &mut bytes);
+        if index != 0 {
+            prost::encoding::int64::encode(2, &index, &mut bytes);
         }
     }
     if let Some(platform) = platform {

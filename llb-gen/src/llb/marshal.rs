@@ -27,7 +27,9 @@ pub struct SourceInfo<'a> {
 struct Marshaller {
     /// Each node's slot in `digests` (a node reached again is not encoded again).
     slots: HashMap<*const Node, usize>,
-    digests: Vec<String>,
+    /// The digest of every node encoded, back to back (slot `i` at `i * DIGEST_LEN`): one
+    /// string for all, where a string each was an allocation per op.
+    digests: String,
     definition: pb::Definition,
     locations: BTreeMap<String, pb::Locations>,
 }
@@ -61,26 +63,28 @@ impl Marshaller {
 
     /// Encodes a node whose inputs all have slots, and records its digest's slot.
     fn emit(&mut self, node: &Rc<Node>) {
-        let inputs: Vec<(&str, i64)> = node
-            .inputs
-            .iter()
-            .map(|input| {
-                let slot = self.slots[&Rc::as_ptr(&input.node)];
-                (self.digests[slot].as_str(), input.index)
-            })
-            .collect();
+        let inputs = node.inputs.iter().map(|input| {
+            let slot = self.slots[&Rc::as_ptr(&input.node)];
+            (slot_digest(&self.digests, slot), input.index)
+        });
         let bytes = super::encode::encode_parts(
-            &inputs,
+            inputs,
             node.platform.as_ref(),
             Some(&pb::WorkerConstraints::default()),
             Some(&node.op),
         );
-        let digest = digest_bytes(&bytes);
-        if !self.definition.metadata.contains_key(&digest) {
+        let slot = self.digests.len() / DIGEST_LEN;
+        push_digest(&mut self.digests, &bytes);
+        let digest = slot_digest(&self.digests, slot);
+        if !self.definition.metadata.contains_key(digest) {
             self.definition.def.push(bytes);
+            let mut caps = BTreeMap::new();
+            for cap in &node.caps {
+                caps.insert((*cap).to_owned(), true);
+            }
             let mut metadata = pb::OpMetadata {
                 ignore_cache: node.meta.ignore_cache,
-                caps: node.caps.iter().map(|c| ((*c).to_owned(), true)).collect(),
+                caps,
                 ..Default::default()
             };
             if let Some(name) = &node.meta.name {
@@ -90,7 +94,7 @@ impl Marshaller {
             }
             if !node.meta.ranges.is_empty() {
                 self.locations.insert(
-                    digest.clone(),
+                    digest.to_owned(),
                     pb::Locations {
                         locations: vec![pb::Location {
                             source_index: 0,
@@ -99,21 +103,33 @@ impl Marshaller {
                     },
                 );
             }
-            self.definition.metadata.insert(digest.clone(), metadata);
+            self.definition.metadata.insert(digest.to_owned(), metadata);
         }
-        self.digests.push(digest);
-        self.slots.insert(Rc::as_ptr(node), self.digests.len() - 1);
+        self.slots.insert(Rc::as_ptr(node), slot);
     }
+}
+
+/// Length of a digest: `sha256:` and 64 hex digits.
+const DIGEST_LEN: usize = 71;
+
+/// The digest in `slot` of the marshaller's digests.
+fn slot_digest(digests: &str, slot: usize) -> &str {
+    &digests[slot * DIGEST_LEN..(slot + 1) * DIGEST_LEN]
+}
+
+/// Appends `sha256:<hex>` of `bytes` to `out`.
+fn push_digest(out: &mut String, bytes: &[u8]) {
+    let mut hex = [0u8; 64];
+    // 32 bytes always fit 64 hex digits.
+    let _ = hex::encode_to_slice(Sha256::digest(bytes), &mut hex);
+    out.push_str("sha256:");
+    out.push_str(std::str::from_utf8(&hex).unwrap_or_default());
 }
 
 /// `sha256:<hex>` of some bytes.
 pub fn digest_bytes(bytes: &[u8]) -> String {
-    let mut hex = [0u8; 64];
-    // 32 bytes always fit 64 hex digits.
-    let _ = hex::encode_to_slice(Sha256::digest(bytes), &mut hex);
-    let mut digest = String::with_capacity(71);
-    digest.push_str("sha256:");
-    digest.push_str(std::str::from_utf8(&hex).unwrap_or_default());
+    let mut digest = String::with_capacity(DIGEST_LEN);
+    push_digest(&mut digest, bytes);
     digest
 }
 
@@ -125,13 +141,13 @@ pub fn marshal(result: &State, source: Option<SourceInfo<'_>>) -> pb::Definition
     };
     let mut marshaller = Marshaller {
         slots: HashMap::new(),
-        digests: Vec::new(),
+        digests: String::new(),
         definition: pb::Definition::default(),
         locations: BTreeMap::new(),
     };
     let slot = marshaller.digest_of(output);
-    let terminal = [(marshaller.digests[slot].as_str(), output.index)];
-    let bytes = super::encode::encode_parts(&terminal, None, None, None);
+    let terminal = (slot_digest(&marshaller.digests, slot), output.index);
+    let bytes = super::encode::encode_parts(std::iter::once(terminal), None, None, None);
     let terminal_digest = digest_bytes(&bytes);
     marshaller.definition.def.push(bytes);
     marshaller
