@@ -236,10 +236,15 @@ fn expand_stage(
             .as_ref()
             .map_or(stage.span.clone(), |l| l.span.clone()),
     });
-    if source_first && let Some(source) = &source {
-        steps.push(Step::Copy(source.clone()));
-        steps.extend(member_dir.clone());
-        steps.extend(after_source.iter().cloned());
+    // The source copy and what follows it, placed once: first, or after the early commands.
+    let mut source_steps = source.map(|source| {
+        let mut part = vec![Step::Copy(source)];
+        part.extend(member_dir);
+        part.extend(after_source);
+        part
+    });
+    if source_first {
+        steps.extend(source_steps.take().into_iter().flatten());
     }
     for copy in &copies {
         if let CopyFrom::Stage(from) = copy.from
@@ -264,11 +269,7 @@ fn expand_stage(
         steps.push(Step::Copy(copy.clone()));
     }
     steps.extend(early.into_iter().map(|run| run_step(run, &run_tools)));
-    if !source_first && let Some(source) = &source {
-        steps.push(Step::Copy(source.clone()));
-        steps.extend(member_dir);
-        steps.extend(after_source);
-    }
+    steps.extend(source_steps.into_iter().flatten());
     steps.extend(late.into_iter().map(|run| run_step(run, &run_tools)));
     steps.extend(finish);
     let writable = paths::writable_dirs(stage, probe, &app_dir);
