@@ -57,7 +57,9 @@ pub fn build(
                 .with_help("add a stage, e.g.\n[stage.app]\nfrom = \"python:3.11-slim\""),
         );
     }
-    let mut stages = Vec::new();
+    // Made to size: a stage's plan is large, and a vector grown to hundreds of them is copied
+    // each time it grows.
+    let mut stages = Vec::with_capacity(spec.stage.len().min(MAX_STAGES));
     for (index, (name, table)) in spec.stage.iter().enumerate() {
         if index == MAX_STAGES {
             checker.error(
