@@ -50,11 +50,13 @@ pub(super) struct Node {
 
 impl Drop for Node {
     /// Frees the chain of inputs this node alone holds with a loop: the default drop would
-    /// recurse once per op of a chain, and a long chain would overflow the stack.
+    /// recurse once per op of a chain, and a long chain would overflow the stack. A node held
+    /// only here gives up its inputs in place (not moved out of its `Rc`: an op is large) and
+    /// is freed when its output is.
     fn drop(&mut self) {
         let mut stack = std::mem::take(&mut self.inputs);
-        while let Some(output) = stack.pop() {
-            if let Ok(mut node) = Rc::try_unwrap(output.node) {
+        while let Some(mut output) = stack.pop() {
+            if let Some(node) = Rc::get_mut(&mut output.node) {
                 stack.append(&mut node.inputs);
             }
         }
