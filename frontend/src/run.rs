@@ -166,20 +166,20 @@ async fn compile_all(
         texts.extend(files.texts);
         probed.extend(missing);
         let known = load::known_paths(&found, &texts);
-        let mut options = options(ignored.clone().unwrap_or_default());
-        let mut compiled =
-            Prepared::new(spec.file.clone(), options.clone())?.compile(&known, &images)?;
+        let options = options(ignored.clone().unwrap_or_default());
+        let context = options.context.clone();
+        let mut prepared = Prepared::new(spec.file.clone(), options)?;
+        let mut compiled = prepared.compile(&known, &images)?;
         // A scan reads the source copy: once the context is known to hold no ELF file, it
         // need not (checked once, for every platform).
         if compiled.scans_context {
             if without_elf_checked.is_none() {
                 without_elf_checked =
-                    Some(elf_check::context_without_elf(client, caps, &options.context).await);
+                    Some(elf_check::context_without_elf(client, caps, &context).await);
             }
             if without_elf_checked == Some(true) {
-                let ContextSource::Local { without_elf, .. } = &mut options.context;
-                *without_elf = true;
-                compiled = Prepared::new(spec.file.clone(), options)?.compile(&known, &images)?;
+                prepared.set_context_without_elf();
+                compiled = prepared.compile(&known, &images)?;
             }
         }
         let definition = compiled.definition;

@@ -50,6 +50,13 @@ impl Prepared {
         Ok(Self { plan, options })
     }
 
+    /// Marks the main build context as holding no ELF file (see [`ContextSource::Local`]'s
+    /// `without_elf`), for a compile after the caller checked it.
+    pub fn set_context_without_elf(&mut self) {
+        let ContextSource::Local { without_elf, .. } = &mut self.options.context;
+        *without_elf = true;
+    }
+
     /// The validated plan.
     pub fn plan(&self) -> &Plan {
         &self.plan

@@ -66,8 +66,8 @@ pub(crate) struct SinceRun {
     pub last_run: Option<State>,
     /// Where steps since then wrote.
     pub written: Vec<Written>,
-    /// The copies from the build context since then, in order.
-    pub context_copies: Vec<FileCopy>,
+    /// The copies from the build context since then, in order, with where each wrote.
+    pub context_copies: Vec<(FileCopy, Vec<String>)>,
 }
 
 /// A path that a step since the last run step wrote.

@@ -16,7 +16,7 @@ impl SinceRun {
     pub fn copied(&mut self, copy: &FileCopy, paths: Vec<String>) {
         let context_only = matches!(copy.from, CopyFrom::Context);
         if context_only {
-            self.context_copies.push(copy.clone());
+            self.context_copies.push((copy.clone(), paths.clone()));
         }
         self.written
             .extend(paths.into_iter().map(|path| Written { path, context_only }));
@@ -71,14 +71,18 @@ impl Lowering<'_> {
     /// scan: the root is read as of that step, so a source edit leaves the scan cached.
     pub(super) fn scan_source(&self, root: &str) -> State {
         let fallback = || self.builder_for(std::iter::once(root));
-        if !self.builder_run.only_context_at(root) || self.builder_run.last_run.is_none() {
+        if !self.builder_run.only_context_at(root) {
             return fallback();
         }
+        let Some(as_of_last_run) = self.as_of_last_run(root) else {
+            return fallback();
+        };
         self.scans_context.set(true);
         let ContextSource::Local { without_elf, .. } = &self.options.context;
-        match self.as_of_last_run(root) {
-            Some(state) if *without_elf => state,
-            _ => fallback(),
+        if *without_elf {
+            as_of_last_run
+        } else {
+            fallback()
         }
     }
 
@@ -114,8 +118,7 @@ impl Lowering<'_> {
             path == root || path.starts_with(&format!("{root}/"))
         };
         let mut replayed = Vec::new();
-        for context_copy in &self.builder_run.context_copies {
-            let written = self.written(context_copy);
+        for (context_copy, written) in &self.builder_run.context_copies {
             if !written.iter().any(|path| overlaps(path, root)) {
                 continue;
             }
