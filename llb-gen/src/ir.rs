@@ -156,6 +156,8 @@ pub enum StageFs {
     Builder,
     /// Another stage.
     Stage(usize),
+    /// Another stage's base, before its steps (its `FROM` image).
+    Base(usize),
 }
 
 impl Mount {

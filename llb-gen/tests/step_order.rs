@@ -191,6 +191,22 @@ fn reaches_source(
     start: impl Fn(&llb_gen::pb::Op) -> bool,
 ) -> bool {
     use llb_gen::pb::{file_action::Action, op::Op};
+    let copies_source = |op: &llb_gen::pb::Op| match &op.op {
+        Some(Op::File(file)) => file
+            .actions
+            .iter()
+            .any(|action| matches!(&action.action, Some(Action::Copy(copy)) if copy.src == "/")),
+        _ => false,
+    };
+    reaches(definition, start, copies_source)
+}
+
+/// Whether the op that `start` picks depends on an op (other than itself) that `found` picks.
+fn reaches(
+    definition: &llb_gen::pb::Definition,
+    start: impl Fn(&llb_gen::pb::Op) -> bool,
+    found: impl Fn(&llb_gen::pb::Op) -> bool,
+) -> bool {
     let ops: std::collections::BTreeMap<String, llb_gen::pb::Op> = definition
         .def
         .iter()
@@ -199,13 +215,6 @@ fn reaches_source(
             (llb_gen::llb::digest_bytes(bytes), op)
         })
         .collect();
-    let copies_source = |op: &llb_gen::pb::Op| match &op.op {
-        Some(Op::File(file)) => file
-            .actions
-            .iter()
-            .any(|action| matches!(&action.action, Some(Action::Copy(copy)) if copy.src == "/")),
-        _ => false,
-    };
     let start = ops
         .iter()
         .find(|(_, op)| start(op))
@@ -218,7 +227,7 @@ fn reaches_source(
             continue;
         }
         let op = &ops[&digest];
-        if digest != start && copies_source(op) {
+        if digest != start && found(op) {
             return true;
         }
         pending.extend(op.inputs.iter().map(|input| input.digest.clone()));
@@ -305,4 +314,31 @@ fn a_scan_of_what_another_stage_copied_still_reads_it() {
         "needs /stagefile/scan/app"
     ));
     assert!(result_reads_source(&compiled.definition, "/app"));
+}
+
+#[test]
+fn a_carried_interpreter_comes_after_the_install_unless_the_install_may_run_it() {
+    // The tool stage's last step, which the carry waits for.
+    let tool = "[stage.tool]\npython = \"3.11\"\ninstall = false\nrun = [\"make-tool\"]\n\n";
+    let carried = "copy = [{ from = \"tool\", path = \"/venv\", interpreter = true }]\n";
+    let ruby = format!("{tool}[stage.web]\nruby = \"3.1\"\n{carried}");
+    let c = compile(&ruby, &["Gemfile", "Gemfile.lock"]).definition;
+    let waits = |needle: &str| reaches(&c, |op| runs(op, needle), |op| runs(op, "make-tool"));
+    // bundle install runs while the tool stage builds; so does the install of the libraries
+    // the base's interpreter needs (its scan reads python:3.11-slim, not the built stage).
+    assert!(!waits("bundle install"));
+    let provide = |op: &llb_gen::pb::Op| runs(op, "all present") && !runs(op, "tar -cf");
+    assert!(!reaches(&c, provide, |op| runs(op, "make-tool")));
+    assert!(waits("tar -cf"));
+    let install = |op: &llb_gen::pb::Op| runs(op, "bundle install");
+    assert!(reaches(&c, |op| runs(op, "tar -cf"), install));
+
+    // node-gyp runs Python: a Node stage's install waits for the carried Python.
+    let node = format!("{tool}[stage.web]\nnode = \"20\"\n{carried}");
+    let c = compile(&node, &["package.json", "package-lock.json"]).definition;
+    assert!(reaches(
+        &c,
+        |op| runs(op, "npm ci"),
+        |op| runs(op, "tar -cf")
+    ));
 }

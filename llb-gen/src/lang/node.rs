@@ -26,6 +26,7 @@ pub const LANGUAGE: LanguageDef = LanguageDef {
         scan: &["/usr/local/bin/node"],
         copy: "mkdir -p \"$TO/usr/local/bin\" && cp -a \"$FROM/usr/local/bin/node\" \"$TO/usr/local/bin/node\"",
     }),
+    install_runs: &["python"],
     writable: &[],
 };
 

@@ -45,6 +45,7 @@ pub const LANGUAGE: LanguageDef = LanguageDef {
         // build configuration, self-tests and the Tk GUI modules.
         copy: "mkdir -p \"$TO/usr/local\" && cd \"$FROM/usr/local\" && tar -cf - --exclude='bin/*-config' --exclude='lib/python3.*/site-packages' --exclude='lib/python3.*/ensurepip' --exclude='lib/python3.*/config-*' --exclude='lib/python3.*/test' --exclude='lib/python3.*/idlelib' --exclude='lib/python3.*/tkinter' --exclude='lib/python3.*/turtledemo' bin/python3 bin/python3.[0-9]* lib/libpython3* lib/python3.* | tar -C \"$TO/usr/local\" -xf -",
     }),
+    install_runs: &[],
     writable: &[],
 };
 

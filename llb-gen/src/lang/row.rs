@@ -27,6 +27,9 @@ pub struct LanguageDef {
     pub unlocked: &'static [(&'static str, &'static str)],
     /// How its interpreter is carried into an image of another family, where it can be.
     pub interpreter: Option<Interpreter>,
+    /// Keys of the languages whose interpreters its dependency install may run (node-gyp runs
+    /// Python): one carried from such a stage comes before the install, others after it.
+    pub install_runs: &'static [&'static str],
     /// Frameworks' writable directories: when the project has the marker file, the image's
     /// user owns these directories (relative to the workdir).
     pub writable: &'static [(&'static str, &'static [&'static str])],

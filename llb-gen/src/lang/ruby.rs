@@ -33,6 +33,7 @@ pub const LANGUAGE: LanguageDef = LanguageDef {
         "run `bundle lock` to create Gemfile.lock and add it",
     )],
     interpreter: None,
+    install_runs: &[],
     writable: &[("config/application.rb", &["tmp", "log", "storage"])],
 };
 

@@ -38,6 +38,9 @@ pub(crate) struct Lowering<'a> {
     pub platform: pb::Platform,
     pub context: State,
     pub built: BTreeMap<usize, Built>,
+    /// The base of each stage lowered so far (what a carried interpreter's libraries are
+    /// found in before its stage is built).
+    pub bases: BTreeMap<usize, Built>,
     /// The base of the stage being lowered, and its env as an exec takes it (what its package
     /// lists step needs; the whole config is not cloned for it).
     pub stage_base: Option<(State, Vec<String>)>,
@@ -108,6 +111,7 @@ pub fn lower(
         platform: options.platform.to_pb(),
         context: context_state(&options.context),
         built: BTreeMap::new(),
+        bases: BTreeMap::new(),
         stage_base: None,
         builder: None,
         stage_run: SinceRun::default(),
@@ -344,6 +348,15 @@ impl Lowering<'_> {
             return built;
         }
         self.stage_base = Some((built.state.clone(), built.config.exec_env()));
+        let index = stage_steps.stage;
+        if self
+            .plan
+            .stages
+            .iter()
+            .any(|s| s.carried.iter().any(|c| c.from == index))
+        {
+            self.bases.insert(index, built.clone());
+        }
         self.builder = None;
         self.stage_run = SinceRun::default();
         self.builder_run = SinceRun::default();

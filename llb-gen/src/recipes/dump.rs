@@ -107,6 +107,7 @@ fn mount_text(plan: &Plan, mount: &Mount) -> String {
             let of = match of {
                 StageFs::Builder => "builder".to_owned(),
                 StageFs::Stage(index) => format!("stage {}", plan.stages[*index].name),
+                StageFs::Base(index) => format!("the base of stage {}", plan.stages[*index].name),
             };
             format!("{of}: libraries needed by {} at {target}", roots.join(" "))
         }
@@ -114,6 +115,7 @@ fn mount_text(plan: &Plan, mount: &Mount) -> String {
             let of = match of {
                 StageFs::Builder => "builder".to_owned(),
                 StageFs::Stage(index) => format!("stage {}", plan.stages[*index].name),
+                StageFs::Base(index) => format!("the base of stage {}", plan.stages[*index].name),
             };
             format!("{of}:{path} at {target}")
         }

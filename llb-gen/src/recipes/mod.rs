@@ -129,12 +129,29 @@ fn expand_stage(
     if !split {
         steps.extend(users(accounts, index));
     }
-    for carry in &stage.carried {
-        match carry_step(plan, stage, carry) {
-            Ok(step) => steps.push(Step::Run(step)),
-            Err(diagnostic) => errors.push(diagnostic),
+    // A carried interpreter comes after this stage's install (which then runs while the
+    // interpreter's stage builds), unless the install may run it.
+    let runs = stage
+        .language
+        .as_ref()
+        .map_or(&[][..], |l| l.settings.lang().def().install_runs);
+    let (carried_first, carried_after): (Vec<&Carry>, Vec<&Carry>) =
+        stage.carried.iter().partition(|carry| {
+            let key = plan.stages[carry.from]
+                .language
+                .as_ref()
+                .map(|l| l.settings.lang().def().key);
+            key.is_some_and(|key| runs.contains(&key))
+        });
+    let mut push_carries = |carried: Vec<&Carry>, steps: &mut Vec<Step>| {
+        for carry in carried {
+            match carry_steps(plan, stage, carry) {
+                Ok(found) => steps.extend(found.into_iter().map(Step::Run)),
+                Err(diagnostic) => errors.push(diagnostic),
+            }
         }
-    }
+    };
+    push_carries(carried_first, &mut steps);
     let workdir = stage.workdir.as_deref().unwrap_or("/app");
     if let Some(path) = &stage.workdir {
         let span = stage
@@ -197,6 +214,7 @@ fn expand_stage(
         other => other,
     };
     steps.extend(install.into_iter().map(with_secrets));
+    push_carries(carried_after, &mut steps);
     let after_source: Vec<Step> = after_source.into_iter().map(with_secrets).collect();
     if let Some(language) = &stage.language {
         notes.push(match (language.install, detected) {
@@ -380,8 +398,9 @@ fn minimal_step(
     ])
 }
 
-/// The step that brings another stage's interpreter (`interpreter = true` on a copy).
-fn carry_step(plan: &Plan, stage: &StagePlan, carry: &Carry) -> Result<RunStep, Diagnostic> {
+/// The steps that bring another stage's interpreter (`interpreter = true` on a copy): the
+/// libraries its base's interpreter needs, then the interpreter from the built stage.
+fn carry_steps(plan: &Plan, stage: &StagePlan, carry: &Carry) -> Result<[RunStep; 2], Diagnostic> {
     let from = &plan.stages[carry.from];
     let interpreter = from
         .language
@@ -413,13 +432,16 @@ fn carry_step(plan: &Plan, stage: &StagePlan, carry: &Carry) -> Result<RunStep, 
         .flat_map(|copy| copy.src.iter().cloned())
         .filter(|src| src.starts_with('/'))
         .collect();
-    Ok(runtime::carry(
-        interpreter,
-        carry.from,
-        &from.name,
-        &copied,
-        carry.span.clone(),
-    ))
+    Ok([
+        runtime::interpreter_libraries(interpreter, carry.from, &from.name, carry.span.clone()),
+        runtime::carry(
+            interpreter,
+            carry.from,
+            &from.name,
+            &copied,
+            carry.span.clone(),
+        ),
+    ])
 }
 
 /// A stage's `run` entry as a step, with the language's tools.

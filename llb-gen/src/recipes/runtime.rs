@@ -41,6 +41,33 @@ pub fn provide(packages: &[String], roots: Vec<String>, span: Span) -> RunStep {
         .with_env(&[("DEBIAN_FRONTEND", "noninteractive")])
 }
 
+/// Installs, in this image, the packages the interpreter of stage `from` needs as that stage's
+/// base has it, and copies the libraries no package owns: it waits for the base, not for the
+/// stage's build, so it runs while that stage builds and leaves [`carry`] little to install.
+pub fn interpreter_libraries(
+    interpreter: &Interpreter,
+    from: usize,
+    name: &str,
+    span: Span,
+) -> RunStep {
+    let roots = interpreter.scan.iter().map(|s| (*s).to_owned()).collect();
+    let mounts = vec![
+        apt_archives(),
+        Mount::PackageLists {
+            target: APT_LISTS.into(),
+        },
+        scanned(StageFs::Base(from), roots),
+    ];
+    RunStep::script_file(
+        format!("provide the libraries of stage {name}'s interpreter"),
+        PROVIDE,
+        mounts,
+        span,
+    )
+    .with_args(Vec::new())
+    .with_env(&[("DEBIAN_FRONTEND", "noninteractive")])
+}
+
 /// Copies the interpreter of stage `from` into this image with the libraries it and `also`
 /// (the copied files, scanned with it) need, and refreshes the loader's cache.
 pub fn carry(

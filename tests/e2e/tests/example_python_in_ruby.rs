@@ -138,8 +138,9 @@ fn a_code_edit_reruns_only_the_source_copy() {
 
     let log = build(&copy.path, tag, &[]).expect_ok().log;
     let cached = cached_steps(&log);
-    // The interpreter is carried (with its libraries) before the user and the source.
+    // The interpreter is carried (with its libraries) after the install, before the source.
     for step in [
+        "provide the libraries of stage tool's interpreter",
         "carry the interpreter of stage tool",
         "bundle install",
         "COPY --from=tool /venv",
