@@ -37,6 +37,68 @@ mod tests {
         assert!(!is_candidate("group-readable", 0o654));
     }
 
+    /// The scan's own `find` line, run on files of every kind of name and mode, selects
+    /// exactly the files `is_candidate` names: a change to one must change the other.
+    #[test]
+    fn candidates_match_the_scans_find() {
+        use std::os::unix::fs::PermissionsExt;
+        let script = include_str!("recipes/needs.sh");
+        let find = script
+            .lines()
+            .find(|line| line.trim_start().starts_with("find \"$root\""))
+            .expect("needs.sh has its find line");
+        let root = std::env::temp_dir().join(format!("stagefile-elf-{}", std::process::id()));
+        let out = root.join("out");
+        let files = root.join("files");
+        std::fs::create_dir_all(&out).unwrap();
+        std::fs::create_dir_all(&files).unwrap();
+        let names = [
+            "libx.so",
+            "libx.so.6",
+            "libx.so.6.0.1",
+            ".so",
+            "x.so.",
+            "addon.node",
+            "notes.sonnet",
+            "so",
+            "x.sox",
+            "app.py",
+            "x.node.bak",
+            "manage.py",
+            "run",
+            "group-only",
+            "other-only",
+        ];
+        let modes = [0o644, 0o755, 0o654, 0o645, 0o744, 0o600];
+        let mut expected = Vec::new();
+        for (index, name) in names.iter().enumerate() {
+            for mode in modes {
+                let dir = files.join(format!("{index}-{mode:o}"));
+                std::fs::create_dir_all(&dir).unwrap();
+                let path = dir.join(name);
+                std::fs::write(&path, b"x").unwrap();
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+                if is_candidate(name, mode) {
+                    expected.push(path.display().to_string());
+                }
+            }
+        }
+        let status = std::process::Command::new("sh")
+            .args(["-c", find])
+            .env("root", &files)
+            .env("out", &out)
+            .status()
+            .expect("sh runs");
+        assert!(status.success());
+        let listed = std::fs::read_to_string(out.join("files")).unwrap();
+        let mut found: Vec<String> = listed.lines().map(str::to_owned).collect();
+        std::fs::remove_dir_all(&root).unwrap();
+        found.sort();
+        expected.sort();
+        assert!(!expected.is_empty());
+        assert_eq!(found, expected);
+    }
+
     #[test]
     fn elf_is_told_by_its_magic() {
         assert!(is_elf(b"\x7fELF\x02\x01"));
