@@ -143,9 +143,12 @@ fn recipes_quote_the_paths_and_names_they_write_into_scripts() {
     let spec = spec.replace("venv = ", "installer = \"pip\"\nvenv = ");
     let compiled = compile_text(&spec, &probe, CompileOptions::default());
     let def = &compiled.definition;
-    assert_eq!(
-        command(&exec_running(def, "-m venv")),
-        "python3 -m venv '/opt/my venv'"
+    let venv = command(&exec_running(def, "-m venv"));
+    assert!(
+        venv.contains("python3 -m venv --without-pip '/opt/my venv' && ")
+            && venv.contains(" pip install -q --python '/opt/my venv/bin/python' --no-index")
+            && venv.contains("\n  python3 -m venv '/opt/my venv'\n"),
+        "{venv}"
     );
     assert_eq!(
         command(&exec_running(def, "venv/bin/pip' install")),

@@ -19,8 +19,7 @@ use super::{
 };
 use crate::check::{Checker, spanned_list};
 use crate::diag::{Code, Diagnostic};
-use crate::ir::{RunStep, Span, Step};
-use crate::shell::quote;
+use crate::ir::{Span, Step};
 use crate::spec;
 
 pub use super::python_install::Settings;
@@ -363,14 +362,8 @@ pub fn expand(settings: &Settings, input: &Input) -> Result<Expansion, Diagnosti
         steps.extend(manifests);
     } else {
         if pip_way.is_some() {
-            // Making a venv runs ensurepip: seconds a changed lock need not redo.
-            let command = format!("python3 -m venv {}", quote(venv));
-            steps.push(Step::Run(RunStep::recipe(
-                command.clone(),
-                command,
-                Vec::new(),
-                span.clone(),
-            )));
+            // A step of its own: a changed lock need not make the venv again.
+            steps.push(Step::Run(python_pip::venv_with_pip(&install)));
         }
         match &locals {
             Some(l) if found.workspace.is_some() || !l.manifests.is_empty() => {

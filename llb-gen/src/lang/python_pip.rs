@@ -40,6 +40,38 @@ fn tool_install(install: &Install, tool: &PythonTool, display: &str, command: &s
     .with_env(&UV_ENV)
 }
 
+/// Makes the virtualenv pip installs into, with what `python3 -m venv` puts there: the
+/// wheels bundled with ensurepip (pip, and setuptools before Python 3.12). uv installs them
+/// into a venv made without pip (under a second; ensurepip runs pip to install them, three
+/// and more); an interpreter without those wheels, or a platform without uv's wheel, gets
+/// `python3 -m venv`.
+pub fn venv_with_pip(install: &Install) -> RunStep {
+    let venv = quote(&install.settings.venv);
+    let plain = format!("python3 -m venv {venv}");
+    if !install.uv.has_wheel() {
+        return RunStep::recipe(plain.clone(), plain, Vec::new(), install.span.clone());
+    }
+    let python = format!("{}/bin/python", install.settings.venv);
+    let python = quote(&python);
+    let script = format!(
+        "{ensure}bundled=$(python3 -B -c 'import ensurepip, os; print(os.path.join(os.path.dirname(ensurepip.__file__), \"_bundled\"))' 2>/dev/null) || bundled=''\n\
+         if [ -n \"$bundled\" ] && ls \"$bundled\"/*.whl >/dev/null 2>&1; then\n\
+         \x20 python3 -m venv --without-pip {venv} && {uv} pip install -q --python {python} --no-index --no-deps \"$bundled\"/*.whl\n\
+         else\n\
+         \x20 {plain}\n\
+         fi",
+        ensure = install.uv.ensure(),
+        uv = install.uv.bin(),
+    );
+    RunStep::recipe(
+        format!("{plain} (ensurepip's wheels, installed by uv)"),
+        script,
+        install.uv.mounts(install.version),
+        install.span.clone(),
+    )
+    .with_env(&UV_ENV)
+}
+
 /// `poetry install`: the main group, not the project.
 pub fn poetry_install(install: &Install) -> RunStep {
     let command = "install --no-root --only main --no-interaction --no-ansi";

@@ -98,6 +98,12 @@ impl Uv {
         format!("{TOOLS}/uv-{UV_VERSION}")
     }
 
+    /// Whether uv comes from a downloaded wheel (quick), not from pip's install of it (slow;
+    /// a platform without a wheel).
+    pub fn has_wheel(&self) -> bool {
+        self.wheel.is_some()
+    }
+
     /// The path of the `uv` command.
     pub fn bin(&self) -> String {
         format!("{}/uv", Self::dir())

@@ -91,7 +91,21 @@ fn a_requirement_file_only_pip_reads_keeps_pip_and_the_build_says_so() {
     );
     assert!(!built.log.contains("uv pip install"), "{}", built.log);
     assert_eq!(run_with(&built.tag, &[], &[]).trim(), "1.17.0");
-    assert!(sh(&built.tag, "ls /venv/bin").lines().any(|l| l == "pip"));
+    // The venv holds what `python3 -m venv` gives (ensurepip's wheels, installed by uv).
+    assert!(
+        built.log.contains("ensurepip's wheels, installed by uv"),
+        "{}",
+        built.log
+    );
+    let bin = sh(&built.tag, "ls /venv/bin");
+    for script in ["pip", "pip3", "pip3.11"] {
+        assert!(bin.lines().any(|l| l == script), "no {script} in {bin}");
+    }
+    let pip = sh(&built.tag, "/venv/bin/pip --version");
+    assert!(
+        pip.contains("from /venv/lib/python3.11/site-packages/pip (python 3.11)"),
+        "{pip}"
+    );
 
     // The same file without the option: uv, and no warning.
     let plain = Scratch::with_files(
