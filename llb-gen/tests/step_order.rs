@@ -342,3 +342,31 @@ fn a_carried_interpreter_comes_after_the_install_unless_the_install_may_run_it()
         |op| runs(op, "tar -cf")
     ));
 }
+
+#[test]
+fn an_interpreter_carried_from_a_replaced_stage_is_scanned_in_its_context() {
+    // `--build-context tool=docker-image://...` replaces the stage: the libraries of its
+    // interpreter are found in that image, not in an empty filesystem.
+    let spec = "[stage.tool]\npython = \"3.11\"\ninstall = false\nrun = [\"make-tool\"]\n\n\
+                [stage.web]\nruby = \"3.1\"\n\
+                copy = [{ from = \"tool\", path = \"/venv\", interpreter = true }]\n";
+    let mut options = CompileOptions::default();
+    options.named_contexts.insert(
+        "tool".into(),
+        llb_gen::NamedContext::Image {
+            reference: "docker.io/example/tool:1".into(),
+            config: None,
+        },
+    );
+    let probe = KnownPaths::new(["Gemfile".to_owned(), "Gemfile.lock".to_owned()]);
+    let c = compile_text(spec, &probe, options).definition;
+    let image = |op: &llb_gen::pb::Op| {
+        matches!(&op.op, Some(llb_gen::pb::op::Op::Source(source))
+            if source.identifier == "docker-image://docker.io/example/tool:1")
+    };
+    let base_scan = |op: &llb_gen::pb::Op| {
+        runs(op, "/usr/local/lib") && !runs(op, "/venv") && runs(op, "find \"$root\"")
+    };
+    assert!(reaches(&c, base_scan, image));
+    assert!(!execs(&c).iter().any(|e| command(e).contains("make-tool")));
+}

@@ -344,19 +344,17 @@ impl Lowering<'_> {
         let stage = &self.plan.stages[stage_steps.stage];
         let total = op_count(&stage_steps.steps) + 1;
         let mut built = self.base(stage, total);
+        // An interpreter carried from this stage is scanned in its base (a named context
+        // that replaces the stage is the whole stage).
+        let index = stage_steps.stage;
+        let carried = |s: &StagePlan| s.carried.iter().any(|c| c.from == index);
+        if self.plan.stages.iter().any(carried) {
+            self.bases.insert(index, built.clone());
+        }
         if stage.replaced {
             return built;
         }
         self.stage_base = Some((built.state.clone(), built.config.exec_env()));
-        let index = stage_steps.stage;
-        if self
-            .plan
-            .stages
-            .iter()
-            .any(|s| s.carried.iter().any(|c| c.from == index))
-        {
-            self.bases.insert(index, built.clone());
-        }
         self.builder = None;
         self.stage_run = SinceRun::default();
         self.builder_run = SinceRun::default();

@@ -159,6 +159,29 @@ fn a_code_edit_reruns_only_the_source_copy() {
 }
 
 #[test]
+fn the_tool_stage_replaced_by_an_image_still_carries_its_interpreter() {
+    // `--build-context tool=docker-image://...`: the interpreter, its libraries and the venv
+    // come from that image (the tool stage built on its own here), not from the stage.
+    let tool = build(
+        &example("python-in-ruby"),
+        "stagefile-e2e/python-in-ruby-tool",
+        &["--target", "tool"],
+    )
+    .expect_ok()
+    .tag;
+    let context = format!("tool=docker-image://{tool}:latest");
+    let built = build(
+        &example("python-in-ruby"),
+        "stagefile-e2e/python-in-ruby-replaced",
+        &["--build-context", &context],
+    )
+    .expect_ok();
+    assert!(!built.log.contains("[tool 3/"), "{}", built.log);
+    check_pages(&built.tag);
+    check_runtime(&built.tag);
+}
+
+#[test]
 fn the_hand_written_dockerfile_builds_the_same_app() {
     let image = build_file(
         &example("python-in-ruby"),
