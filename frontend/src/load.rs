@@ -187,7 +187,24 @@ pub async fn context_files(
         };
         reads.spawn(async move { Read::Dir(dir, names, client.read_dir(request).await) });
     }
+    // The texts are read with the listings, in one round: a file that turns out not to
+    // exist is dropped below.
+    for path in texts {
+        let mut client = client.clone();
+        let request = ReadFileRequest {
+            r#ref: reference.id.clone(),
+            file_path: normalized(path).to_owned(),
+            range: Some(FileRange {
+                offset: 0,
+                length: i64::try_from(llb_gen::probe::READ_LIMIT).unwrap_or(i64::MAX),
+            }),
+            ..Default::default()
+        };
+        let path = path.clone();
+        reads.spawn(async move { Read::Text(path, client.read_file(request).await) });
+    }
     let mut files = ContextFiles::default();
+    let mut text_reads = Vec::new();
     while let Some(read) = reads.join_next().await {
         match read.map_err(|e| FrontendError::msg(format!("a context read failed: {e}")))? {
             Read::Ignore(Ok(response)) => {
@@ -215,40 +232,20 @@ pub async fn context_files(
                 "listing {dir:?} in the build context failed: {}",
                 status.message()
             ),
+            Read::Text(path, answer) => text_reads.push((path, answer)),
         }
     }
-    files.texts = read_texts(client, &reference.id, texts, &files.found).await;
-    Ok(files)
-}
-
-/// The texts of the files among `texts` that exist, read at once.
-async fn read_texts(
-    client: &Bridge,
-    reference: &str,
-    texts: &BTreeSet<String>,
-    found: &BTreeSet<String>,
-) -> BTreeMap<String, String> {
-    let mut reads = JoinSet::new();
-    for path in texts.iter().filter(|path| found.contains(normalized(path))) {
-        let mut client = client.clone();
-        let request = ReadFileRequest {
-            r#ref: reference.to_owned(),
-            file_path: normalized(path).to_owned(),
-            range: Some(FileRange {
-                offset: 0,
-                length: i64::try_from(llb_gen::probe::READ_LIMIT).unwrap_or(i64::MAX),
-            }),
-            ..Default::default()
-        };
-        let path = path.clone();
-        reads.spawn(async move { (path, client.read_file(request).await) });
-    }
-    let mut read = BTreeMap::new();
-    while let Some(Ok((path, answer))) = reads.join_next().await {
+    // The texts of the files among `texts` that exist.
+    for (path, answer) in text_reads {
+        if !files.found.contains(normalized(&path)) {
+            continue;
+        }
         match answer {
             Ok(response) => {
                 let data = response.into_inner().data;
-                read.insert(path, String::from_utf8_lossy(&data).into_owned());
+                files
+                    .texts
+                    .insert(path, String::from_utf8_lossy(&data).into_owned());
             }
             Err(status) => crate::log!(
                 "reading {path} in the build context failed: {}",
@@ -256,7 +253,7 @@ async fn read_texts(
             ),
         }
     }
-    read
+    Ok(files)
 }
 
 /// The first `limit + 1` bytes of a file: one more than a limit, so that going past it is
@@ -276,6 +273,11 @@ enum Read {
         String,
         BTreeSet<String>,
         Result<tonic::Response<ReadDirResponse>, tonic::Status>,
+    ),
+    /// A file whose text the compiler reads, if it exists.
+    Text(
+        String,
+        Result<tonic::Response<ReadFileResponse>, tonic::Status>,
     ),
 }
 
