@@ -198,3 +198,43 @@ fn a_program_committed_to_the_context_gets_the_libraries_it_links() {
     let answer = run(&built.tag, &[]);
     assert!(answer.starts_with("libpq 15"), "{answer}");
 }
+
+/// Builds a Python app with `build_apt` (its workdir is scanned for libraries) whose context
+/// holds `scripts` owner-executable shell scripts and no ELF file, edits `app.py`, builds again
+/// and says whether the second build took the workdir's scan from the cache.
+fn scan_cached_after_an_edit(name: &str, scripts: usize) -> bool {
+    let spec = "# syntax=stagefile:dev\n[stage.app]\npython = \"3.11\"\n\
+                build_apt = [\"make\"]\ncmd = [\"python\", \"app.py\"]\n";
+    let dir = Scratch::with_files(
+        name,
+        &[
+            ("Stagefile.toml", spec),
+            ("app.py", "print('scripts ok')\n"),
+        ],
+    );
+    std::fs::create_dir_all(dir.path.join("scripts")).expect("mkdir scripts");
+    for index in 0..scripts {
+        let path = dir.path.join(format!("scripts/task-{index:03}.sh"));
+        std::fs::write(&path, "#!/bin/sh\necho task\n").expect("write a script");
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .expect("chmod a script");
+    }
+    let tag = format!("stagefile-e2e/{name}");
+    build(&dir.path, &tag, &[]).expect_ok();
+    let edited = format!("edited {}", nonce());
+    std::fs::write(dir.path.join("app.py"), format!("print('{edited}')\n")).expect("edit app.py");
+    let built = build(&dir.path, &tag, &[]).expect_ok();
+    assert_eq!(run(&built.tag, &[]).trim(), edited);
+    stagefile_e2e::cached_steps(&built.log)
+        .iter()
+        .any(|step| step.contains("find the shared libraries /app needs"))
+}
+
+#[test]
+fn the_context_check_gives_up_past_its_candidate_limit_and_the_scan_still_runs() {
+    // A few executable scripts: the frontend reads their first bytes, finds no ELF file, and
+    // a source edit leaves the workdir's scan cached. Past 256 candidates it stops reading
+    // and keeps the scan of the source copy, which then runs again after the edit.
+    assert!(scan_cached_after_an_edit("elf-check-few", 8));
+    assert!(!scan_cached_after_an_edit("elf-check-many", 300));
+}
