@@ -31,6 +31,20 @@ fn scanned(of: StageFs, roots: Vec<String>) -> Mount {
     }
 }
 
+/// What a step providing libraries in an image of another family mounts: the archives, this
+/// image's own package lists (fetched by a step that waits for nothing: no install before it
+/// filled the shared lists cache, as a builder's does before [`provide`]), and the scan of
+/// `roots` in `of`.
+fn lists_and_scan(of: StageFs, roots: Vec<String>) -> Vec<Mount> {
+    vec![
+        apt_archives(),
+        Mount::PackageLists {
+            target: APT_LISTS.into(),
+        },
+        scanned(of, roots),
+    ]
+}
+
 /// Installs, in the image, the packages the builder's results need that the base lacks (and
 /// the stage's own `apt` packages), and copies the libraries no package owns.
 pub fn provide(packages: &[String], roots: Vec<String>, span: Span) -> RunStep {
@@ -51,13 +65,7 @@ pub fn interpreter_libraries(
     span: Span,
 ) -> RunStep {
     let roots = interpreter.scan.iter().map(|s| (*s).to_owned()).collect();
-    let mounts = vec![
-        apt_archives(),
-        Mount::PackageLists {
-            target: APT_LISTS.into(),
-        },
-        scanned(StageFs::Base(from), roots),
-    ];
+    let mounts = lists_and_scan(StageFs::Base(from), roots);
     RunStep::script_file(
         format!("provide the libraries of stage {name}'s interpreter"),
         PROVIDE,
@@ -79,15 +87,7 @@ pub fn carry(
 ) -> RunStep {
     let mut roots: Vec<String> = interpreter.scan.iter().map(|s| (*s).to_owned()).collect();
     roots.extend(also.iter().cloned());
-    // This image's lists are fetched while the other stage builds (nothing before this step
-    // filled the shared lists cache, as a builder's install does before `provide`).
-    let mut mounts = vec![
-        apt_archives(),
-        Mount::PackageLists {
-            target: APT_LISTS.into(),
-        },
-    ];
-    mounts.push(scanned(StageFs::Stage(from), roots));
+    let mut mounts = lists_and_scan(StageFs::Stage(from), roots);
     mounts.push(Mount::Stage {
         target: format!("{FROM}/usr/local"),
         of: StageFs::Stage(from),
