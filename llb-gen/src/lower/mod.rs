@@ -1,6 +1,7 @@
 //! Phase 4: lowering steps to LLB states, one stage at a time in dependency order, and the
 //! target's image config.
 
+mod base;
 mod config;
 mod copy;
 mod env;
@@ -16,9 +17,9 @@ use crate::image::ImageConfig;
 use crate::ir::{FileCopy, MINIMAL_OUT, Span, StageSteps, Step};
 use crate::limits::{self, Budget, MAX_DEFINITION_BYTES};
 use crate::llb::{self, FileAction, LocalOptions, OpMeta, State};
-use crate::options::{CompileOptions, ContextSource, NamedContext, ResolvedImage};
+use crate::options::{CompileOptions, ContextSource, ResolvedImage};
 use crate::pb;
-use crate::plan::{Base, Plan, StagePlan};
+use crate::plan::{Plan, StagePlan};
 
 /// What each op costs besides its strings (digest, metadata, encoding).
 const OP_OVERHEAD: usize = 256;
@@ -249,95 +250,6 @@ impl Lowering<'_> {
         OpMeta::named(name)
             .at(ranges(&self.plan.file, span))
             .no_cache(stage.no_cache)
-    }
-
-    /// The state and config of a named build context.
-    fn named(&self, context: &NamedContext, label: &str, span: &Span) -> Built {
-        let meta =
-            OpMeta::named(format!("[context {label}] load")).at(ranges(&self.plan.file, span));
-        let empty = || ImageConfig::empty(&self.platform.os, &self.platform.architecture, None);
-        match context {
-            NamedContext::Image { reference, config } => Built {
-                state: State::image(reference, &self.platform, self.options.pull, meta),
-                config: config.as_deref().cloned().unwrap_or_else(empty),
-            },
-            NamedContext::Local { name, session_id } => Built {
-                state: State::local(
-                    name,
-                    &LocalOptions {
-                        session_id: session_id.clone(),
-                        shared_key_hint: Some(name.clone()),
-                        ..LocalOptions::default()
-                    },
-                    meta,
-                ),
-                config: empty(),
-            },
-            NamedContext::Git(url) => Built {
-                state: State::git(url, false, meta),
-                config: empty(),
-            },
-            NamedContext::Http(url) => Built {
-                state: State::http(url, None, None, meta),
-                config: empty(),
-            },
-        }
-    }
-
-    /// An image by normalized reference, pinned when resolved; named contexts replace it.
-    pub(crate) fn image(&self, reference: &str, written: &str, meta: OpMeta) -> Built {
-        let named = self
-            .options
-            .named_contexts
-            .get(written)
-            .or_else(|| self.options.named_contexts.get(reference));
-        if let Some(context) = named {
-            return self.named(context, written, &(0..0));
-        }
-        match self.images.get(reference) {
-            Some(resolved) => Built {
-                state: State::image(&resolved.pinned, &self.platform, self.options.pull, meta),
-                config: resolved.config.clone(),
-            },
-            None => {
-                let mut config =
-                    ImageConfig::empty(&self.platform.os, &self.platform.architecture, None);
-                config.set_env("PATH", crate::image::DEFAULT_PATH);
-                Built {
-                    state: State::image(reference, &self.platform, self.options.pull, meta),
-                    config,
-                }
-            }
-        }
-    }
-
-    fn base(&self, stage: &StagePlan, total: usize) -> Built {
-        if stage.replaced
-            && let Some(context) = self.options.named_contexts.get(&stage.name)
-        {
-            return self.named(context, &stage.name, &stage.span);
-        }
-        match &stage.base {
-            Base::Image {
-                reference,
-                written,
-                span,
-            } => {
-                let meta = self.meta(stage, 1, total, &format!("FROM {reference}"), span);
-                let mut built = self.image(reference, written, meta);
-                built.config.created = None;
-                built.config.config.extra.remove("OnBuild");
-                built
-            }
-            Base::Stage { index, .. } => self.built.get(index).cloned().unwrap_or_else(|| Built {
-                state: State::scratch(),
-                config: ImageConfig::empty(&self.platform.os, &self.platform.architecture, None),
-            }),
-            Base::Scratch { .. } => Built {
-                state: State::scratch(),
-                config: ImageConfig::empty(&self.platform.os, &self.platform.architecture, None),
-            },
-        }
     }
 
     fn stage(&mut self, stage_steps: StageSteps) -> Built {
