@@ -154,6 +154,9 @@ pub enum Mount {
 pub enum StageFs {
     /// This stage's builder.
     Builder,
+    /// This stage's builder after its first step, the install of its Debian packages: what
+    /// steps of its image that need only those wait for, while the rest of the build runs.
+    BuilderPackages,
     /// Another stage.
     Stage(usize),
     /// Another stage's base, before its steps (its `FROM` image).

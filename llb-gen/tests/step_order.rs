@@ -370,3 +370,21 @@ fn an_interpreter_carried_from_a_replaced_stage_is_scanned_in_its_context() {
     assert!(reaches(&c, base_scan, image));
     assert!(!execs(&c).iter().any(|e| command(e).contains("make-tool")));
 }
+
+#[test]
+fn the_libraries_of_build_apt_packages_are_installed_while_the_build_runs() {
+    // The image's early step waits for the builder's package install, not for its Python
+    // install; the step that provides what the scan found waits for both.
+    let spec = "[stage.web]\npython = \"3.11\"\nbuild_apt = [\"libpq-dev\"]\n\
+                run = [\"build-it\"]\ncmd = [\"python\", \"app.py\"]\n";
+    let c = compile(spec, &["requirements.txt"]).definition;
+    let early = |op: &llb_gen::pb::Op| runs(op, "known before the build");
+    let provide = |op: &llb_gen::pb::Op| runs(op, "all present") && !early(op);
+    let apt =
+        |op: &llb_gen::pb::Op| runs(op, "apt-get install -y --no-install-recommends libpq-dev");
+    assert!(reaches(&c, early, apt));
+    assert!(!reaches(&c, early, |op| runs(op, "pip install")));
+    assert!(!reaches(&c, early, |op| runs(op, "build-it")));
+    assert!(reaches(&c, provide, early));
+    assert!(reaches(&c, provide, |op| runs(op, "build-it")));
+}

@@ -47,6 +47,9 @@ pub(crate) struct Lowering<'a> {
     pub stage_base: Option<(State, Vec<String>)>,
     /// The builder of the stage being lowered, once its steps reach [`Step::Runtime`].
     pub builder: Option<Built>,
+    /// The stage being lowered after its first run step (its Debian packages' install, when
+    /// it has some); its builder's, once it has one ([`StageFs::BuilderPackages`]).
+    pub first_run: Option<Built>,
     /// The stage being lowered as of its last run step, and its steps since.
     pub stage_run: SinceRun,
     /// The same for its builder, once it has one (where the builder's library scans run).
@@ -115,6 +118,7 @@ pub fn lower(
         bases: BTreeMap::new(),
         stage_base: None,
         builder: None,
+        first_run: None,
         stage_run: SinceRun::default(),
         builder_run: SinceRun::default(),
         scans_context: Cell::new(false),
@@ -257,10 +261,11 @@ impl Lowering<'_> {
         let total = op_count(&stage_steps.steps) + 1;
         let mut built = self.base(stage, total);
         // An interpreter carried from this stage is scanned in its base (a named context
-        // that replaces the stage is the whole stage).
+        // that replaces the stage is the whole stage); its image's runtime libraries are
+        // checked against it.
         let index = stage_steps.stage;
         let carried = |s: &StagePlan| s.carried.iter().any(|c| c.from == index);
-        if self.plan.stages.iter().any(carried) {
+        if !stage.build_apt.is_empty() || self.plan.stages.iter().any(carried) {
             self.bases.insert(index, built.clone());
         }
         if stage.replaced {
@@ -268,6 +273,7 @@ impl Lowering<'_> {
         }
         self.stage_base = Some((built.state.clone(), built.config.exec_env()));
         self.builder = None;
+        self.first_run = None;
         self.stage_run = SinceRun::default();
         self.builder_run = SinceRun::default();
         let mut position = 1;
@@ -312,6 +318,9 @@ impl Lowering<'_> {
                     position += 1;
                     let meta = self.meta(stage, position, total, &run.display, &run.span);
                     built.state = self.run(&built, run, meta);
+                    if self.first_run.is_none() {
+                        self.first_run = Some(built.clone());
+                    }
                     self.stage_run = SinceRun {
                         last_run: Some(built.state.clone()),
                         ..SinceRun::default()

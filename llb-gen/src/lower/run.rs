@@ -185,7 +185,7 @@ impl Lowering<'_> {
         };
         let system = match of {
             StageFs::Builder => self.builder_run.last_run.as_ref(),
-            StageFs::Stage(_) | StageFs::Base(_) => None,
+            StageFs::BuilderPackages | StageFs::Stage(_) | StageFs::Base(_) => None,
         };
         let env = source.config.exec_env();
         let exec = |args: Vec<String>, mounts: Vec<ExecMount>| Exec {
@@ -284,6 +284,7 @@ impl Lowering<'_> {
     fn stage_fs(&self, of: &StageFs) -> Option<&Built> {
         match of {
             StageFs::Builder => self.builder.as_ref(),
+            StageFs::BuilderPackages => self.builder.as_ref().and(self.first_run.as_ref()),
             StageFs::Stage(index) => self.built.get(index),
             StageFs::Base(index) => self.bases.get(index),
         }

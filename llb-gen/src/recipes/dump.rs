@@ -104,19 +104,11 @@ fn mount_text(plan: &Plan, mount: &Mount) -> String {
         Mount::Tmpfs { target } => format!("tmpfs {target}"),
         Mount::Context { target, path } => format!("context {path} at {target}"),
         Mount::Scanned { target, of, roots } => {
-            let of = match of {
-                StageFs::Builder => "builder".to_owned(),
-                StageFs::Stage(index) => format!("stage {}", plan.stages[*index].name),
-                StageFs::Base(index) => format!("the base of stage {}", plan.stages[*index].name),
-            };
+            let of = fs_name(plan, of);
             format!("{of}: libraries needed by {} at {target}", roots.join(" "))
         }
         Mount::Stage { target, of, path } => {
-            let of = match of {
-                StageFs::Builder => "builder".to_owned(),
-                StageFs::Stage(index) => format!("stage {}", plan.stages[*index].name),
-                StageFs::Base(index) => format!("the base of stage {}", plan.stages[*index].name),
-            };
+            let of = fs_name(plan, of);
             format!("{of}:{path} at {target}")
         }
         Mount::PackageLists { target } => format!("package lists of the base at {target}"),
@@ -155,4 +147,14 @@ fn copy_line(plan: &Plan, copy: &FileCopy) -> String {
         let _ = write!(line, " mode={mode:o}");
     }
     line
+}
+
+/// Whose filesystem a mount shows, in words.
+fn fs_name(plan: &Plan, of: &StageFs) -> String {
+    match of {
+        StageFs::Builder => "builder".to_owned(),
+        StageFs::BuilderPackages => "builder after its packages".to_owned(),
+        StageFs::Stage(index) => format!("stage {}", plan.stages[*index].name),
+        StageFs::Base(index) => format!("the base of stage {}", plan.stages[*index].name),
+    }
 }

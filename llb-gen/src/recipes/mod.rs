@@ -306,8 +306,19 @@ fn expand_stage(
         // The users first: that step needs nothing from the build, so it runs while the build
         // does, and the runtime libraries (which wait for the build's scan) go on top.
         steps.extend(users(accounts, index));
+        steps.push(Step::Run(runtime::early(
+            &stage.apt,
+            &stage.build_apt,
+            span.clone(),
+        )));
         let roots = runtime::roots(&results);
-        steps.push(Step::Run(runtime::provide(&stage.apt, roots, span)));
+        steps.push(Step::Run(runtime::provide(
+            &stage.apt,
+            &stage.build_apt,
+            index,
+            roots,
+            span,
+        )));
         steps.extend(results);
     }
     if !writable.is_empty() {

@@ -74,6 +74,14 @@ while IFS= read -r file; do
     esac
   done <"$out/deps"
 done <"$out/files"
+# A library another file loads finds its own dependencies through that file's DT_RPATH too
+# (auditwheel's vendored libraries in a wheel's `<package>.libs/` find each other only so): what
+# one file lacks when listed alone but another file resolved is not missing.
+if [ -s "$out/missing" ]; then
+  { sed 's|.*/|F |' "$out/resolved"; sed 's/^/M /' "$out/missing"; } |
+    awk '$1 == "F" { found[$2] = 1; next } !($2 in found) { sub(/^M /, ""); print }' >"$out/still"
+  mv "$out/still" "$out/missing"
+fi
 if [ -s "$out/missing" ]; then
   sort -u "$out/missing" | sed 's/^/stagefile: cannot find /' >&2
   echo "stagefile: add the package that has each library to build_apt (or apt), or remove what needs it" >&2

@@ -14,6 +14,18 @@ use crate::lang::Interpreter;
 /// Provides what the scanned filesystem's lists name; it mounts that filesystem here.
 const PROVIDE: &str = include_str!("provide.sh");
 
+/// The shared libraries of build_apt's development packages, as a shell function.
+const DEV_LIBRARIES: &str = include_str!("dev_libraries.sh");
+
+/// Installs what the image needs before the build's scan tells the rest.
+const EARLY: &str = include_str!("early.sh");
+
+/// Names what [`EARLY`] installed that the results do not need.
+const UNNEEDED: &str = include_str!("unneeded.sh");
+
+/// Where the builder's package database is mounted (after its Debian packages' install).
+const BUILDER_DPKG: &str = "/stagefile/builder";
+
 /// Assembles a minimal runtime from the builder.
 const MINIMAL: &str = include_str!("minimal.sh");
 
@@ -45,14 +57,57 @@ fn lists_and_scan(of: StageFs, roots: Vec<String>) -> Vec<Mount> {
     ]
 }
 
+/// Installs in the image, once the builder has its Debian packages and while it builds, the
+/// stage's own `apt` packages and the libraries of `build_apt`'s development packages (libpq5
+/// for libpq-dev): what the results will need whatever the build makes, off the path that
+/// waits for the build's scan ([`provide`] then has less or nothing to install).
+pub fn early(apt: &[String], build_apt: &[String], span: Span) -> RunStep {
+    let mut mounts = apt_caches();
+    mounts.push(dpkg_of(StageFs::BuilderPackages, BUILDER_DPKG));
+    let script = format!("{DEV_LIBRARIES}\n{EARLY}");
+    let mut args = apt.to_vec();
+    args.push("--".into());
+    args.extend(build_apt.iter().cloned());
+    RunStep::script_file(
+        "install the runtime packages known before the build",
+        &script,
+        mounts,
+        span,
+    )
+    .with_args(args)
+    .with_env(&[("DEBIAN_FRONTEND", "noninteractive")])
+}
+
 /// Installs, in the image, the packages the builder's results need that the base lacks (and
-/// the stage's own `apt` packages), and copies the libraries no package owns.
-pub fn provide(packages: &[String], roots: Vec<String>, span: Span) -> RunStep {
+/// the stage's own `apt` packages), and copies the libraries no package owns; names what
+/// [`early`] installed for `build_apt` that they do not need. `stage` is this stage's index.
+pub fn provide(
+    apt: &[String],
+    build_apt: &[String],
+    stage: usize,
+    roots: Vec<String>,
+    span: Span,
+) -> RunStep {
     let mut mounts = apt_caches();
     mounts.push(scanned(StageFs::Builder, roots));
-    RunStep::script_file("provide the runtime libraries", PROVIDE, mounts, span)
-        .with_args(packages.iter().cloned())
-        .with_env(&[("DEBIAN_FRONTEND", "noninteractive")])
+    mounts.push(dpkg_of(StageFs::BuilderPackages, BUILDER_DPKG));
+    mounts.push(dpkg_of(StageFs::Base(stage), "/stagefile/base"));
+    let script = format!("{DEV_LIBRARIES}\n{PROVIDE}\n{UNNEEDED}");
+    RunStep::script_file("provide the runtime libraries", &script, mounts, span)
+        .with_args(apt.iter().cloned())
+        .with_env(&[
+            ("DEBIAN_FRONTEND", "noninteractive"),
+            ("STAGEFILE_BUILD_APT", &build_apt.join(" ")),
+        ])
+}
+
+/// The package database of `of`, read-only at `target`.
+fn dpkg_of(of: StageFs, target: &str) -> Mount {
+    Mount::Stage {
+        target: target.into(),
+        of,
+        path: "/var/lib/dpkg".into(),
+    }
 }
 
 /// Installs, in this image, the packages the interpreter of stage `from` needs as that stage's

@@ -134,6 +134,8 @@ fn service_source_change_reuses_the_dependency_layers() {
         // The builder changed, but not what its results need: the image's steps stay cached.
         "provide the runtime libraries",
         "create user service",
+        // What the image needs whatever the build makes waits for the builder's packages only.
+        "install the runtime packages known before the build",
         // The venv inside the workdir is a copy of its own, left out of the workdir's.
         "COPY --from=<builder> /service/pack/venv",
     ] {

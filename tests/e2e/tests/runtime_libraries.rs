@@ -16,9 +16,9 @@ fn found_and_installed(image: &str, log: &str, packages: &[&str]) {
         let list = if merged {
             line.contains("runtime packages:")
         } else {
-            line.contains("runtime packages")
+            line.contains("runtime packages:") || line.contains("runtime packages for ")
         };
-        list && !line.contains("all present") && !line.contains("to install")
+        list && !line.contains("all present")
     });
     if let Some(line) = listed {
         for package in packages {
@@ -237,4 +237,54 @@ fn the_context_check_gives_up_past_its_candidate_limit_and_the_scan_still_runs()
     // and keeps the scan of the source copy, which then runs again after the edit.
     assert!(scan_cached_after_an_edit("elf-check-few", 8));
     assert!(!scan_cached_after_an_edit("elf-check-many", 300));
+}
+
+#[test]
+fn a_wheels_own_libraries_pass_the_scan_and_an_unused_dev_package_is_named() {
+    // psycopg2-binary brings libpq and its libraries in `psycopg2_binary.libs/`, which find
+    // each other through the extension's RPATH: the scan takes them as found. libpq-dev is
+    // then of no use: its library (installed while the build ran) is kept and named in the
+    // build output. The stage's own `apt` package goes in with it, before the build ends. A
+    // new uid makes the image's steps run (and print) again.
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_nanos();
+    let uid = 20000 + nanos % 30000;
+    let spec = format!(
+        "# syntax=stagefile:dev\n[stage.app]\npython = \"3.11\"\nbuild_apt = [\"libpq-dev\"]\n\
+         apt = [\"jq\"]\nuser = {{ name = \"app\", uid = {uid} }}\ncmd = [\"python\", \"app.py\"]\n"
+    );
+    let dir = Scratch::with_files(
+        "wheel-libraries",
+        &[
+            ("Stagefile.toml", &spec),
+            ("requirements.txt", "psycopg2-binary==2.9.10\n"),
+            (
+                "app.py",
+                "import os, psycopg2\nprint('psycopg2', psycopg2.__version__.split()[0], 'uid', os.getuid())\n",
+            ),
+        ],
+    );
+    let built = build(&dir.path, "stagefile-e2e/wheel-libraries", &[]).expect_ok();
+    assert_eq!(
+        run(&built.tag, &[]).trim(),
+        format!("psycopg2 2.9.10 uid {uid}")
+    );
+    assert!(
+        built
+            .log
+            .contains("runtime packages known before the build: jq libpq5"),
+        "{}",
+        built.log
+    );
+    assert_eq!(sh(&built.tag, "echo '{\"a\": 1}' | jq .a").trim(), "1");
+    assert!(
+        built
+            .log
+            .contains("nothing the build made links to libpq5, which was installed as the library of a build_apt package"),
+        "{}",
+        built.log
+    );
+    no_build_tools(&built.tag);
 }

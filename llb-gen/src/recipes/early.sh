@@ -1,0 +1,38 @@
+# Installs in the image, while the build goes on, what it will need whatever the build makes:
+# the shared libraries of build_apt's development packages (see dev_libraries), as the builder
+# has them after its package install (its package database mounted at /stagefile/builder), and
+# the stage's own runtime packages. The step after the build (provide.sh) installs what else the
+# scan finds, and says which of these libraries nothing needed.
+# Usage: sh early.sh APT_PACKAGE... -- BUILD_APT_PACKAGE...   (names are data, never shell)
+set -euf
+wanted=""
+while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do wanted="$wanted $1"; shift; done
+[ "$#" -eq 0 ] || shift
+for package in "$@"; do
+  case "$package" in
+    *[!a-z0-9.+:=/~-]* | -*) echo "stagefile: '$package' is not a package name" >&2; exit 1 ;;
+  esac
+done
+wanted="$wanted $(dev_libraries /stagefile/builder "$@" | tr '\n' ' ')"
+missing=""
+for package in $wanted; do
+  case "$package" in
+    *[!a-z0-9.+:=/~-]* | -*) echo "stagefile: '$package' is not a package name" >&2; exit 1 ;;
+  esac
+  if ! dpkg-query -W -f='${Status}\n' "${package%%[=/]*}" 2>/dev/null | grep -q ' installed$'; then
+    missing="$missing $package"
+  fi
+done
+if [ -z "$missing" ]; then
+  echo "runtime packages known before the build: all present"
+  exit 0
+fi
+echo "runtime packages known before the build:$missing"
+rm -f /etc/apt/apt.conf.d/docker-clean
+# The builder's install has just filled the shared lists and archives: no download, unless the
+# lists went since (then they are fetched again).
+if ! apt-get install -y --no-install-recommends $missing; then
+  echo "stagefile: the cached package lists could not provide them; updating the lists"
+  apt-get update
+  apt-get install -y --no-install-recommends $missing
+fi
