@@ -9,7 +9,7 @@ mod run;
 mod since_run;
 
 use std::cell::Cell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use crate::diag::{Code, Diagnostic, Diagnostics, SourceFile};
@@ -39,6 +39,8 @@ pub(crate) struct Lowering<'a> {
     pub platform: pb::Platform,
     pub context: State,
     pub built: BTreeMap<usize, Built>,
+    /// The stages an interpreter is carried from.
+    pub carried_from: BTreeSet<usize>,
     /// The base of each stage lowered so far (what a carried interpreter's libraries are
     /// found in before its stage is built).
     pub bases: BTreeMap<usize, Built>,
@@ -115,6 +117,11 @@ pub fn lower(
         platform: options.platform.to_pb(),
         context: context_state(&options.context),
         built: BTreeMap::new(),
+        carried_from: plan
+            .stages
+            .iter()
+            .flat_map(|s| s.carried.iter().map(|c| c.from))
+            .collect(),
         bases: BTreeMap::new(),
         stage_base: None,
         builder: None,
@@ -264,8 +271,7 @@ impl Lowering<'_> {
         // that replaces the stage is the whole stage); its image's runtime libraries are
         // checked against it.
         let index = stage_steps.stage;
-        let carried = |s: &StagePlan| s.carried.iter().any(|c| c.from == index);
-        if !stage.build_apt.is_empty() || self.plan.stages.iter().any(carried) {
+        if !stage.build_apt.is_empty() || self.carried_from.contains(&index) {
             self.bases.insert(index, built.clone());
         }
         if stage.replaced {
