@@ -28,11 +28,6 @@ if [ -z "$missing" ]; then
   exit 0
 fi
 echo "runtime packages known before the build:$missing"
-rm -f /etc/apt/apt.conf.d/docker-clean
-# The builder's install has just filled the shared lists and archives: no download, unless the
-# lists went since (then they are fetched again).
-if ! apt-get install -y --no-install-recommends $missing; then
-  echo "stagefile: the cached package lists could not provide them; updating the lists"
-  apt-get update
-  apt-get install -y --no-install-recommends $missing
-fi
+# The builder's install has just filled the shared lists and archives: nothing to download,
+# unless the lists went since.
+install_packages $missing

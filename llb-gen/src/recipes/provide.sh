@@ -27,24 +27,7 @@ if [ -z "$missing" ]; then
   echo "runtime packages: all present"
 elif command -v apt-get >/dev/null 2>&1; then
   echo "runtime packages to install:$missing"
-  rm -f /etc/apt/apt.conf.d/docker-clean
-  # First from the package lists already in the shared cache (the build's own install left them
-  # there: the versions the builder built against, without fetching the index again); a fresh
-  # update when those lists lack a package or a version is gone from the mirror.
-  installed=no
-  for list in /var/lib/apt/lists/*_Packages*; do
-    [ -e "$list" ] || break
-    if DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $missing; then
-      installed=yes
-    else
-      echo "stagefile: the cached package lists could not provide them; updating the lists"
-    fi
-    break
-  done
-  if [ "$installed" = no ]; then
-    apt-get update
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $missing
-  fi
+  install_packages $missing
 else
   echo "no apt here: copying the libraries instead of$missing"
   while IFS= read -r lib; do copy "$lib"; done <"$needs/all"

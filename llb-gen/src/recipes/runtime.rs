@@ -14,6 +14,9 @@ use crate::lang::Interpreter;
 /// Provides what the scanned filesystem's lists name; it mounts that filesystem here.
 const PROVIDE: &str = include_str!("provide.sh");
 
+/// Installs packages with apt-get from the shared caches, as a shell function.
+const APT_GET: &str = include_str!("apt_get.sh");
+
 /// The shared libraries of build_apt's development packages, as a shell function.
 const DEV_LIBRARIES: &str = include_str!("dev_libraries.sh");
 
@@ -64,7 +67,7 @@ fn lists_and_scan(of: StageFs, roots: Vec<String>) -> Vec<Mount> {
 pub fn early(apt: &[String], build_apt: &[String], span: Span) -> RunStep {
     let mut mounts = apt_caches();
     mounts.push(dpkg_of(StageFs::BuilderPackages, BUILDER_DPKG));
-    let script = format!("{DEV_LIBRARIES}\n{EARLY}");
+    let script = format!("{DEV_LIBRARIES}\n{APT_GET}\n{EARLY}");
     let mut args = apt.to_vec();
     args.push("--".into());
     args.extend(build_apt.iter().cloned());
@@ -92,7 +95,7 @@ pub fn provide(
     mounts.push(scanned(StageFs::Builder, roots));
     mounts.push(dpkg_of(StageFs::BuilderPackages, BUILDER_DPKG));
     mounts.push(dpkg_of(StageFs::Base(stage), "/stagefile/base"));
-    let script = format!("{DEV_LIBRARIES}\n{PROVIDE}\n{UNNEEDED}");
+    let script = format!("{DEV_LIBRARIES}\n{APT_GET}\n{PROVIDE}\n{UNNEEDED}");
     RunStep::script_file("provide the runtime libraries", &script, mounts, span)
         .with_args(apt.iter().cloned())
         .with_env(&[
@@ -123,7 +126,7 @@ pub fn interpreter_libraries(
     let mounts = lists_and_scan(StageFs::Base(from), roots);
     RunStep::script_file(
         format!("provide the libraries of stage {name}'s interpreter"),
-        PROVIDE,
+        &format!("{APT_GET}\n{PROVIDE}"),
         mounts,
         span,
     )
@@ -148,7 +151,10 @@ pub fn carry(
         of: StageFs::Stage(from),
         path: "/usr/local".into(),
     });
-    let script = format!("set -eu\nFROM={FROM}\nTO=\n{}\n{PROVIDE}", interpreter.copy);
+    let script = format!(
+        "set -eu\nFROM={FROM}\nTO=\n{}\n{APT_GET}\n{PROVIDE}",
+        interpreter.copy
+    );
     RunStep::script_file(
         format!("carry the interpreter of stage {name}"),
         &script,

@@ -34,10 +34,12 @@ pub fn apt_install(packages: &[String], span: Span) -> RunStep {
     let words: Vec<String> = packages.iter().map(|p| quote(p).into_owned()).collect();
     let packages = words.join(" ");
     // Debian's images delete downloaded packages after each install (docker-clean); with the
-    // cache mounted, keeping them is what makes the next build fast. apt-get keeps them once
-    // that file is gone (only the `apt` command defaults to not keeping them).
+    // cache mounted, keeping them is what makes the next build fast. apt-get keeps them while
+    // that file is set aside (apt ignores `*.disabled`); it is put back, so an image made here
+    // keeps it as its base had it.
+    let clean = "/etc/apt/apt.conf.d/docker-clean";
     let script = format!(
-        "rm -f /etc/apt/apt.conf.d/docker-clean && apt-get update && apt-get install -y --no-install-recommends {packages}"
+        "{{ [ ! -e {clean} ] || mv {clean} {clean}.disabled; }} && apt-get update && apt-get install -y --no-install-recommends {packages} && {{ [ ! -e {clean}.disabled ] || mv {clean}.disabled {clean}; }}"
     );
     RunStep::recipe(
         format!("apt-get install {packages}"),

@@ -239,20 +239,29 @@ fn the_context_check_gives_up_past_its_candidate_limit_and_the_scan_still_runs()
     assert!(!scan_cached_after_an_edit("elf-check-many", 300));
 }
 
+/// The first line of Debian's `/etc/apt/apt.conf.d/docker-clean` in Docker Hub's images.
+const DOCKER_CLEAN: &str =
+    "DPkg::Post-Invoke { \"rm -f /var/cache/apt/archives/*.deb || true\"; };";
+
 #[test]
 fn a_wheels_own_libraries_pass_the_scan_and_an_unused_dev_package_is_named() {
     // psycopg2-binary brings libpq and its libraries in `psycopg2_binary.libs/`, which find
     // each other through the extension's RPATH: the scan takes them as found. libpq-dev is
     // then of no use: its library (installed while the build ran) is kept and named in the
-    // build output. The stage's own `apt` package goes in with it, before the build ends. A
-    // new uid makes the image's steps run (and print) again.
+    // build output. The stage's own `apt` package goes in with it, before the build ends. The
+    // base has Debian's docker-clean (as Docker Hub's images do): set aside while apt installs
+    // from the shared caches, it is still in the image. A new uid makes the image's steps run
+    // (and print) again.
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock")
         .as_nanos();
     let uid = 20000 + nanos % 30000;
     let spec = format!(
-        "# syntax=stagefile:dev\n[stage.app]\npython = \"3.11\"\nbuild_apt = [\"libpq-dev\"]\n\
+        "# syntax=stagefile:dev\n\
+         [stage.base]\nfrom = \"python:3.11-slim\"\n\
+         copy = [{{ src = \"docker-clean\", dest = \"/etc/apt/apt.conf.d/docker-clean\" }}]\n\n\
+         [stage.app]\nfrom = \"base\"\npython = \"3.11\"\nbuild_apt = [\"libpq-dev\"]\n\
          apt = [\"jq\"]\nuser = {{ name = \"app\", uid = {uid} }}\ncmd = [\"python\", \"app.py\"]\n"
     );
     let dir = Scratch::with_files(
@@ -260,6 +269,7 @@ fn a_wheels_own_libraries_pass_the_scan_and_an_unused_dev_package_is_named() {
         &[
             ("Stagefile.toml", &spec),
             ("requirements.txt", "psycopg2-binary==2.9.10\n"),
+            ("docker-clean", &format!("{DOCKER_CLEAN}\n")),
             (
                 "app.py",
                 "import os, psycopg2\nprint('psycopg2', psycopg2.__version__.split()[0], 'uid', os.getuid())\n",
@@ -279,6 +289,10 @@ fn a_wheels_own_libraries_pass_the_scan_and_an_unused_dev_package_is_named() {
         built.log
     );
     assert_eq!(sh(&built.tag, "echo '{\"a\": 1}' | jq .a").trim(), "1");
+    assert_eq!(
+        sh(&built.tag, "cat /etc/apt/apt.conf.d/docker-clean").trim(),
+        DOCKER_CLEAN
+    );
     assert!(
         built
             .log
@@ -287,4 +301,36 @@ fn a_wheels_own_libraries_pass_the_scan_and_an_unused_dev_package_is_named() {
         built.log
     );
     no_build_tools(&built.tag);
+}
+
+#[test]
+fn a_stage_that_installs_apt_packages_keeps_its_bases_docker_clean() {
+    // No builder here: `apt` installs into the image itself, from the shared caches, with
+    // docker-clean set aside and put back.
+    let spec = "# syntax=stagefile:dev\n\
+                [stage.base]\nfrom = \"debian:bookworm-slim\"\n\
+                copy = [{ src = \"docker-clean\", dest = \"/etc/apt/apt.conf.d/docker-clean\" }]\n\n\
+                [stage.app]\nfrom = \"base\"\napt = [\"jq\"]\ncmd = [\"jq\", \"--version\"]\n";
+    let dir = Scratch::with_files(
+        "apt-docker-clean",
+        &[
+            ("Stagefile.toml", spec),
+            ("docker-clean", &format!("{DOCKER_CLEAN}\n")),
+        ],
+    );
+    let built = build(&dir.path, "stagefile-e2e/apt-docker-clean", &[]).expect_ok();
+    assert!(run(&built.tag, &[]).starts_with("jq-1."));
+    assert_eq!(
+        sh(&built.tag, "cat /etc/apt/apt.conf.d/docker-clean").trim(),
+        DOCKER_CLEAN
+    );
+    assert_eq!(
+        sh(
+            &built.tag,
+            "ls /var/cache/apt/archives/*.deb 2>/dev/null | wc -l"
+        )
+        .trim(),
+        "0",
+        "downloaded packages in the image"
+    );
 }
