@@ -373,3 +373,12 @@ pub struct RunTools {
     /// Directories put in front of `PATH` (where the tools' commands are).
     pub path: Vec<String>,
 }
+
+/// Whether `a` and `b` (absolute paths) are the same, or one holds the other.
+pub fn overlap(a: &str, b: &str) -> bool {
+    let (a, b) = (a.trim_end_matches('/'), b.trim_end_matches('/'));
+    let holds = |outer: &str, inner: &str| {
+        outer.is_empty() || inner == outer || inner.starts_with(&format!("{outer}/"))
+    };
+    holds(a, b) || holds(b, a)
+}

@@ -336,6 +336,14 @@ pub fn expand(settings: &Settings, input: &Input) -> Result<Expansion, Diagnosti
         hashes: choice.hashes,
         deps_from_source: unlocked.as_ref().is_some_and(|u| u.from_source),
         package: locals.as_ref().and_then(|l| l.package.as_deref()),
+        bytecode: settings
+            .package
+            .as_ref()
+            .is_some_and(|p| p.tool == PackageTool::Zipapp)
+            || input
+                .reaching_images
+                .iter()
+                .any(|path| crate::ir::overlap(path, &settings.venv)),
         span: span.clone(),
     };
     let venv = &settings.venv;

@@ -50,6 +50,9 @@ pub struct Install<'a> {
     pub deps_from_source: bool,
     /// The uv workspace member installed (`--package`), when the project is one.
     pub package: Option<&'a str>,
+    /// Whether the install compiles the virtualenv's bytecode: when the virtualenv reaches an
+    /// image, whose starts then read it (a zipapp packs it too; a pex packs sources only).
+    pub bytecode: bool,
     /// Where the dependencies are declared.
     pub span: Span,
 }

@@ -109,13 +109,19 @@ pub fn pipenv_install(install: &Install) -> RunStep {
     ])
 }
 
-/// The virtualenv's pip on the requirement files.
+/// The virtualenv's pip on the requirement files (without compiling bytecode that no image
+/// reads: see [`Install::bytecode`]).
 pub fn pip_install(install: &Install) -> RunStep {
     let args = requirement_args(install.files);
+    let compile = if install.bytecode {
+        ""
+    } else {
+        " --no-compile"
+    };
     RunStep::recipe(
         format!("pip install {args}"),
         format!(
-            "{} install --disable-pip-version-check {args}",
+            "{} install --disable-pip-version-check{compile} {args}",
             quote(&format!("{}/bin/pip", install.settings.venv))
         ),
         pip_mounts(install, Vec::new()),

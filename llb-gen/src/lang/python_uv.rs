@@ -46,13 +46,16 @@ fn uv_step(install: &Install, display: String, script: String) -> RunStep {
         ])
 }
 
-/// Runs `install` (an install after the source copy) and compiles the bytecode of the `.py`
-/// files it added to the virtualenv only. uv's `--compile-bytecode` compiles the whole
+/// Runs `install` (an install after the source copy) and, when the install compiles bytecode
+/// ([`Install::bytecode`]), compiles that of the `.py` files it added to the virtualenv only. uv's `--compile-bytecode` compiles the whole
 /// virtualenv, which would rewrite every dependency's `.pyc` into this step's layer (a second
 /// copy of them in the image); files already there were compiled by the dependency install.
 /// compileall's exit status 1 (a file that does not compile, as some packages ship) is
 /// accepted, as uv accepts it.
 fn compiling_new_files(install: &Install, command: &str) -> String {
+    if !install.bytecode {
+        return command.to_owned();
+    }
     let venv = quote(&install.settings.venv);
     let python = format!("{}/bin/python", install.settings.venv);
     let python = quote(&python);
@@ -60,6 +63,15 @@ fn compiling_new_files(install: &Install, command: &str) -> String {
     format!(
         "{list} >/tmp/stagefile-py-before && {command} && {list} | LC_ALL=C comm -13 /tmp/stagefile-py-before - >/tmp/stagefile-py-new && {{ {python} -m compileall -q -i /tmp/stagefile-py-new || [ $? -eq 1 ]; }}"
     )
+}
+
+/// ` --compile-bytecode` when the install compiles the virtualenv's bytecode.
+fn compile_flag(install: &Install) -> &'static str {
+    if install.bytecode {
+        " --compile-bytecode"
+    } else {
+        ""
+    }
 }
 
 /// `uv venv`: the virtualenv, without seed packages, from the image's `python3`.
@@ -83,9 +95,10 @@ fn package_arg(install: &Install) -> String {
 pub fn uv_sync(install: &Install) -> RunStep {
     let package = package_arg(install);
     let script = format!(
-        "{}{} sync --frozen --no-install-local --no-dev --no-editable --compile-bytecode{package}",
+        "{}{} sync --frozen --no-install-local --no-dev --no-editable{}{package}",
         install.uv.ensure(),
-        install.uv.bin()
+        install.uv.bin(),
+        compile_flag(install)
     );
     let display = format!("uv sync --frozen --no-install-local --no-dev{package}");
     uv_step(install, display, script)
@@ -120,11 +133,12 @@ pub fn requirements(install: &Install) -> RunStep {
         ""
     };
     let script = format!(
-        "{}{} && {} pip install --python {} --compile-bytecode{hashes} {args}",
+        "{}{} && {} pip install --python {}{}{hashes} {args}",
         install.uv.ensure(),
         venv(install),
         install.uv.bin(),
-        quote(&format!("{}/bin/python", install.settings.venv))
+        quote(&format!("{}/bin/python", install.settings.venv)),
+        compile_flag(install)
     );
     uv_step(install, format!("uv pip install {args}"), script)
 }
@@ -133,11 +147,12 @@ pub fn requirements(install: &Install) -> RunStep {
 /// installed exactly with `uv pip sync`.
 fn exported(install: &Install, tool: &PythonTool, display: &str, export: String) -> RunStep {
     let script = format!(
-        "{}{export} && {} && {} pip sync --python {} --compile-bytecode {EXPORTED}",
+        "{}{export} && {} && {} pip sync --python {}{} {EXPORTED}",
         tool.ensure(&install.uv),
         venv(install),
         install.uv.bin(),
-        quote(&format!("{}/bin/python", install.settings.venv))
+        quote(&format!("{}/bin/python", install.settings.venv)),
+        compile_flag(install)
     );
     uv_step(install, display.into(), script)
 }
@@ -230,11 +245,12 @@ pub fn unlocked(install: &Install) -> RunStep {
         );
     }
     let script = format!(
-        "{}{} && {} pip install --python {} --compile-bytecode -r pyproject.toml",
+        "{}{} && {} pip install --python {}{} -r pyproject.toml",
         install.uv.ensure(),
         venv(install),
         install.uv.bin(),
-        quote(&format!("{}/bin/python", install.settings.venv))
+        quote(&format!("{}/bin/python", install.settings.venv)),
+        compile_flag(install)
     );
     uv_step(install, "uv pip install -r pyproject.toml".into(), script)
 }

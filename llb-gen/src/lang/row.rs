@@ -121,6 +121,8 @@ pub struct Input<'a> {
     /// Whether the stage's dependencies reach an image: it is the target, or its `outputs`
     /// hold what the install made (`node_modules`), so development-only ones go after the build.
     pub ships_dependencies: bool,
+    /// The stage's paths that reach an image (`/`: all of it): see `recipes::paths`.
+    pub reaching_images: &'a [String],
     /// The stage's own `run` commands (arguments joined by spaces) and where they are written.
     pub runs: Vec<(String, Span)>,
     /// The platform the steps run on (tools are fetched for it).

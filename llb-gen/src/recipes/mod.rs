@@ -176,6 +176,7 @@ fn expand_stage(
         warnings,
     } = match &stage.language {
         Some(language) => {
+            let reaching_images = paths::reaching_images(plan, index);
             let input = lang::Input {
                 version: &language.version,
                 root: &stage.root,
@@ -188,6 +189,7 @@ fn expand_stage(
                         let o = o.trim_end_matches('/');
                         o == "node_modules" || o.ends_with("/node_modules")
                     }),
+                reaching_images: &reaching_images,
                 runs: stage
                     .runs
                     .iter()

@@ -83,3 +83,36 @@ pub(super) fn in_workspace(
     }
     source
 }
+
+/// The paths of stage `index` that reach an image: `/` when it is the target or another
+/// stage's base, else what other stages copy from it (a copy of its outputs: those, a
+/// relative one as its workdir; a path with a wildcard: `/`).
+pub(super) fn reaching_images(plan: &crate::plan::Plan, index: usize) -> Vec<String> {
+    use crate::ir::CopyFrom;
+    use crate::plan::Base;
+    let based_on = |s: &StagePlan| matches!(s.base, Base::Stage { index: i, .. } if i == index);
+    if index == plan.target || plan.stages.iter().any(based_on) {
+        return vec!["/".into()];
+    }
+    let stage = &plan.stages[index];
+    let workdir = stage.workdir.as_deref().unwrap_or("/");
+    let mut paths = Vec::new();
+    let copies = plan.stages.iter().flat_map(|s| &s.copies);
+    for copy in copies.filter(|c| c.from == CopyFrom::Stage(index)) {
+        if copy.src.is_empty() {
+            let outputs = stage.outputs.iter();
+            paths.extend(outputs.map(|o| {
+                if o.starts_with('/') {
+                    o.clone()
+                } else {
+                    workdir.to_owned()
+                }
+            }));
+        }
+        for src in &copy.src {
+            let wildcard = src.contains(['*', '?', '[']);
+            paths.push(if wildcard { "/".into() } else { src.clone() });
+        }
+    }
+    paths
+}
