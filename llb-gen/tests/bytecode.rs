@@ -59,3 +59,10 @@ fn a_virtualenv_that_reaches_an_image_is_compiled() {
                   copy = [{ from = \"build\", path = \"/out/app.pyz\" }]\ncmd = [\"/out/app.pyz\"]\n";
     assert!(compiles(zipapp));
 }
+
+#[test]
+fn a_relative_copy_from_the_stage_counts_as_all_of_it() {
+    assert!(compiles(&pex_spec(
+        "{ from = \"build\", src = \"out/app.pex\", dest = \"/out/app.pex\" }"
+    )));
+}

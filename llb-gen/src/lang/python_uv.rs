@@ -47,9 +47,10 @@ fn uv_step(install: &Install, display: String, script: String) -> RunStep {
 }
 
 /// Runs `install` (an install after the source copy) and, when the install compiles bytecode
-/// ([`Install::bytecode`]), compiles that of the `.py` files it added to the virtualenv only. uv's `--compile-bytecode` compiles the whole
-/// virtualenv, which would rewrite every dependency's `.pyc` into this step's layer (a second
-/// copy of them in the image); files already there were compiled by the dependency install.
+/// ([`Install::bytecode`]), compiles that of the `.py` files it added to the virtualenv only.
+/// uv's `--compile-bytecode` compiles the whole virtualenv, which would rewrite every
+/// dependency's `.pyc` into this step's layer (a second copy of them in the image); files
+/// already there were compiled by the dependency install.
 /// compileall's exit status 1 (a file that does not compile, as some packages ship) is
 /// accepted, as uv accepts it.
 fn compiling_new_files(install: &Install, command: &str) -> String {

@@ -306,7 +306,9 @@ fn expand_stage(
         let results = runtime::results(&installed, &copies, workdir, &span);
         steps.push(Step::Runtime { span: span.clone() });
         // The users first: that step needs nothing from the build, so it runs while the build
-        // does, and the runtime libraries (which wait for the build's scan) go on top.
+        // does; then what the image needs whatever the build makes (which waits for the
+        // builder's packages only), and the runtime libraries (which wait for the build's scan)
+        // on top.
         steps.extend(users(accounts, index));
         steps.push(Step::Run(runtime::early(
             &stage.apt,

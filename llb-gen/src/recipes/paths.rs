@@ -86,7 +86,7 @@ pub(super) fn in_workspace(
 
 /// The paths of stage `index` that reach an image: `/` when it is the target or another
 /// stage's base, else what other stages copy from it (a copy of its outputs: those, a
-/// relative one as its workdir; a path with a wildcard: `/`).
+/// relative one as its workdir; a relative path or one with a wildcard: `/`).
 pub(super) fn reaching_images(plan: &crate::plan::Plan, index: usize) -> Vec<String> {
     use crate::ir::CopyFrom;
     use crate::plan::Base;
@@ -110,8 +110,8 @@ pub(super) fn reaching_images(plan: &crate::plan::Plan, index: usize) -> Vec<Str
             }));
         }
         for src in &copy.src {
-            let wildcard = src.contains(['*', '?', '[']);
-            paths.push(if wildcard { "/".into() } else { src.clone() });
+            let exact = src.starts_with('/') && !src.contains(['*', '?', '[']);
+            paths.push(if exact { src.clone() } else { "/".into() });
         }
     }
     paths
