@@ -8,21 +8,9 @@ set -euf
 wanted=""
 while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do wanted="$wanted $1"; shift; done
 [ "$#" -eq 0 ] || shift
-for package in "$@"; do
-  case "$package" in
-    *[!a-z0-9.+:=/~-]* | -*) echo "stagefile: '$package' is not a package name" >&2; exit 1 ;;
-  esac
-done
+checked_names "$@"
 wanted="$wanted $(dev_libraries /stagefile/builder "$@" | tr '\n' ' ')"
-missing=""
-for package in $wanted; do
-  case "$package" in
-    *[!a-z0-9.+:=/~-]* | -*) echo "stagefile: '$package' is not a package name" >&2; exit 1 ;;
-  esac
-  if ! dpkg-query -W -f='${Status}\n' "${package%%[=/]*}" 2>/dev/null | grep -q ' installed$'; then
-    missing="$missing $package"
-  fi
-done
+missing=$(missing_packages $wanted)
 if [ -z "$missing" ]; then
   echo "runtime packages known before the build: all present"
   exit 0

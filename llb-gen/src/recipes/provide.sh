@@ -7,15 +7,7 @@ set -eu
 needs=/stagefile/needs
 wanted=$(cat "$needs/packages")
 for package in "$@"; do wanted="$wanted $package"; done
-missing=""
-for package in $wanted; do
-  case "$package" in
-    *[!a-z0-9.+:=/~-]* | -*) echo "stagefile: '$package' is not a package name" >&2; exit 1 ;;
-  esac
-  if ! dpkg-query -W -f='${Status}\n' "${package%%[=/]*}" 2>/dev/null | grep -q ' installed$'; then
-    missing="$missing $package"
-  fi
-done
+missing=$(missing_packages $wanted)
 copy() {
   [ -e "$1" ] || [ -L "$1" ] && return 0
   mkdir -p "$(dirname "$1")"

@@ -275,6 +275,16 @@ pub fn sh(image: &str, script: &str) -> String {
     run_with(image, &["--entrypoint", "/bin/sh"], &["-c", script])
 }
 
+/// The libraries that the carried CPython 3.11 of `image` (its `python3.11` and standard
+/// library extension modules) links and the image lacks, one `file: ldd line` each.
+pub fn unresolved_python_libraries(image: &str) -> String {
+    sh(
+        image,
+        "for f in /usr/local/bin/python3.11 /usr/local/lib/python3.11/lib-dynload/*.so; do \
+           ldd \"$f\" | sed \"s|^|$f: |\"; done | grep 'not found' || true",
+    )
+}
+
 /// Runs `image` with `docker run` options and arguments; panics on failure.
 pub fn run_with(image: &str, options: &[&str], args: &[&str]) -> String {
     let mut all = vec!["run", "--rm"];

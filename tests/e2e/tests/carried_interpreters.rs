@@ -4,7 +4,7 @@
 //! comes before the Node install, which node-gyp may make run it), and Python into an image
 //! without apt, which gets the libraries copied instead of installed.
 
-use stagefile_e2e::{Scratch, build, run, sh};
+use stagefile_e2e::{Scratch, build, run, sh, unresolved_python_libraries};
 
 /// A Python stage whose virtualenv holds Python-Markdown.
 const TOOL: &str = "[stage.tool]\npython = \"3.11\"\nroot = \"tool\"\nrequirements = \"tool/requirements.txt\"\n\n";
@@ -12,11 +12,7 @@ const TOOL: &str = "[stage.tool]\npython = \"3.11\"\nroot = \"tool\"\nrequiremen
 /// Checks that `image` runs the carried Python with its standard library's extension modules
 /// (each links a library the base may lack: libssl, libsqlite3, libexpat, libffi, liblzma...).
 fn carried_python_works(image: &str) {
-    let unresolved = sh(
-        image,
-        "for f in /usr/local/bin/python3.11 /usr/local/lib/python3.11/lib-dynload/*.so; do \
-           ldd \"$f\" | sed \"s|^|$f: |\"; done | grep 'not found' || true",
-    );
+    let unresolved = unresolved_python_libraries(image);
     assert_eq!(unresolved.trim(), "", "libraries missing in {image}");
     assert_eq!(
         run(

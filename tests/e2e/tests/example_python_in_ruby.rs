@@ -2,7 +2,10 @@
 //! interpreter and virtualenv come from a Python stage. Built through the frontend and, for
 //! comparison, from the hand-written Dockerfile; both must answer the same.
 
-use stagefile_e2e::{Scratch, Server, build, build_file, cached_steps, example, root_sh, run, sh};
+use stagefile_e2e::{
+    Scratch, Server, build, build_file, cached_steps, example, root_sh, run, sh,
+    unresolved_python_libraries,
+};
 
 const TAG: &str = "stagefile-e2e/python-in-ruby";
 const DOCKERFILE_TAG: &str = "stagefile-e2e/python-in-ruby-dockerfile";
@@ -63,11 +66,7 @@ fn check_runtime(image: &str) {
         "still the Ruby image"
     );
     // Every shared library the interpreter and its extension modules link is in the image.
-    let unresolved = sh(
-        image,
-        "for f in /usr/local/bin/python3.11 /usr/local/lib/python3.11/lib-dynload/*.so; do \
-           ldd \"$f\" | sed \"s|^|$f: |\"; done | grep 'not found' || true",
-    );
+    let unresolved = unresolved_python_libraries(image);
     assert_eq!(unresolved.trim(), "", "libraries missing in the Ruby image");
     assert_eq!(
         run(
