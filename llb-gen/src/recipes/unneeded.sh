@@ -6,7 +6,9 @@
 set -f
 for library in $(dev_libraries /stagefile/builder $STAGEFILE_BUILD_APT); do
   if grep -qx "$library" "$needs/packages"; then continue; fi
-  case " $* " in *" $library "*) continue ;; esac
+  asked=no
+  for package in "$@"; do [ "${package%%[=/:]*}" != "$library" ] || asked=yes; done
+  if [ "$asked" = yes ]; then continue; fi
   if dpkg-query --admindir=/stagefile/base -W -f='${Status}\n' "$library" 2>/dev/null | grep -q ' installed$'; then
     continue
   fi
