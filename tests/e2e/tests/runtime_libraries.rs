@@ -154,20 +154,16 @@ fn a_library_that_cannot_be_found_fails_the_build_naming_it() {
 const PQ_PROGRAM: &str = "#include <stdio.h>\nint PQlibVersion(void);\n\
                           int main(void) { printf(\"libpq %d\\n\", PQlibVersion()); return 0; }\n";
 
-#[test]
-fn a_program_committed_to_the_context_gets_the_libraries_it_links() {
-    // The frontend reads the context for ELF files before compiling; with one there, the
-    // workdir's scan still reads the source copy and the image gets libpq5 for it.
-    let spec = "# syntax=stagefile:dev\n[stage.app]\npython = \"3.11\"\n\
-                build_apt = [\"libpq-dev\"]\ncmd = [\"/app/bin/pqversion\"]\n";
+/// A project directory named after `name` with `spec` and [`PQ_PROGRAM`] as `bin/pqversion`.
+fn committed_pq_program(name: &str, spec: &str) -> Scratch {
     let stub = Scratch::with_files(
-        "pq-stub",
+        &format!("{name}-stub"),
         &[
             ("stub.c", "int PQlibVersion(void) { return 0; }\n"),
             ("main.c", PQ_PROGRAM),
         ],
     );
-    let dir = Scratch::with_files("committed-elf", &[("Stagefile.toml", spec)]);
+    let dir = Scratch::with_files(name, &[("Stagefile.toml", spec)]);
     std::fs::create_dir_all(dir.path.join("bin")).expect("mkdir bin");
     let cc = |args: &[&str]| {
         let status = std::process::Command::new("cc")
@@ -192,8 +188,47 @@ fn a_program_committed_to_the_context_gets_the_libraries_it_links() {
         "main.c",
         "./libpq.so.5",
     ]);
+    dir
+}
 
+/// A uid no earlier build used, so the image's steps after the user's run (and print) again.
+fn fresh_uid() -> u128 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_nanos();
+    20000 + nanos % 30000
+}
+
+#[test]
+fn a_program_committed_to_the_context_gets_the_libraries_it_links() {
+    // The frontend reads the context for ELF files before compiling; with one there, the
+    // workdir's scan still reads the source copy and the image gets libpq5 for it.
+    let spec = "# syntax=stagefile:dev\n[stage.app]\npython = \"3.11\"\n\
+                build_apt = [\"libpq-dev\"]\ncmd = [\"/app/bin/pqversion\"]\n";
+    let dir = committed_pq_program("committed-elf", spec);
     let built = build(&dir.path, "stagefile-e2e/committed-elf", &[]).expect_ok();
+    found_and_installed(&built.tag, &built.log, &["libpq5"]);
+    let answer = run(&built.tag, &[]);
+    assert!(answer.starts_with("libpq 15"), "{answer}");
+}
+
+#[test]
+fn a_library_only_the_scan_finds_is_installed_after_the_build() {
+    // build_apt names the library itself, not a development package: nothing tells before the
+    // build that the image needs it, so the step after the scan installs it.
+    let spec = format!(
+        "# syntax=stagefile:dev\n[stage.app]\npython = \"3.11\"\nbuild_apt = [\"libpq5\"]\n\
+         user = {{ name = \"app\", uid = {} }}\ncmd = [\"/app/bin/pqversion\"]\n",
+        fresh_uid()
+    );
+    let dir = committed_pq_program("late-library", &spec);
+    let built = build(&dir.path, "stagefile-e2e/late-library", &[]).expect_ok();
+    assert!(
+        built.log.contains("runtime packages to install: libpq5"),
+        "{}",
+        built.log
+    );
     found_and_installed(&built.tag, &built.log, &["libpq5"]);
     let answer = run(&built.tag, &[]);
     assert!(answer.starts_with("libpq 15"), "{answer}");
@@ -252,11 +287,7 @@ fn a_wheels_own_libraries_pass_the_scan_and_an_unused_dev_package_is_named() {
     // base has Debian's docker-clean (as Docker Hub's images do): set aside while apt installs
     // from the shared caches, it is still in the image. A new uid makes the image's steps run
     // (and print) again.
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_nanos();
-    let uid = 20000 + nanos % 30000;
+    let uid = fresh_uid();
     let spec = format!(
         "# syntax=stagefile:dev\n\
          [stage.base]\nfrom = \"python:3.11-slim\"\n\
