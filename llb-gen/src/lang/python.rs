@@ -422,6 +422,11 @@ pub fn expand(settings: &Settings, input: &Input) -> Result<Expansion, Diagnosti
         } else {
             vec![venv.clone()]
         },
+        package_dirs: if pex_alone {
+            Vec::new()
+        } else {
+            vec![format!("{venv}/lib/python*/site-packages")]
+        },
         detected: Some(format!(
             "{}: {}{}{}",
             found.manager.name,

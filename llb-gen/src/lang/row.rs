@@ -148,6 +148,10 @@ pub struct Expansion {
     /// Absolute paths outside the workdir that the install fills (a virtualenv, a gem
     /// directory): what an image built from the stage's builder must get.
     pub installed: Vec<String>,
+    /// Directories in [`Self::installed`] (absolute, `*` allowed) whose entries are the
+    /// installed packages: an image gets their entries in a few layers by name, so a
+    /// dependency change re-ships the layers of the names it touched only.
+    pub package_dirs: Vec<String>,
     /// The manager chosen and why (`pip: found requirements.txt`), for `--format steps`.
     pub detected: Option<String>,
     /// When the project is a member of a workspace above it: that workspace.

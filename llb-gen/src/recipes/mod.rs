@@ -171,6 +171,7 @@ fn expand_stage(
         run_tools,
         finish,
         installed,
+        package_dirs,
         detected,
         workspace,
         warnings,
@@ -294,7 +295,7 @@ fn expand_stage(
     steps.extend(finish);
     let writable = paths::writable_dirs(stage, probe, &app_dir);
     if let Some(span) = stage.minimal.clone().filter(|_| split) {
-        let results = runtime::results(&installed, &copies, workdir, &span);
+        let results = runtime::results(&installed, &package_dirs, &copies, workdir, &span);
         let roots = runtime::roots(&results);
         let dirs: Vec<String> = writable.iter().map(|(dir, _)| dir.clone()).collect();
         match minimal_step(stage, accounts, index, &roots, &dirs, span) {
@@ -303,7 +304,7 @@ fn expand_stage(
         }
     } else if split {
         let span = stage.build_apt_span.clone();
-        let results = runtime::results(&installed, &copies, workdir, &span);
+        let results = runtime::results(&installed, &package_dirs, &copies, workdir, &span);
         steps.push(Step::Runtime { span: span.clone() });
         // The users first: that step needs nothing from the build, so it runs while the build
         // does; then what the image needs whatever the build makes (which waits for the

@@ -168,11 +168,24 @@ pub fn carry(
     ])
 }
 
+/// The first letters that split a package directory's entries into layers (any case), about
+/// even over the packages apps commonly install; names starting otherwise (`_`, digits) stay
+/// with the rest of the directory's tree. A range never changes with the packages installed,
+/// so adding one re-ships its range's layer and the rest's (scripts, top-level bytecode).
+const PACKAGE_LAYERS: [&str; 5] = ["a-c", "d-h", "i-o", "p-r", "s-z"];
+
 /// The builder's results, copied into the image to the same paths: what the install filled,
 /// the copies' destinations outside the workdir, and the workdir (sources and what the build
 /// steps wrote). A result inside the workdir (a virtualenv in it) is a copy of its own, left
-/// out of the workdir's, so a source edit does not copy it again.
-pub fn results(installed: &[String], copies: &[FileCopy], workdir: &str, span: &Span) -> Vec<Step> {
+/// out of the workdir's, so a source edit does not copy it again. A result holding one of
+/// `package_dirs` is copied in [`PACKAGE_LAYERS`] by the packages' first letters.
+pub fn results(
+    installed: &[String],
+    package_dirs: &[String],
+    copies: &[FileCopy],
+    workdir: &str,
+    span: &Span,
+) -> Vec<Step> {
     let workdir = workdir.trim_end_matches('/');
     let mut paths: Vec<&str> = installed.iter().map(|p| p.trim_end_matches('/')).collect();
     paths.extend(copies.iter().map(|copy| copy.dest.trim_end_matches('/')));
@@ -199,20 +212,41 @@ pub fn results(installed: &[String], copies: &[FileCopy], workdir: &str, span: &
                 .any(|o| o != p && !within(p, workdir) && within(p, o))
         })
         .collect();
-    let copy = |path: &str, exclude: Vec<String>| {
+    let copy = |path: &str, include: Vec<String>, exclude: Vec<String>| {
         Step::Copy(FileCopy {
             from: CopyFrom::Builder,
             src: vec![path.to_owned()],
             dest: path.to_owned(),
-            include: Vec::new(),
+            include,
             exclude,
             owner: None,
             mode: None,
             span: span.clone(),
         })
     };
-    let mut steps: Vec<Step> = kept.iter().map(|p| copy(p, Vec::new())).collect();
-    steps.push(copy(workdir, exclude));
+    let mut steps = Vec::new();
+    for path in kept {
+        let layered: Vec<&str> = package_dirs
+            .iter()
+            .filter(|dir| within(dir, path))
+            .map(|dir| &dir[path.len() + 1..])
+            .collect();
+        let by_letters = |letters: &str| {
+            let upper = letters.to_ascii_uppercase();
+            layered
+                .iter()
+                .map(|dir| format!("{dir}/[{letters}{upper}]*"))
+                .collect::<Vec<_>>()
+        };
+        if !layered.is_empty() {
+            for letters in PACKAGE_LAYERS {
+                steps.push(copy(path, by_letters(letters), Vec::new()));
+            }
+        }
+        let rest = PACKAGE_LAYERS.iter().flat_map(|l| by_letters(l)).collect();
+        steps.push(copy(path, Vec::new(), rest));
+    }
+    steps.push(copy(workdir, Vec::new(), exclude));
     steps
 }
 
@@ -224,7 +258,12 @@ pub fn roots(steps: &[Step]) -> Vec<String> {
             Step::Copy(copy) => copy.src.first().cloned(),
             _ => None,
         })
-        .collect()
+        .fold(Vec::new(), |mut roots, root| {
+            if !roots.contains(&root) {
+                roots.push(root);
+            }
+            roots
+        })
 }
 
 /// The minimal runtime (`runtime = "minimal"`): the interpreter, the builder's results at
