@@ -1,6 +1,6 @@
 //! The Docker CLI: builds, image facts, cache pruning.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -117,6 +117,49 @@ pub fn layers(reference: &str) -> anyhow::Result<Vec<String>> {
     Ok(serde_json::from_str::<Option<Vec<String>>>(&text)
         .with_context(|| format!("layers of {reference}"))?
         .unwrap_or_default())
+}
+
+/// The size in bytes of each of the image's layers, by diff id (`sha256:<hex>`): `docker save`
+/// lists them as `blobs/sha256/<hex>`, uncompressed, named by that digest.
+pub fn layer_sizes(reference: &str) -> anyhow::Result<BTreeMap<String, u64>> {
+    let mut save = command(&["save", reference])
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("cannot run docker save")?;
+    let stdout = save.stdout.take().context("docker save stdout")?;
+    let tar = Command::new("tar")
+        .args(["-t", "-v", "-f", "-"])
+        .stdin(stdout)
+        .output()
+        .context("cannot run tar")?;
+    if !save.wait()?.success() || !tar.status.success() {
+        bail!(
+            "listing the layers of {reference} failed: {}",
+            String::from_utf8_lossy(&tar.stderr).trim()
+        );
+    }
+    Ok(String::from_utf8_lossy(&tar.stdout)
+        .lines()
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let hex = fields.last()?.strip_prefix("blobs/sha256/")?;
+            Some((format!("sha256:{hex}"), fields.get(2)?.parse().ok()?))
+        })
+        .collect())
+}
+
+/// Bytes of the layers `reference` has and `before` (diff ids) had not: what a registry push
+/// or pull after the change moves (uncompressed).
+pub fn new_layer_bytes(reference: &str, before: &[String]) -> anyhow::Result<u64> {
+    let sizes = layer_sizes(reference)?;
+    let layers = layers(reference)?;
+    let mut bytes = 0;
+    for layer in layers.iter().filter(|l| !before.contains(l)) {
+        bytes += sizes
+            .get(layer)
+            .with_context(|| format!("docker save {reference} has no blob for layer {layer}"))?;
+    }
+    Ok(bytes)
 }
 
 /// The image's working directory (`/` when unset).

@@ -177,6 +177,8 @@ pub struct BuildSample {
     pub phases: Option<Phases>,
     /// The slowest vertices: (name, seconds, cached).
     pub slowest: Vec<(String, f64, bool)>,
+    /// For one package added: bytes of the layers the image has that it had not before.
+    pub new_layer_bytes: Option<u64>,
     /// Its progress log (rawjson), and a `.txt` timeline beside it.
     pub log: PathBuf,
 }

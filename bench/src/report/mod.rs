@@ -4,6 +4,7 @@
 //! lengths in [`spec`] and the minimal runtime images in [`minimal`].
 
 mod answers;
+mod layers;
 mod minimal;
 mod spec;
 mod tables;
@@ -247,6 +248,7 @@ pub fn render(report: &Report, explanations: Option<&str>) -> String {
     header(&mut out, report);
     tables::build_times(&mut out, report);
     tables::images(&mut out, report);
+    layers::new_layers(&mut out, report);
     minimal::minimal_runtime(&mut out, report);
     spec::spec_length(&mut out, report);
     answers::first_answers(&mut out, report);

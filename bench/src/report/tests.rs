@@ -30,6 +30,7 @@ fn sample(seconds: f64) -> BuildSample {
             seconds / 2.0,
             false,
         )],
+        new_layer_bytes: None,
         log: "x.jsonl".into(),
     }
 }
@@ -304,4 +305,36 @@ fn units() {
     assert_eq!(millis(0.2514), "251 ms");
     assert_eq!(bytes(214_161_592), "214.2 MB");
     assert_eq!(bytes(999), "999 B");
+}
+
+#[test]
+fn new_layers_after_one_package_are_tabled_only_where_measured() {
+    let mut report = report();
+    assert!(!render(&report, None).contains("## New layers after one package added"));
+    let added = |bytes: [u64; 3]| {
+        bytes
+            .map(|b| BuildSample {
+                new_layer_bytes: Some(b),
+                ..sample(2.0)
+            })
+            .to_vec()
+    };
+    let builds = &mut report.examples[0].builds;
+    builds.insert(
+        (Variant::Stagefile, Scenario::DependencyChange),
+        added([2_000_000, 2_100_000, 1_900_000]),
+    );
+    builds.insert(
+        (Variant::External, Scenario::DependencyChange),
+        added([8_000_000; 3]),
+    );
+    let text = render(&report, None);
+    assert!(
+        text.contains("## New layers after one package added"),
+        "{text}"
+    );
+    assert!(
+        text.contains("| python-node | 2.0 MB (1.9 MB–2.1 MB) | 8.0 MB | – | 0.25 |"),
+        "{text}"
+    );
 }

@@ -354,7 +354,11 @@ impl Runner {
                 edit.apply(&copy, &self.bench_dir)
                     .with_context(|| format!("applying the {}", scenario.label()))?;
             }
-            let sample = self.build(
+            let before = match scenario {
+                Scenario::DependencyChange => Some(docker::layers(&tag)?),
+                _ => None,
+            };
+            let mut sample = self.build(
                 example,
                 &copy,
                 variant,
@@ -362,6 +366,9 @@ impl Runner {
                 &(run + 1).to_string(),
                 &tag,
             )?;
+            if let Some(before) = before {
+                sample.new_layer_bytes = Some(docker::new_layer_bytes(&tag, &before)?);
+            }
             self.say(&format!(
                 "{} run {}/{}: {:<10} {:<22} {:>7.2} s, {} steps run",
                 example.name,
@@ -423,6 +430,7 @@ impl Runner {
             frontend: progress::frontend_times(&vertices),
             phases: progress::phases(&vertices, timed.launched, timed.seconds),
             slowest: progress::slowest(&vertices, 5),
+            new_layer_bytes: None,
             log,
         })
     }
