@@ -22,6 +22,8 @@ pub enum CopyFrom {
     Image(String),
     /// This stage's builder (the steps before [`Step::Runtime`]).
     Builder,
+    /// This stage as the steps between [`Step::Branch`] and [`Step::Rejoin`] left it.
+    Branch,
 }
 
 /// A copy, validated.
@@ -253,6 +255,18 @@ pub enum Step {
     /// [`StageFs::Builder`].
     Runtime {
         /// Where the split comes from.
+        span: Span,
+    },
+    /// Marks the stage's filesystem before its dependency install, for [`Step::Rejoin`].
+    Branch {
+        /// Where the install comes from.
+        span: Span,
+    },
+    /// Takes the stage's filesystem back to the one at [`Step::Branch`] (keeping the image
+    /// config so far); the copies after it bring what the steps between wrote, through
+    /// [`CopyFrom::Branch`], in layers of their own.
+    Rejoin {
+        /// Where the install comes from.
         span: Span,
     },
     /// Replaces the stage's filesystem with the one the command, run on it, writes to

@@ -327,6 +327,10 @@ pub fn expand(settings: &Settings, input: &Input) -> Result<Expansion, Diagnosti
     } else {
         None
     };
+    let reaches_image = input
+        .reaching_images
+        .iter()
+        .any(|path| crate::ir::overlap(path, &settings.venv));
     let install = Install {
         settings,
         version: input.version,
@@ -340,10 +344,7 @@ pub fn expand(settings: &Settings, input: &Input) -> Result<Expansion, Diagnosti
             .package
             .as_ref()
             .is_some_and(|p| p.tool == PackageTool::Zipapp)
-            || input
-                .reaching_images
-                .iter()
-                .any(|path| crate::ir::overlap(path, &settings.venv)),
+            || reaches_image,
         span: span.clone(),
     };
     let venv = &settings.venv;
@@ -422,10 +423,12 @@ pub fn expand(settings: &Settings, input: &Input) -> Result<Expansion, Diagnosti
         } else {
             vec![venv.clone()]
         },
-        package_dirs: if pex_alone {
-            Vec::new()
-        } else {
+        // In layers by package where an image holds the virtualenv: elsewhere they would
+        // only be copies more.
+        package_dirs: if !pex_alone && reaches_image {
             vec![format!("{venv}/lib/python*/site-packages")]
+        } else {
+            Vec::new()
         },
         detected: Some(format!(
             "{}: {}{}{}",

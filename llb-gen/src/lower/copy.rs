@@ -14,6 +14,7 @@ impl Lowering<'_> {
             CopyFrom::Stage(index) => Some(self.plan.stages[*index].name.as_str()),
             CopyFrom::Image(reference) => Some(reference.as_str()),
             CopyFrom::Builder => Some("<builder>"),
+            CopyFrom::Branch => Some("<install>"),
         };
         // Appended to one string: a target that copies many stages makes hundreds.
         let mut display = String::from("COPY ");
@@ -72,6 +73,10 @@ impl Lowering<'_> {
                 Some(built) => (built.state.clone(), "/".into()),
                 None => (State::scratch(), "/".into()),
             },
+            CopyFrom::Branch => (
+                self.branch.branched.clone().unwrap_or_else(State::scratch),
+                "/".into(),
+            ),
             CopyFrom::Image(reference) => {
                 let built = self.image(
                     reference,

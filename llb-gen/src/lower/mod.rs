@@ -49,6 +49,8 @@ pub(crate) struct Lowering<'a> {
     pub stage_base: Option<(State, Vec<String>)>,
     /// The builder of the stage being lowered, once its steps reach [`Step::Runtime`].
     pub builder: Option<Built>,
+    /// The stage being lowered at its [`Step::Branch`] and at its [`Step::Rejoin`].
+    pub branch: Branch,
     /// The stage being lowered after its first run step (its Debian packages' install, when
     /// it has some); its builder's, once it has one ([`StageFs::BuilderPackages`]).
     pub first_run: Option<Built>,
@@ -77,6 +79,15 @@ pub(crate) struct SinceRun {
     pub written: Vec<Written>,
     /// The copies from the build context since then, in order, with where each wrote.
     pub context_copies: Vec<(FileCopy, Vec<String>)>,
+}
+
+/// A stage's filesystem where its install branched off, and where the branch ended.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Branch {
+    /// At [`Step::Branch`].
+    pub point: Option<State>,
+    /// At [`Step::Rejoin`]: what [`CopyFrom::Branch`] reads.
+    pub branched: Option<State>,
 }
 
 /// A path that a step since the last run step wrote.
@@ -125,6 +136,7 @@ pub fn lower(
         bases: BTreeMap::new(),
         stage_base: None,
         builder: None,
+        branch: Branch::default(),
         first_run: None,
         stage_run: SinceRun::default(),
         builder_run: SinceRun::default(),
@@ -231,7 +243,11 @@ fn op_count(steps: &[Step]) -> usize {
     let mut in_copies = false;
     for step in steps {
         match step {
-            Step::Env { .. } | Step::RunAs(_) | Step::Runtime { .. } => {}
+            Step::Env { .. }
+            | Step::RunAs(_)
+            | Step::Runtime { .. }
+            | Step::Branch { .. }
+            | Step::Rejoin { .. } => {}
             Step::Minimal(_) => count += 1,
             Step::Copy(_) => {
                 if !in_copies {
@@ -279,6 +295,7 @@ impl Lowering<'_> {
         }
         self.stage_base = Some((built.state.clone(), built.config.exec_env()));
         self.builder = None;
+        self.branch = Branch::default();
         self.first_run = None;
         self.stage_run = SinceRun::default();
         self.builder_run = SinceRun::default();
@@ -345,6 +362,12 @@ impl Lowering<'_> {
                     let config = built.config.clone();
                     self.builder = Some(Built { state, config });
                     self.builder_run = std::mem::take(&mut self.stage_run);
+                }
+                Step::Branch { .. } => self.branch.point = Some(built.state.clone()),
+                Step::Rejoin { .. } => {
+                    if let Some(point) = self.branch.point.take() {
+                        self.branch.branched = Some(std::mem::replace(&mut built.state, point));
+                    }
                 }
                 Step::Copy(first) => {
                     position += 1;

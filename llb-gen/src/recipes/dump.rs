@@ -40,6 +40,10 @@ fn step_line(plan: &Plan, step: &Step) -> String {
         Step::Copy(copy) => copy_line(plan, copy),
         Step::RunAs(user) => format!("run as {} ({})", user.name, user.ids()),
         Step::Runtime { .. } => "runtime: from the base again, the builder's files by copy".into(),
+        Step::Branch { .. } => "branch: the install runs on a branch of the stage".into(),
+        Step::Rejoin { .. } => {
+            "rejoin: back to the branch point, the install's files by copy".into()
+        }
         Step::Minimal(run) => format!("minimal runtime: {}", run_line(plan, run)),
     }
 }
@@ -127,6 +131,7 @@ fn copy_line(plan: &Plan, copy: &FileCopy) -> String {
         CopyFrom::Stage(index) => format!("stage {}", plan.stages[*index].name),
         CopyFrom::Image(reference) => reference.clone(),
         CopyFrom::Builder => "builder".to_owned(),
+        CopyFrom::Branch => "install".to_owned(),
     };
     let src = if copy.src.is_empty() {
         "<outputs>".to_owned()

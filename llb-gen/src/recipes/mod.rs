@@ -7,6 +7,7 @@
 
 mod accounts;
 pub mod dump;
+mod layers;
 mod paths;
 mod runtime;
 mod system;
@@ -216,7 +217,17 @@ fn expand_stage(
         }
         other => other,
     };
-    steps.extend(install.into_iter().map(with_secrets));
+    let install: Vec<Step> = install.into_iter().map(with_secrets).collect();
+    if split || package_dirs.is_empty() || workdir == "/" {
+        steps.extend(install);
+    } else {
+        steps.extend(layers::branched(
+            install,
+            &installed,
+            &package_dirs,
+            workdir,
+        ));
+    }
     push_carries(carried_after, &mut steps);
     let after_source: Vec<Step> = after_source.into_iter().map(with_secrets).collect();
     if let Some(language) = &stage.language {
@@ -295,7 +306,14 @@ fn expand_stage(
     steps.extend(finish);
     let writable = paths::writable_dirs(stage, probe, &app_dir);
     if let Some(span) = stage.minimal.clone().filter(|_| split) {
-        let results = runtime::results(&installed, &package_dirs, &copies, workdir, &span);
+        let results = layers::results(
+            &CopyFrom::Builder,
+            &installed,
+            &package_dirs,
+            &copies,
+            workdir,
+            &span,
+        );
         let roots = runtime::roots(&results);
         let dirs: Vec<String> = writable.iter().map(|(dir, _)| dir.clone()).collect();
         match minimal_step(stage, accounts, index, &roots, &dirs, span) {
@@ -304,7 +322,14 @@ fn expand_stage(
         }
     } else if split {
         let span = stage.build_apt_span.clone();
-        let results = runtime::results(&installed, &package_dirs, &copies, workdir, &span);
+        let results = layers::results(
+            &CopyFrom::Builder,
+            &installed,
+            &package_dirs,
+            &copies,
+            workdir,
+            &span,
+        );
         steps.push(Step::Runtime { span: span.clone() });
         // The users first: that step needs nothing from the build, so it runs while the build
         // does; then what the image needs whatever the build makes (which waits for the

@@ -6,9 +6,7 @@
 //! hand, and a library that cannot be found fails the build.
 
 use super::system::{APT_LISTS, apt_archives, apt_caches};
-use crate::ir::{
-    CopyFrom, FileCopy, MINIMAL_OUT, Mount, NewUser, RunStep, Span, StageFs, Step, scan_script,
-};
+use crate::ir::{MINIMAL_OUT, Mount, NewUser, RunStep, Span, StageFs, Step, scan_script};
 use crate::lang::Interpreter;
 
 /// Provides what the scanned filesystem's lists name; it mounts that filesystem here.
@@ -166,88 +164,6 @@ pub fn carry(
         ("DEBIAN_FRONTEND", "noninteractive"),
         ("STAGEFILE_LDCONFIG", "1"),
     ])
-}
-
-/// The first letters that split a package directory's entries into layers (any case), about
-/// even over the packages apps commonly install; names starting otherwise (`_`, digits) stay
-/// with the rest of the directory's tree. A range never changes with the packages installed,
-/// so adding one re-ships its range's layer and the rest's (scripts, top-level bytecode).
-const PACKAGE_LAYERS: [&str; 5] = ["a-c", "d-h", "i-o", "p-r", "s-z"];
-
-/// The builder's results, copied into the image to the same paths: what the install filled,
-/// the copies' destinations outside the workdir, and the workdir (sources and what the build
-/// steps wrote). A result inside the workdir (a virtualenv in it) is a copy of its own, left
-/// out of the workdir's, so a source edit does not copy it again. A result holding one of
-/// `package_dirs` is copied in [`PACKAGE_LAYERS`] by the packages' first letters.
-pub fn results(
-    installed: &[String],
-    package_dirs: &[String],
-    copies: &[FileCopy],
-    workdir: &str,
-    span: &Span,
-) -> Vec<Step> {
-    let workdir = workdir.trim_end_matches('/');
-    let mut paths: Vec<&str> = installed.iter().map(|p| p.trim_end_matches('/')).collect();
-    paths.extend(copies.iter().map(|copy| copy.dest.trim_end_matches('/')));
-    let within = |path: &str, dir: &str| path.starts_with(&format!("{dir}/"));
-    let mut own: Vec<&str> = Vec::new();
-    let mut exclude: Vec<String> = Vec::new();
-    for path in paths {
-        if path.is_empty() || own.contains(&path) || path == workdir {
-            continue;
-        }
-        if within(path, workdir) && installed.iter().any(|i| i.trim_end_matches('/') == path) {
-            exclude.push(path[workdir.len() + 1..].to_owned());
-            own.push(path);
-        } else if !within(path, workdir) {
-            own.push(path);
-        }
-    }
-    // Outer paths hold inner ones: copy the outer only.
-    let kept: Vec<&str> = own
-        .iter()
-        .copied()
-        .filter(|p| {
-            !own.iter()
-                .any(|o| o != p && !within(p, workdir) && within(p, o))
-        })
-        .collect();
-    let copy = |path: &str, include: Vec<String>, exclude: Vec<String>| {
-        Step::Copy(FileCopy {
-            from: CopyFrom::Builder,
-            src: vec![path.to_owned()],
-            dest: path.to_owned(),
-            include,
-            exclude,
-            owner: None,
-            mode: None,
-            span: span.clone(),
-        })
-    };
-    let mut steps = Vec::new();
-    for path in kept {
-        let layered: Vec<&str> = package_dirs
-            .iter()
-            .filter(|dir| within(dir, path))
-            .map(|dir| &dir[path.len() + 1..])
-            .collect();
-        let by_letters = |letters: &str| {
-            let upper = letters.to_ascii_uppercase();
-            layered
-                .iter()
-                .map(|dir| format!("{dir}/[{letters}{upper}]*"))
-                .collect::<Vec<_>>()
-        };
-        if !layered.is_empty() {
-            for letters in PACKAGE_LAYERS {
-                steps.push(copy(path, by_letters(letters), Vec::new()));
-            }
-        }
-        let rest = PACKAGE_LAYERS.iter().flat_map(|l| by_letters(l)).collect();
-        steps.push(copy(path, Vec::new(), rest));
-    }
-    steps.push(copy(workdir, Vec::new(), exclude));
-    steps
 }
 
 /// The paths the image gets from the builder: where the scan looks for what they need.

@@ -88,42 +88,36 @@ fn holding<'l>(layers: &'l [(String, Vec<String>)], suffix: &str) -> &'l str {
     found[0]
 }
 
-#[test]
-fn adding_a_package_keeps_the_layers_of_the_other_letters() {
-    let dir = Scratch::copy_of(&example("python-venv"), "package-layers");
-    let before = "stagefile-e2e/package-layers:before";
-    let after = "stagefile-e2e/package-layers:after";
-    build(&dir.path, before, &[]).expect_ok();
-    let requirements = dir.path.join("requirements.txt");
-    let mut listed = std::fs::read_to_string(&requirements).expect("requirements.txt");
-    listed.push_str("six==1.17.0\n");
-    std::fs::write(&requirements, listed).expect("write requirements.txt");
-    build(&dir.path, after, &[]).expect_ok();
-    assert!(
-        run(
-            after,
-            &[
-                "python",
-                "-c",
-                "import six, flask, psycopg2; print('imported')"
-            ]
-        )
-        .contains("imported")
-    );
+/// Appends `line` to the requirement file `file` in `dir`.
+fn add_requirement(dir: &Path, file: &str, line: &str) {
+    let path = dir.join(file);
+    let mut listed = std::fs::read_to_string(&path).expect("the requirement file");
+    listed.push_str(line);
+    listed.push('\n');
+    std::fs::write(&path, listed).expect("write the requirement file");
+}
 
-    let old = layers(before, "package-layers-before");
-    let new = layers(after, "package-layers-after");
-    // flask (d-h), itsdangerous (i-o) and psycopg2 (p-r) are in layers of their own, left as
-    // they were; six joins werkzeug's (s-z), which is new.
-    let kept = [
-        "site-packages/flask/__init__.py",
-        "site-packages/itsdangerous/__init__.py",
-        "site-packages/psycopg2/__init__.py",
-    ];
+/// Builds `dir`, adds six to its `requirements.txt`, builds again, and checks that the layers
+/// of `kept` (each a package of another letter range than six's) are the ones before, each its
+/// own, and that six is in a new layer with werkzeug (s-z).
+fn six_added_keeps(dir: &Path, name: &str, kept: &[&str]) {
+    let before = format!("stagefile-e2e/{name}:before");
+    let after = format!("stagefile-e2e/{name}:after");
+    build(dir, &before, &[]).expect_ok();
+    add_requirement(dir, "requirements.txt", "six==1.17.0");
+    build(dir, &after, &[]).expect_ok();
+    let imported = run(
+        &after,
+        &["python", "-c", "import six, flask; print('imported')"],
+    );
+    assert!(imported.contains("imported"), "{imported}");
+    let old = layers(&before, &format!("{name}-before"));
+    let new = layers(&after, &format!("{name}-after"));
     let mut seen = Vec::new();
-    for file in kept {
-        let layer = holding(&new, file);
-        assert_eq!(layer, holding(&old, file), "the layer of {file} changed");
+    for package in kept {
+        let file = format!("site-packages/{package}/__init__.py");
+        let layer = holding(&new, &file);
+        assert_eq!(layer, holding(&old, &file), "the layer of {file} changed");
         assert!(!seen.contains(&layer), "{file} shares a layer: {seen:?}");
         seen.push(layer);
     }
@@ -132,6 +126,39 @@ fn adding_a_package_keeps_the_layers_of_the_other_letters() {
     assert!(
         old.iter().all(|(layer, _)| layer != six),
         "six's layer is not new"
+    );
+}
+
+/// A stage with `build_apt`: its image gets the virtualenv from the builder.
+#[test]
+fn adding_a_package_keeps_the_layers_of_the_other_letters() {
+    let dir = Scratch::copy_of(&example("python-venv"), "package-layers");
+    six_added_keeps(
+        &dir.path,
+        "package-layers",
+        &["flask", "itsdangerous", "psycopg2"],
+    );
+}
+
+/// A stage without a builder: its install runs on a branch, and the stage gets the virtualenv
+/// from there.
+#[test]
+fn without_a_builder_adding_a_package_keeps_the_layers_of_the_other_letters() {
+    let dir = Scratch::with_files(
+        "package-layers-branch",
+        &[
+            (
+                "Stagefile.toml",
+                "# syntax=stagefile:dev\n[stage.web]\npython = \"3.11\"\ncmd = [\"gunicorn\", \"app:app\"]\n",
+            ),
+            ("app.py", "from flask import Flask\napp = Flask(__name__)\n"),
+            ("requirements.txt", "flask==3.0.3\ngunicorn==23.0.0\n"),
+        ],
+    );
+    six_added_keeps(
+        &dir.path,
+        "package-layers-branch",
+        &["click", "flask", "itsdangerous"],
     );
 }
 
@@ -150,10 +177,7 @@ fn with_merge_ops_adding_a_package_keeps_every_other_letters_layer() {
         archive_layers(&archive, &unpacked)
     };
     let old = build_to("before");
-    let requirements = dir.path.join("requirements.txt");
-    let mut listed = std::fs::read_to_string(&requirements).expect("requirements.txt");
-    listed.push_str("attrs==24.2.0\n");
-    std::fs::write(&requirements, listed).expect("write requirements.txt");
+    add_requirement(&dir.path, "requirements.txt", "attrs==24.2.0");
     let new = build_to("after");
     let attrs = holding(&new, "site-packages/attrs/__init__.py");
     assert_eq!(attrs, holding(&new, "site-packages/click/__init__.py"));
