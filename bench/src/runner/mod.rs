@@ -354,10 +354,8 @@ impl Runner {
                 edit.apply(&copy, &self.bench_dir)
                     .with_context(|| format!("applying the {}", scenario.label()))?;
             }
-            let before = match scenario {
-                Scenario::DependencyChange => Some(docker::layers(&tag)?),
-                _ => None,
-            };
+            let added = scenario == Scenario::DependencyChange;
+            let before = added.then(|| docker::layers(&tag)).transpose()?;
             let mut sample = self.build(
                 example,
                 &copy,

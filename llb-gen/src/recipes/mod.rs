@@ -146,7 +146,7 @@ fn expand_stage(
         });
     let mut push_carries = |carried: Vec<&Carry>, steps: &mut Vec<Step>| {
         for carry in carried {
-            match carry_steps(plan, stage, carry) {
+            match runtime::carry_steps(plan, stage, carry) {
                 Ok(found) => steps.extend(found.into_iter().map(Step::Run)),
                 Err(diagnostic) => errors.push(diagnostic),
             }
@@ -436,52 +436,6 @@ fn minimal_step(
     Ok(vec![
         Step::Minimal(runtime::minimal(interpreter, &user, roots, writable, span)),
         Step::RunAs(user),
-    ])
-}
-
-/// The steps that bring another stage's interpreter (`interpreter = true` on a copy): the
-/// libraries its base's interpreter needs, then the interpreter from the built stage.
-fn carry_steps(plan: &Plan, stage: &StagePlan, carry: &Carry) -> Result<[RunStep; 2], Diagnostic> {
-    let from = &plan.stages[carry.from];
-    let interpreter = from
-        .language
-        .as_ref()
-        .and_then(|l| l.settings.lang().def().interpreter.as_ref());
-    let Some(interpreter) = interpreter else {
-        let what = from.language.as_ref().map_or_else(
-            || "not a language stage".to_owned(),
-            |l| {
-                format!(
-                    "a {} stage, whose interpreter cannot be carried yet",
-                    l.settings.lang().def().title
-                )
-            },
-        );
-        return Err(Diagnostic::error(
-            Code::InvalidCopy,
-            format!("`interpreter = true`: stage `{}` is {what}", from.name),
-            Some(carry.span.clone()),
-        )
-        .with_help(
-            "carry a Python or Node stage's interpreter, or copy what you need with `src`",
-        ));
-    };
-    let copied: Vec<String> = stage
-        .copies
-        .iter()
-        .filter(|copy| copy.from == CopyFrom::Stage(carry.from))
-        .flat_map(|copy| copy.src.iter().cloned())
-        .filter(|src| src.starts_with('/'))
-        .collect();
-    Ok([
-        runtime::interpreter_libraries(interpreter, carry.from, &from.name, carry.span.clone()),
-        runtime::carry(
-            interpreter,
-            carry.from,
-            &from.name,
-            &copied,
-            carry.span.clone(),
-        ),
     ])
 }
 

@@ -6,8 +6,10 @@
 //! hand, and a library that cannot be found fails the build.
 
 use super::system::{APT_LISTS, apt_archives, apt_caches};
-use crate::ir::{MINIMAL_OUT, Mount, NewUser, RunStep, Span, StageFs, Step, scan_script};
+use crate::diag::{Code, Diagnostic};
+use crate::ir::{CopyFrom, MINIMAL_OUT, Mount, NewUser, RunStep, Span, StageFs, Step, scan_script};
 use crate::lang::Interpreter;
+use crate::plan::{Carry, Plan, StagePlan};
 
 /// Provides what the scanned filesystem's lists name; it mounts that filesystem here.
 const PROVIDE: &str = include_str!("provide.sh");
@@ -210,4 +212,54 @@ pub fn minimal(
     step.env
         .push(("STAGEFILE_WRITABLE".into(), writable.join("\n")));
     step
+}
+
+/// The steps that bring another stage's interpreter (`interpreter = true` on a copy): the
+/// libraries its base's interpreter needs, then the interpreter from the built stage.
+pub fn carry_steps(
+    plan: &Plan,
+    stage: &StagePlan,
+    carried: &Carry,
+) -> Result<[RunStep; 2], Diagnostic> {
+    let from = &plan.stages[carried.from];
+    let interpreter = from
+        .language
+        .as_ref()
+        .and_then(|l| l.settings.lang().def().interpreter.as_ref());
+    let Some(interpreter) = interpreter else {
+        let what = from.language.as_ref().map_or_else(
+            || "not a language stage".to_owned(),
+            |l| {
+                format!(
+                    "a {} stage, whose interpreter cannot be carried yet",
+                    l.settings.lang().def().title
+                )
+            },
+        );
+        return Err(Diagnostic::error(
+            Code::InvalidCopy,
+            format!("`interpreter = true`: stage `{}` is {what}", from.name),
+            Some(carried.span.clone()),
+        )
+        .with_help(
+            "carry a Python or Node stage's interpreter, or copy what you need with `src`",
+        ));
+    };
+    let copied: Vec<String> = stage
+        .copies
+        .iter()
+        .filter(|copy| copy.from == CopyFrom::Stage(carried.from))
+        .flat_map(|copy| copy.src.iter().cloned())
+        .filter(|src| src.starts_with('/'))
+        .collect();
+    Ok([
+        interpreter_libraries(interpreter, carried.from, &from.name, carried.span.clone()),
+        carry(
+            interpreter,
+            carried.from,
+            &from.name,
+            &copied,
+            carried.span.clone(),
+        ),
+    ])
 }
