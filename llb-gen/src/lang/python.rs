@@ -32,7 +32,13 @@ pub const LANGUAGE: LanguageDef = LanguageDef {
     example_version: "3.11",
     image_repository: "python",
     excludes: &["**/__pycache__", "**/*.pyc", ".venv"],
-    keys: &["requirements", "venv", "package", "installer"],
+    keys: &[
+        "requirements",
+        "venv",
+        "package",
+        "installer",
+        "package_layers",
+    ],
     // pyproject.toml, setup.py and setup.cfg alone select the `pyproject` row.
     unlocked: &[(
         "Pipfile",
@@ -203,6 +209,7 @@ pub fn settings(checker: &mut Checker, stage: &spec::Stage, context: &StageConte
         venv,
         package,
         installer,
+        package_layers: stage.package_layers.as_ref().is_some_and(|l| *l.get_ref()),
     }
 }
 
@@ -423,9 +430,9 @@ pub fn expand(settings: &Settings, input: &Input) -> Result<Expansion, Diagnosti
         } else {
             vec![venv.clone()]
         },
-        // In layers by package where an image holds the virtualenv: elsewhere they would
-        // only be copies more.
-        package_dirs: if !pex_alone && reaches_image {
+        // In layers by package when asked, where an image holds the virtualenv: elsewhere
+        // they would only be copies more.
+        package_dirs: if settings.package_layers && !pex_alone && reaches_image {
             vec![format!("{venv}/lib/python*/site-packages")]
         } else {
             Vec::new()

@@ -70,6 +70,8 @@ pub struct Settings {
     pub package: Option<Package>,
     /// The installer the spec names, and where.
     pub installer: Option<(Installer, Span)>,
+    /// Whether an image gets the virtualenv in layers by package (`package_layers`).
+    pub package_layers: bool,
 }
 
 /// The manager's caches and `extra`, for an install step.

@@ -226,6 +226,7 @@ mod tests {
             ("requirements", "\"r.txt\""),
             ("venv", "\"/v\""),
             ("installer", "\"pip\""),
+            ("package_layers", "true"),
             ("package", "{ tool = \"pex\", entry = \"a\" }"),
             ("package_manager", "\"pip\""),
             ("install", "false"),

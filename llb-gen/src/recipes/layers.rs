@@ -115,10 +115,16 @@ pub fn branched(
     package_dirs: &[String],
     workdir: &str,
 ) -> Vec<Step> {
-    let Some(span) = install.iter().find_map(|step| match step {
+    let span = install.iter().find_map(|step| match step {
         Step::Run(run) => Some(run.span.clone()),
         _ => None,
-    }) else {
+    });
+    // A result at `/` or at the workdir would not be copied back on its own: install there.
+    let whole = |path: &String| {
+        let path = path.trim_end_matches('/');
+        path.is_empty() || path == workdir.trim_end_matches('/')
+    };
+    let Some(span) = span.filter(|_| !installed.iter().any(whole)) else {
         return install;
     };
     let mut steps = vec![Step::Branch { span: span.clone() }];

@@ -79,6 +79,10 @@ pub struct Stage {
     pub install_secrets: Vec<Spanned<MountList<SecretMount>>>,
     /// Python stages: where the virtualenv is created (absolute).
     pub venv: Option<Spanned<String>>,
+    /// Python stages: the virtualenv reaches the image in layers by its packages' first letters
+    /// (five ranges and the rest), so adding a package re-ships a range, not every package.
+    /// Costs the build copies of the virtualenv. Default false: one layer.
+    pub package_layers: Option<Spanned<bool>>,
     /// Python stages: who installs the dependencies. "uv" (default): uv, into a virtualenv without
     /// pip, setuptools or wheel; pip is kept, with a warning, when a requirement file uses an option
     /// only pip reads or a run step calls pip. "pip": the package manager's own install (pip,
@@ -203,6 +207,7 @@ impl Stage {
         match key {
             "requirements" => self.requirements.as_ref().map(Spanned::span),
             "venv" => self.venv.as_ref().map(Spanned::span),
+            "package_layers" => self.package_layers.as_ref().map(Spanned::span),
             "installer" => self.installer.as_ref().map(Spanned::span),
             "package" => self.package.as_ref().map(Spanned::span),
             "package_manager" => self.package_manager.as_ref().map(Spanned::span),

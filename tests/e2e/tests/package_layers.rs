@@ -129,7 +129,8 @@ fn six_added_keeps(dir: &Path, name: &str, kept: &[&str]) {
     );
 }
 
-/// A stage with `build_apt`: its image gets the virtualenv from the builder.
+/// A stage with `build_apt` (examples/python-venv sets `package_layers`): its image gets the
+/// virtualenv from the builder.
 #[test]
 fn adding_a_package_keeps_the_layers_of_the_other_letters() {
     let dir = Scratch::copy_of(&example("python-venv"), "package-layers");
@@ -149,7 +150,7 @@ fn without_a_builder_adding_a_package_keeps_the_layers_of_the_other_letters() {
         &[
             (
                 "Stagefile.toml",
-                "# syntax=stagefile:dev\n[stage.web]\npython = \"3.11\"\ncmd = [\"gunicorn\", \"app:app\"]\n",
+                "# syntax=stagefile:dev\n[stage.web]\npython = \"3.11\"\npackage_layers = true\ncmd = [\"gunicorn\", \"app:app\"]\n",
             ),
             ("app.py", "from flask import Flask\napp = Flask(__name__)\n"),
             ("requirements.txt", "flask==3.0.3\ngunicorn==23.0.0\n"),
