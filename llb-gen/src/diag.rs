@@ -194,11 +194,12 @@ pub struct Rule {
 }
 
 /// The warning rules, in the order `docs/stagefile.md` lists them.
-pub const RULES: [&Rule; 6] = [
+pub const RULES: [&Rule; 7] = [
     &RUNS_AS_ROOT,
     &PIP_KEPT,
     &UNLOCKED_DEPENDENCIES,
     &PYTHON_VERSION_MISMATCH,
+    &PACKAGE_LAYERS_UNUSED,
     &UNSUPPORTED_OPTION,
     &ARG_IN_SINGLE_QUOTES,
 ];
@@ -229,6 +230,13 @@ pub const PYTHON_VERSION_MISMATCH: Rule = Rule {
     name: "PythonVersionMismatch",
     description: "A Python stage runs another Python version than its Pipfile or pyproject.toml asks for.",
     docs: "pythonversionmismatch",
+};
+
+/// `package_layers = true` where no image holds the virtualenv.
+pub const PACKAGE_LAYERS_UNUSED: Rule = Rule {
+    name: "PackageLayersUnused",
+    description: "A Python stage sets package_layers, but no image holds its virtualenv, so it changes nothing.",
+    docs: "packagelayersunused",
 };
 
 /// A build option the frontend does not support was given and ignored.

@@ -44,6 +44,15 @@ fn a_virtualenv_no_image_holds_is_installed_in_place() {
                [stage.runtime]\nfrom = \"python:3.11-slim\"\n\
                copy = [{ from = \"build\", path = \"/out/app.pex\" }]\ncmd = [\"/out/app.pex\"]\n";
     assert_eq!(venv_copies(pex), (0, false));
+    // Asked for and unused: said so, at the key.
+    let warnings = compile(pex, &["requirements.txt"]).warnings;
+    let unused: Vec<_> = warnings
+        .iter()
+        .filter(|w| w.code == "PackageLayersUnused")
+        .collect();
+    assert_eq!(unused.len(), 1, "{warnings:?}");
+    let span = unused[0].span.clone().expect("a span");
+    assert_eq!(&pex[span], "true");
 }
 
 #[test]

@@ -18,7 +18,7 @@ use super::{
     python_paths, python_pip, python_project, python_uv, python_version, python_workspace,
 };
 use crate::check::{Checker, spanned_list};
-use crate::diag::{Code, Diagnostic};
+use crate::diag::{Code, Diagnostic, PACKAGE_LAYERS_UNUSED};
 use crate::ir::{Span, Step};
 use crate::spec;
 
@@ -209,7 +209,11 @@ pub fn settings(checker: &mut Checker, stage: &spec::Stage, context: &StageConte
         venv,
         package,
         installer,
-        package_layers: stage.package_layers.as_ref().is_some_and(|l| *l.get_ref()),
+        package_layers: stage
+            .package_layers
+            .as_ref()
+            .filter(|l| *l.get_ref())
+            .map(|l| l.span()),
     }
 }
 
@@ -421,6 +425,20 @@ pub fn expand(settings: &Settings, input: &Input) -> Result<Expansion, Diagnosti
         warnings.push(python_project::unlocked_warning(&found.files, input));
     }
     warnings.extend(python_version::warning(input));
+    let layered = !pex_alone && reaches_image;
+    if let (Some(span), false) = (&settings.package_layers, layered) {
+        warnings.push(
+            Diagnostic::warning(
+                &PACKAGE_LAYERS_UNUSED,
+                "no image holds this stage's virtualenv, so `package_layers` changes nothing",
+                Some(span.clone()),
+            )
+            .with_help(
+                "remove `package_layers`, or set it on the stage whose image holds the virtualenv",
+            ),
+        );
+    }
+    let layered = layered && settings.package_layers.is_some();
     Ok(Expansion {
         install: steps,
         after_source,
@@ -432,7 +450,7 @@ pub fn expand(settings: &Settings, input: &Input) -> Result<Expansion, Diagnosti
         },
         // In layers by package when asked, where an image holds the virtualenv: elsewhere
         // they would only be copies more.
-        package_dirs: if settings.package_layers && !pex_alone && reaches_image {
+        package_dirs: if layered {
             vec![format!("{venv}/lib/python*/site-packages")]
         } else {
             Vec::new()

@@ -70,8 +70,9 @@ pub struct Settings {
     pub package: Option<Package>,
     /// The installer the spec names, and where.
     pub installer: Option<(Installer, Span)>,
-    /// Whether an image gets the virtualenv in layers by package (`package_layers`).
-    pub package_layers: bool,
+    /// Where `package_layers = true` is written: an image gets the virtualenv in layers by
+    /// package.
+    pub package_layers: Option<Span>,
 }
 
 /// The manager's caches and `extra`, for an install step.

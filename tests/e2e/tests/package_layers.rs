@@ -200,3 +200,26 @@ fn with_merge_ops_adding_a_package_keeps_every_other_letters_layer() {
         );
     }
 }
+
+/// A pex stage's image holds only the `.pex`: `package_layers` there changes nothing, and the
+/// build output says so.
+#[test]
+fn package_layers_where_no_image_holds_the_virtualenv_is_a_warning() {
+    let dir = Scratch::copy_of(&example("python-pex"), "package-layers-pex");
+    let spec = dir.path.join("Stagefile.toml");
+    let text = std::fs::read_to_string(&spec).expect("Stagefile.toml");
+    let text = text.replacen(
+        "[stage.build]\npython = \"3.11\"\n",
+        "[stage.build]\npython = \"3.11\"\npackage_layers = true\n",
+        1,
+    );
+    assert!(text.contains("package_layers = true"), "{text}");
+    std::fs::write(&spec, text).expect("write Stagefile.toml");
+    let log = build(&dir.path, "stagefile-e2e/package-layers-pex", &[])
+        .expect_ok()
+        .log;
+    assert!(
+        log.contains("PackageLayersUnused: no image holds this stage's virtualenv"),
+        "{log}"
+    );
+}
