@@ -305,15 +305,19 @@ fn expand_stage(
     steps.extend(late.into_iter().map(|run| run_step(run, &run_tools)));
     steps.extend(finish);
     let writable = paths::writable_dirs(stage, probe, &app_dir);
-    if let Some(span) = stage.minimal.clone().filter(|_| split) {
-        let results = layers::results(
+    // What an image built from the builder copies from it.
+    let builder_results = |span: &Span| {
+        layers::results(
             &CopyFrom::Builder,
             &installed,
             &package_dirs,
             &copies,
             workdir,
-            &span,
-        );
+            span,
+        )
+    };
+    if let Some(span) = stage.minimal.clone().filter(|_| split) {
+        let results = builder_results(&span);
         let roots = runtime::roots(&results);
         let dirs: Vec<String> = writable.iter().map(|(dir, _)| dir.clone()).collect();
         match minimal_step(stage, accounts, index, &roots, &dirs, span) {
@@ -322,14 +326,7 @@ fn expand_stage(
         }
     } else if split {
         let span = stage.build_apt_span.clone();
-        let results = layers::results(
-            &CopyFrom::Builder,
-            &installed,
-            &package_dirs,
-            &copies,
-            workdir,
-            &span,
-        );
+        let results = builder_results(&span);
         steps.push(Step::Runtime { span: span.clone() });
         // The users first: that step needs nothing from the build, so it runs while the build
         // does; then what the image needs whatever the build makes (which waits for the
