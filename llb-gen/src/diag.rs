@@ -235,7 +235,7 @@ pub const PYTHON_VERSION_MISMATCH: Rule = Rule {
 /// `package_layers = true` where no image holds the virtualenv.
 pub const PACKAGE_LAYERS_UNUSED: Rule = Rule {
     name: "PackageLayersUnused",
-    description: "A Python stage sets package_layers, but no image holds its virtualenv, so it changes nothing.",
+    description: "A Python stage sets package_layers, but no image gets its virtualenv by copies, so it changes nothing.",
     docs: "packagelayersunused",
 };
 

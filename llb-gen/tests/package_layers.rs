@@ -76,3 +76,17 @@ fn without_package_layers_the_install_stays_in_place() {
         (1, true)
     );
 }
+
+#[test]
+fn package_layers_with_a_minimal_runtime_is_a_warning() {
+    let spec = "[stage.app]\npython = \"3.11\"\npackage_layers = true\nruntime = \"minimal\"\n\
+                cmd = [\"python\"]\n";
+    let warnings = compile(spec, &["requirements.txt"]).warnings;
+    let unused: Vec<_> = warnings
+        .iter()
+        .filter(|w| w.code == "PackageLayersUnused")
+        .collect();
+    assert_eq!(unused.len(), 1, "{warnings:?}");
+    let span = unused[0].span.clone().expect("a span");
+    assert_eq!(&spec[span], "\"minimal\"");
+}

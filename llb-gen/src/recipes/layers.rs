@@ -2,6 +2,7 @@
 //! range of its packages' first letters, so a dependency change makes new layers only for the
 //! ranges it touched (a registry push or pull after it moves those, not every package).
 
+use crate::diag::{Diagnostic, PACKAGE_LAYERS_UNUSED};
 use crate::ir::{CopyFrom, FileCopy, Span, Step};
 
 /// The first letters that split a package directory's entries into layers (either case),
@@ -139,4 +140,15 @@ pub fn branched(
         &span,
     ));
     steps
+}
+
+/// The warning for `package_layers` on a stage with `runtime = "minimal"` (at `span`), whose
+/// image a script assembles from files: it has no virtualenv copies to split.
+pub fn unused_in_minimal(span: &Span) -> Diagnostic {
+    Diagnostic::warning(
+        &PACKAGE_LAYERS_UNUSED,
+        "`runtime = \"minimal\"` assembles the image in one step, so `package_layers` changes nothing",
+        Some(span.clone()),
+    )
+    .with_help("remove `package_layers`, or `runtime` for the slim base with the virtualenv in layers")
 }

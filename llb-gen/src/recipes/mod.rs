@@ -175,7 +175,7 @@ fn expand_stage(
         package_dirs,
         detected,
         workspace,
-        warnings,
+        mut warnings,
     } = match &stage.language {
         Some(language) => {
             let reaching_images = paths::reaching_images(plan, index);
@@ -317,6 +317,9 @@ fn expand_stage(
         )
     };
     if let Some(span) = stage.minimal.clone().filter(|_| split) {
+        if !package_dirs.is_empty() {
+            warnings.push(layers::unused_in_minimal(&span));
+        }
         let results = builder_results(&span);
         let roots = runtime::roots(&results);
         let dirs: Vec<String> = writable.iter().map(|(dir, _)| dir.clone()).collect();
