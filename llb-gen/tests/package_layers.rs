@@ -21,6 +21,17 @@ fn venv_copies(spec: &str) -> (usize, bool) {
     (venv, workdir)
 }
 
+/// The text of `spec` that the one `PackageLayersUnused` warning points at.
+fn unused_at(spec: &str) -> &str {
+    let warnings = compile(spec, &["requirements.txt"]).warnings;
+    let unused: Vec<_> = warnings
+        .iter()
+        .filter(|w| w.code == "PackageLayersUnused")
+        .collect();
+    assert_eq!(unused.len(), 1, "{warnings:?}");
+    &spec[unused[0].span.clone().expect("a span")]
+}
+
 #[test]
 fn an_image_that_holds_the_virtualenv_gets_six_copies_of_it() {
     // Five letter ranges and the rest; without a builder, the workdir comes back too.
@@ -45,14 +56,7 @@ fn a_virtualenv_no_image_holds_is_installed_in_place() {
                copy = [{ from = \"build\", path = \"/out/app.pex\" }]\ncmd = [\"/out/app.pex\"]\n";
     assert_eq!(venv_copies(pex), (0, false));
     // Asked for and unused: said so, at the key.
-    let warnings = compile(pex, &["requirements.txt"]).warnings;
-    let unused: Vec<_> = warnings
-        .iter()
-        .filter(|w| w.code == "PackageLayersUnused")
-        .collect();
-    assert_eq!(unused.len(), 1, "{warnings:?}");
-    let span = unused[0].span.clone().expect("a span");
-    assert_eq!(&pex[span], "true");
+    assert_eq!(unused_at(pex), "true");
 }
 
 #[test]
@@ -81,12 +85,5 @@ fn without_package_layers_the_install_stays_in_place() {
 fn package_layers_with_a_minimal_runtime_is_a_warning() {
     let spec = "[stage.app]\npython = \"3.11\"\npackage_layers = true\nruntime = \"minimal\"\n\
                 cmd = [\"python\"]\n";
-    let warnings = compile(spec, &["requirements.txt"]).warnings;
-    let unused: Vec<_> = warnings
-        .iter()
-        .filter(|w| w.code == "PackageLayersUnused")
-        .collect();
-    assert_eq!(unused.len(), 1, "{warnings:?}");
-    let span = unused[0].span.clone().expect("a span");
-    assert_eq!(&spec[span], "\"minimal\"");
+    assert_eq!(unused_at(spec), "\"minimal\"");
 }

@@ -7,7 +7,7 @@
 
 use super::detect::{self, Found};
 use super::python_choice::{self, Installer, installer_setting};
-use super::python_install::{Hooks, Install, PipWay};
+use super::python_install::{Hooks, Install, PipWay, package_dirs};
 use super::python_pack::{Export, Installed, package_settings, package_step};
 use super::row::{
     Cache, Expansion, Input, Interpreter, LanguageDef, Manager, StageContext, in_root,
@@ -18,7 +18,7 @@ use super::{
     python_paths, python_pip, python_project, python_uv, python_version, python_workspace,
 };
 use crate::check::{Checker, spanned_list};
-use crate::diag::{Code, Diagnostic, PACKAGE_LAYERS_UNUSED};
+use crate::diag::{Code, Diagnostic};
 use crate::ir::{Span, Step};
 use crate::spec;
 
@@ -425,20 +425,8 @@ pub fn expand(settings: &Settings, input: &Input) -> Result<Expansion, Diagnosti
         warnings.push(python_project::unlocked_warning(&found.files, input));
     }
     warnings.extend(python_version::warning(input));
-    let layered = !pex_alone && reaches_image;
-    if let (Some(span), false) = (&settings.package_layers, layered) {
-        warnings.push(
-            Diagnostic::warning(
-                &PACKAGE_LAYERS_UNUSED,
-                "no image holds this stage's virtualenv, so `package_layers` changes nothing",
-                Some(span.clone()),
-            )
-            .with_help(
-                "remove `package_layers`, or set it on the stage whose image holds the virtualenv",
-            ),
-        );
-    }
-    let layered = layered && settings.package_layers.is_some();
+    let (package_dirs, unused) = package_dirs(settings, !pex_alone && reaches_image);
+    warnings.extend(unused);
     Ok(Expansion {
         install: steps,
         after_source,
@@ -448,13 +436,7 @@ pub fn expand(settings: &Settings, input: &Input) -> Result<Expansion, Diagnosti
         } else {
             vec![venv.clone()]
         },
-        // In layers by package when asked, where an image holds the virtualenv: elsewhere
-        // they would only be copies more.
-        package_dirs: if layered {
-            vec![format!("{venv}/lib/python*/site-packages")]
-        } else {
-            Vec::new()
-        },
+        package_dirs,
         detected: Some(format!(
             "{}: {}{}{}",
             found.manager.name,

@@ -6,6 +6,7 @@ use super::python_choice::Installer;
 use super::python_pack::{Export, Package};
 use super::row::Manager;
 use super::tools::Uv;
+use crate::diag::{Diagnostic, PACKAGE_LAYERS_UNUSED};
 use crate::ir::{Mount, RunStep, Span};
 use crate::shell::quote;
 
@@ -85,4 +86,30 @@ pub fn mounts(install: &Install, extra: impl IntoIterator<Item = Mount>) -> Vec<
 pub fn requirement_args(files: &[String]) -> String {
     let args: Vec<String> = files.iter().map(|f| format!("-r {}", quote(f))).collect();
     args.join(" ")
+}
+
+/// The directories of the virtualenv an image gets in layers by package: its `site-packages`
+/// when the stage sets `package_layers` and an image holds the virtualenv (`held`; elsewhere
+/// they would only be copies more). With the key set where none does, a warning at it.
+pub fn package_dirs(settings: &Settings, held: bool) -> (Vec<String>, Option<Diagnostic>) {
+    match (&settings.package_layers, held) {
+        (Some(_), true) => (
+            vec![format!("{}/lib/python*/site-packages", settings.venv)],
+            None,
+        ),
+        (Some(span), false) => (
+            Vec::new(),
+            Some(
+                Diagnostic::warning(
+                    &PACKAGE_LAYERS_UNUSED,
+                    "no image holds this stage's virtualenv, so `package_layers` changes nothing",
+                    Some(span.clone()),
+                )
+                .with_help(
+                    "remove `package_layers`, or set it on the stage whose image holds the virtualenv",
+                ),
+            ),
+        ),
+        (None, _) => (Vec::new(), None),
+    }
 }
