@@ -129,7 +129,8 @@ fn recipes_quote_the_paths_and_names_they_write_into_scripts() {
     assert!(
         install.contains("venv --no-project --allow-existing --python python3 '/opt/my venv' && ")
             && install.ends_with(
-                "pip install --python '/opt/my venv/bin/python' --compile-bytecode -r 'req s.txt'"
+                "pip install --python '/opt/my venv/bin/python' --compile-bytecode -r 'req s.txt' \
+                 && rm -f '/opt/my venv/.lock'"
             ),
         "{install}"
     );

@@ -82,6 +82,13 @@ pub fn mounts(install: &Install, extra: impl IntoIterator<Item = Mount>) -> Vec<
     caches.chain(extra).collect()
 }
 
+/// `script`, then the removal of the lock file uv leaves in the virtualenv it installs into:
+/// uv makes `<venv>/.lock` writable by every user (mode 0666, so any user can lock), and an
+/// image has no use for it.
+pub fn removing_uv_lock(venv: &str, script: &str) -> String {
+    format!("{script} && rm -f {}", quote(&format!("{venv}/.lock")))
+}
+
 /// `-r FILE` for each requirement file, quoted for the shell.
 pub fn requirement_args(files: &[String]) -> String {
     let args: Vec<String> = files.iter().map(|f| format!("-r {}", quote(f))).collect();

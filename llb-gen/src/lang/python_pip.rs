@@ -4,7 +4,7 @@
 //! and the locked dependencies as requirement files for pex. The tools come from the tools
 //! cache (`tools.rs`). Part of the Python language (`python.rs`).
 
-use super::python_install::{Install, mounts, requirement_args};
+use super::python_install::{Install, mounts, removing_uv_lock, requirement_args};
 use super::python_pack::Export;
 use super::tools::{PDM, PIPENV, POETRY, PythonTool, UV_CACHE, UV_ENV};
 use crate::ir::{Mount, RunStep};
@@ -65,7 +65,7 @@ pub fn venv_with_pip(install: &Install) -> RunStep {
     );
     RunStep::recipe(
         format!("{plain} (ensurepip's wheels, installed by uv)"),
-        script,
+        removing_uv_lock(&install.settings.venv, &script),
         install.uv.mounts(install.version),
         install.span.clone(),
     )

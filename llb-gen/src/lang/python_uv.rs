@@ -12,7 +12,7 @@
 //! set): valid whatever the files' timestamps, so an image whose timestamps were rewritten does
 //! not recompile at start, and the same sources give the same files.
 
-use super::python_install::{Install, mounts, requirement_args};
+use super::python_install::{Install, mounts, removing_uv_lock, requirement_args};
 use super::tools::{PDM, PIP_CACHE, PIPENV, POETRY, PythonTool, UV_ENV};
 use crate::ir::{Mount, RunStep};
 use crate::shell::quote;
@@ -36,6 +36,7 @@ fn uv_step(install: &Install, display: String, script: String) -> RunStep {
             all.push(mount);
         }
     }
+    let script = removing_uv_lock(&install.settings.venv, &script);
     // No bytecode for the standard library modules uv's Python imports (they would land in
     // the layer); compileall writes the virtualenv's all the same.
     RunStep::recipe(display, script, all, install.span.clone())

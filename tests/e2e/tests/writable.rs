@@ -51,3 +51,55 @@ fn a_rails_project_gets_tmp_log_and_storage() {
     );
     assert_eq!(out.trim(), "tmp\nlog\nstorage\napp.rb read-only");
 }
+
+/// What the app user (uid 10001) can write in an image, besides its home, the sticky
+/// directories and the kernel's filesystems (which `-xdev` leaves out).
+const WRITABLE_BY_APP: &str = "find / -xdev ! -type l ! -path '/home/app*' \
+     \\( -perm -o+w -o -user 10001 \\) ! \\( -type d -perm -1000 \\) -print";
+
+#[test]
+fn nothing_in_a_python_image_is_writable_by_its_user_unasked() {
+    // uv leaves `<venv>/.lock` writable by every user (mode 0666) in a virtualenv it installs
+    // into; pip's virtualenv is filled by uv too (ensurepip's wheels).
+    for installer in ["uv", "pip"] {
+        let spec = format!(
+            "# syntax=stagefile:dev\n[stage.app]\npython = \"3.11\"\ninstaller = \"{installer}\"\n\
+             requirements = \"requirements.txt\"\ncmd = [\"python\", \"-c\", \"import six\"]\n"
+        );
+        let dir = Scratch::with_files(
+            &format!("unwritable-{installer}"),
+            &[
+                ("Stagefile.toml", &spec),
+                ("requirements.txt", "six==1.17.0\n"),
+                ("app.py", "import six\n"),
+            ],
+        );
+        let image = build(
+            &dir.path,
+            &format!("stagefile-e2e/unwritable-{installer}"),
+            &[],
+        )
+        .expect_ok()
+        .tag;
+        let found = run_with(
+            &image,
+            &["--user", "0", "--entrypoint", "sh"],
+            &["-c", WRITABLE_BY_APP],
+        );
+        assert_eq!(
+            found.trim(),
+            "",
+            "installer {installer}: writable by uid 10001"
+        );
+        // The check finds what it looks for.
+        let probe = run_with(
+            &image,
+            &["--user", "0", "--entrypoint", "sh"],
+            &[
+                "-c",
+                &format!("touch /opt/x && chmod 666 /opt/x && {WRITABLE_BY_APP}"),
+            ],
+        );
+        assert_eq!(probe.trim(), "/opt/x");
+    }
+}
