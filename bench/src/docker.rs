@@ -1,6 +1,6 @@
 //! The Docker CLI: builds, image facts, cache pruning.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -174,9 +174,9 @@ pub fn workdir(reference: &str) -> anyhow::Result<String> {
     Ok(if dir.is_empty() { "/".to_owned() } else { dir })
 }
 
-/// Every path in the image's filesystem (`docker create` + `docker export`, listed by `tar`;
-/// nothing runs), normalized.
-pub fn file_list(reference: &str) -> anyhow::Result<BTreeSet<String>> {
+/// Every path in the image's filesystem with its size in bytes (0 for what is not a regular
+/// file), normalized: `docker create` + `docker export`, read as a tar stream; nothing runs.
+pub fn files(reference: &str) -> anyhow::Result<BTreeMap<String, u64>> {
     // A command is given so that images without one (scratch) can be created too.
     let id = output(&["create", reference, "stagefile-bench-never-runs"])?;
     let listed = (|| {
@@ -185,23 +185,24 @@ pub fn file_list(reference: &str) -> anyhow::Result<BTreeSet<String>> {
             .spawn()
             .context("cannot run docker export")?;
         let stdout = export.stdout.take().context("docker export stdout")?;
-        let tar = Command::new("tar")
-            .args(["-t", "-f", "-"])
-            .stdin(stdout)
-            .output()
-            .context("cannot run tar")?;
-        let exported = export.wait()?;
-        if !exported.success() || !tar.status.success() {
-            bail!(
-                "listing the files of {reference} failed: {}",
-                String::from_utf8_lossy(&tar.stderr).trim()
-            );
+        let mut files = BTreeMap::new();
+        let mut archive = tar::Archive::new(stdout);
+        for entry in archive.entries().context("reading docker export")? {
+            let entry = entry.context("reading docker export")?;
+            let path = entry.path().context("a path in docker export")?;
+            let path = crate::leaks::normalize(&path.to_string_lossy()).to_owned();
+            let size = match entry.header().entry_type() {
+                tar::EntryType::Regular => entry.header().size().unwrap_or(0),
+                _ => 0,
+            };
+            if !path.is_empty() {
+                files.insert(path, size);
+            }
         }
-        Ok(String::from_utf8_lossy(&tar.stdout)
-            .lines()
-            .map(|l| crate::leaks::normalize(l).to_owned())
-            .filter(|l| !l.is_empty())
-            .collect())
+        if !export.wait()?.success() {
+            bail!("docker export of {reference} failed");
+        }
+        Ok(files)
     })();
     let _ = output(&["rm", "--force", &id]);
     listed

@@ -15,6 +15,7 @@ pub mod leaks;
 pub mod llbgen;
 pub mod machine;
 pub mod minimal;
+pub mod packaging;
 pub mod progress;
 pub mod report;
 pub mod runner;
@@ -192,6 +193,8 @@ pub struct ImageFacts {
     pub layers: usize,
     /// Build tools and caches among the files the build added, per kind.
     pub leaks: BTreeMap<Leak, usize>,
+    /// Bytes of pip, setuptools and wheel among the files the build added.
+    pub packaging_tools: u64,
     /// The base image whose files were not counted, if one was found.
     pub base: Option<String>,
 }

@@ -6,6 +6,7 @@
 mod answers;
 mod layers;
 mod minimal;
+mod packaging;
 mod spec;
 mod tables;
 #[cfg(test)]
@@ -248,6 +249,7 @@ pub fn render(report: &Report, explanations: Option<&str>) -> String {
     header(&mut out, report);
     tables::build_times(&mut out, report);
     tables::images(&mut out, report);
+    packaging::packaging_tools(&mut out, report);
     layers::new_layers(&mut out, report);
     minimal::minimal_runtime(&mut out, report);
     spec::spec_length(&mut out, report);

@@ -71,6 +71,7 @@ fn example() -> ExampleResult {
     let facts = |size: u64, leaks: BTreeMap<leaks::Leak, usize>| ImageFacts {
         size,
         layers: 6,
+        packaging_tools: if leaks.is_empty() { 0 } else { 14_500_000 },
         leaks,
         base: Some("python:3.11-slim".into()),
     };
@@ -238,6 +239,14 @@ fn renders_the_tables() {
     );
     assert!(
         text.find("## Final images") < text.find("## Spec length"),
+        "{text}"
+    );
+    assert!(
+        text.contains("| python-node | none | 14.5 MB | 14.5 MB |"),
+        "{text}"
+    );
+    assert!(
+        text.find("## Final images") < text.find("## Packaging tools in the image"),
         "{text}"
     );
     assert!(

@@ -9,8 +9,8 @@ use anyhow::{Context, bail};
 use crate::answer::Probe;
 use crate::config::{Config, EditSpec, default_source_change};
 use crate::{
-    BuildSample, EXTERNAL_FRONTEND, ExampleResult, ImageFacts, Scenario, Variant, docker,
-    dockerfile, external_dockerfile, leaks, progress,
+    BuildSample, EXTERNAL_FRONTEND, ExampleResult, Scenario, Variant, docker, dockerfile,
+    external_dockerfile, progress,
 };
 
 /// An example directory with what the harness needs.
@@ -99,7 +99,7 @@ pub struct Runner {
     /// example names.
     pub frontend: Option<String>,
     /// File lists of base images, by image id.
-    base_files: HashMap<String, BTreeSet<String>>,
+    base_files: HashMap<String, BTreeMap<String, u64>>,
 }
 
 impl Runner {
@@ -432,44 +432,6 @@ impl Runner {
             log,
         })
     }
-
-    /// Size, layers and leaks of the image `tag`; the base is the Dockerfile's `FROM` image
-    /// the image is built on.
-    fn image_facts(&mut self, tag: &str, dockerfile_path: &Path) -> anyhow::Result<ImageFacts> {
-        let layers = docker::layers(tag)?;
-        let text = std::fs::read_to_string(dockerfile_path).unwrap_or_default();
-        let candidates: Vec<(String, Vec<String>)> = dockerfile::base_images(&text)
-            .into_iter()
-            .filter_map(|image| {
-                let layers = docker::layers(&image).ok()?;
-                Some((image, layers))
-            })
-            .collect();
-        let base = dockerfile::base_of(&layers, &candidates).map(str::to_owned);
-        let files = docker::file_list(tag)?;
-        let base_files = match &base {
-            Some(image) => {
-                let id = docker::image_id(image).unwrap_or_else(|| image.clone());
-                if !self.base_files.contains_key(&id) {
-                    let listed = docker::file_list(image)?;
-                    self.base_files.insert(id.clone(), listed);
-                }
-                self.base_files.get(&id).cloned().unwrap_or_default()
-            }
-            None => BTreeSet::new(),
-        };
-        let workdir = docker::workdir(tag)?;
-        let added = files
-            .iter()
-            .filter(|f| !base_files.contains(*f))
-            .map(String::as_str);
-        Ok(ImageFacts {
-            size: docker::image_size(tag)?,
-            layers: layers.len(),
-            leaks: leaks::find(added, &workdir),
-            base,
-        })
-    }
 }
 
 /// How often one side's run is done again when a base image is replaced while it builds (on a
@@ -489,6 +451,7 @@ pub fn tag(example: &str, variant: Variant) -> String {
 mod answers;
 mod cached;
 mod files;
+mod image;
 mod minimal;
 mod side;
 #[cfg(test)]
