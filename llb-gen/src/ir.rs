@@ -149,6 +149,16 @@ pub enum Mount {
         /// The file's name in the directory.
         filename: String,
     },
+    /// A file Stagefile itself provides (code a step's tools load), read-only in a directory
+    /// of its own.
+    File {
+        /// Mount point: the directory holding the file.
+        target: String,
+        /// The file's name in the directory.
+        name: String,
+        /// Its contents.
+        contents: &'static str,
+    },
 }
 
 /// Whose filesystem a [`Mount::Scanned`] or [`Mount::Stage`] shows.
@@ -176,7 +186,8 @@ impl Mount {
             | Self::Scanned { target, .. }
             | Self::Stage { target, .. }
             | Self::PackageLists { target }
-            | Self::Download { target, .. } => Some(target),
+            | Self::Download { target, .. }
+            | Self::File { target, .. } => Some(target),
             Self::Secret { target, .. } => target.as_deref(),
             Self::Ssh { .. } => None,
         }

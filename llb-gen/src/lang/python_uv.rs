@@ -24,11 +24,24 @@ pub const DEFAULT_EPOCH: &str = "315532800";
 /// Where a lock exported for uv is written (a tmpfs: it never reaches the layer).
 const EXPORTED: &str = "/tmp/stagefile-locked.txt";
 
-/// A uv step: the manager's caches (but pip's), uv's mounts, a tmpfs for exports and builds.
+/// Where a uv step's Python finds [`COMPILE_HOOK`], as its `sitecustomize`.
+const HOOKS: &str = "/opt/stagefile-python-hooks";
+
+/// Python code that compiles the C sources of a setuptools extension in parallel, one thread
+/// per CPU (setuptools compiles them one by one): the same module, built sooner.
+const COMPILE_HOOK: &str = include_str!("python_compile_hook.py");
+
+/// A uv step: the manager's caches (but pip's), uv's mounts, a tmpfs for exports and builds,
+/// and [`COMPILE_HOOK`] on the `PYTHONPATH` of the packages it builds from source.
 fn uv_step(install: &Install, display: String, script: String) -> RunStep {
     let mut extra = install.uv.mounts(install.version);
     extra.push(Mount::Tmpfs {
         target: "/tmp".into(),
+    });
+    extra.push(Mount::File {
+        target: HOOKS.into(),
+        name: "sitecustomize.py".into(),
+        contents: COMPILE_HOOK,
     });
     let mut all: Vec<Mount> = Vec::new();
     for mount in mounts(install, extra) {
@@ -36,6 +49,7 @@ fn uv_step(install: &Install, display: String, script: String) -> RunStep {
             all.push(mount);
         }
     }
+    let script = format!("export PYTHONPATH={HOOKS}${{PYTHONPATH:+:$PYTHONPATH}} && {script}");
     let script = removing_uv_lock(&install.settings.venv, &script);
     // No bytecode for the standard library modules uv's Python imports (they would land in
     // the layer); compileall writes the virtualenv's all the same.

@@ -2,7 +2,7 @@
 
 use super::{Built, Lowering};
 use crate::ir::{Mount, Network, RunStep, Sharing, StageFs, scan_script, without_comments};
-use crate::llb::{Exec, ExecMount, OpMeta, SecretEnv, State};
+use crate::llb::{Exec, ExecMount, FileAction, OpMeta, SecretEnv, State};
 use crate::pb;
 
 impl Lowering<'_> {
@@ -132,6 +132,22 @@ impl Lowering<'_> {
                         Some(&filename),
                         Some(&checksum),
                         OpMeta::named(format!("[internal] download {filename}")),
+                    ),
+                    selector: String::new(),
+                }),
+                Mount::File {
+                    target,
+                    name,
+                    contents,
+                } => mounts.push(ExecMount::ReadOnly {
+                    dest: target,
+                    source: State::scratch().file(
+                        vec![FileAction::Mkfile {
+                            path: format!("/{name}"),
+                            mode: 0o444,
+                            data: contents.as_bytes().to_vec(),
+                        }],
+                        OpMeta::named(format!("[internal] write {name}")),
                     ),
                     selector: String::new(),
                 }),

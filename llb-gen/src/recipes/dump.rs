@@ -122,6 +122,7 @@ fn mount_text(plan: &Plan, mount: &Mount) -> String {
             checksum,
             filename,
         } => format!("download {url} ({checksum}) as {target}/{filename}"),
+        Mount::File { target, name, .. } => format!("stagefile's {name} at {target}"),
     }
 }
 
