@@ -32,6 +32,8 @@ def _in_threads(one_by_one):
             return one_by_one(self, *args)
         macros, objects, extra_postargs, pp_opts, build = self._setup_compile(
             output_dir, macros, include_dirs, sources, depends, extra_postargs)
+        if not build:
+            return objects
         cc_args = self._get_cc_args(pp_opts, debug, extra_preargs)
 
         def compile_one(obj):
