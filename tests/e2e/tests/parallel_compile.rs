@@ -92,3 +92,44 @@ fn an_extensions_c_sources_compile_in_parallel_into_a_working_module() {
         "four sources compile in one thread per CPU"
     );
 }
+
+/// The image's own `sitecustomize` (Debian's Python has one) still runs in uv's builds: the
+/// hook runs it after itself.
+#[test]
+fn the_images_own_sitecustomize_still_runs_in_the_build() {
+    let setup = "import os\nfrom setuptools import setup\n\
+                 open('site_seen.py', 'w').write(f\"seen = {os.environ.get('IMAGE_SITE')!r}\\n\")\n\
+                 setup(py_modules=['site_seen'])\n";
+    let spec = "# syntax=stagefile:dev\n\
+                [stage.base]\nfrom = \"python:3.11-slim\"\n\
+                run = [\"echo \\\"import os; os.environ['IMAGE_SITE'] = 'ran'\\\" > /usr/local/lib/python3.11/sitecustomize.py\"]\n\n\
+                [stage.app]\nfrom = \"base\"\npython = \"3.11\"\ncmd = [\"python\"]\n";
+    let dir = Scratch::with_files(
+        "image-sitecustomize",
+        &[
+            ("Stagefile.toml", spec),
+            (
+                "pyproject.toml",
+                &PYPROJECT.replace("fourparts", "siteseen"),
+            ),
+            ("setup.py", setup),
+        ],
+    );
+    let image = build(&dir.path, "stagefile-e2e/image-sitecustomize", &[])
+        .expect_ok()
+        .tag;
+    let out = run(
+        &image,
+        &[
+            "python",
+            "-I",
+            "-c",
+            "import site_seen; print(site_seen.seen)",
+        ],
+    );
+    assert_eq!(
+        out.trim(),
+        "ran",
+        "the build backend saw the image's sitecustomize"
+    );
+}
